@@ -1,0 +1,40 @@
+# The README's quickstart: `make demo` and `make test` bootstrap everything they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test docs bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall whenever the package metadata changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test,plot]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/itersolve demo
+
+# Numba's on-disk cache is for users; tests compile afresh into a throwaway directory.
+test: $(STAMP)
+	ITERSOLVE_NUMBA_CACHE=0 NUMBA_CACHE_DIR=$$(mktemp -d) $(BIN)/python -m pytest -q
+
+$(VENV)/.installed-docs: pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	touch $@
+
+docs: $(VENV)/.installed-docs
+	$(BIN)/mkdocs build --strict
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_fixed_point.py
+
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet ruff
+	$(BIN)/ruff check itersolve gpu theory tests benchmarks
+
+clean:
+	rm -rf $(VENV) build site *.egg-info

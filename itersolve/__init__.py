@@ -1,0 +1,46 @@
+"""itersolve: iterative solvers whose parameters and starting points can be learned.
+
+Importing the package is cheap: solvers, Numba kernels and CuPy load on first use
+(SPEC 1 lazy loading through the module ``__getattr__``).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ._result import ConvergenceError, SolveResult, Status, observed_rate
+
+__version__ = "0.1.0.dev0"
+
+# public name -> module that defines it, imported on first access
+_LAZY = {
+    "fixed_point": "itersolve._fixed_point",
+    "BackendUnavailableError": "itersolve._backend",
+    "gpu": "itersolve.gpu",
+    "theory": "itersolve.theory",
+}
+
+__all__ = [
+    "BackendUnavailableError",
+    "ConvergenceError",
+    "SolveResult",
+    "Status",
+    "fixed_point",
+    "gpu",
+    "observed_rate",
+    "theory",
+]
+
+
+def __getattr__(name: str):
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'itersolve' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    value = module if module_name == f"itersolve.{name}" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,142 @@
+"""Solver objects and the one loop that drives them all.
+
+A solver is a small object holding its options (tolerances, method parameters) with four
+methods, in the shape of optimistix:
+
+``init(problem, x0) -> state``
+    Prepare the iteration; ``state.residual`` is the residual norm at ``x0``.
+``step(problem, x, state) -> (x, state)``
+    One iteration; the new ``state.residual`` belongs to the new ``x``.
+``terminate(problem, x, state) -> (done, status)``
+    The stopping test.
+``postprocess(problem, x, state) -> (x, stats)``
+    The returned iterate and the solver's extra figures.
+
+:func:`run` is the only loop: it checks finiteness, calls the stopping test and the
+callback, enforces ``maxiter`` and builds the :class:`~itersolve.SolveResult`. Public
+functions validate their input, build a solver and call :func:`run`; callers who want to
+drive an iteration by hand can call ``init`` and ``step`` themselves.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Protocol
+
+import numpy as np
+
+from ._result import ConvergenceError, SolveResult, Status, observed_rate
+
+
+class Solver(Protocol):
+    rtol: float
+    atol: float
+
+    def init(self, problem, x0) -> Any: ...
+
+    def step(self, problem, x, state) -> tuple[Any, Any]: ...
+
+    def terminate(self, problem, x, state) -> tuple[bool, Status]: ...
+
+    def postprocess(self, problem, x, state) -> tuple[Any, dict]: ...
+
+
+class _History:
+    """Residual norms in a growing float64 buffer, so a callback's snapshot costs O(1)."""
+
+    def __init__(self, first: float):
+        self._buffer = np.empty(64)
+        self._buffer[0] = first
+        self.size = 1
+
+    def append(self, value: float) -> None:
+        if self.size == self._buffer.size:
+            self._buffer = np.concatenate([self._buffer, np.empty(self._buffer.size)])
+        self._buffer[self.size] = value
+        self.size += 1
+
+    def view(self) -> np.ndarray:
+        view = self._buffer[: self.size]
+        view.flags.writeable = False
+        return view
+
+    def copy(self) -> np.ndarray:
+        return self._buffer[: self.size].copy()
+
+
+def _message(status: Status, nit: int, residual: float) -> str:
+    if status == Status.CONVERGED:
+        detail = f"Converged after {nit} iterations (residual {residual:.3e})."
+    elif status == Status.MAXITER:
+        detail = f"Stopped after {nit} iterations with residual {residual:.3e}."
+    elif status == Status.NONFINITE:
+        detail = f"Non-finite residual at iteration {nit}."
+    elif status == Status.CALLBACK:
+        detail = f"`callback` raised `StopIteration` at iteration {nit}."
+    else:
+        detail = f"Stopped at iteration {nit} with residual {residual:.3e}."
+    return f"{detail} {status.advice}"
+
+
+def run(
+    solver: Solver, problem, x0, *, maxiter: int | None, callback=None, throw=False, stats=None
+):
+    """Drive ``solver`` from ``x0`` until it stops; return a :class:`SolveResult`.
+
+    Each pass: check that the residual is finite, apply the solver's stopping test, call
+    ``callback`` with an intermediate result (at ``nit = 0`` and after every iteration,
+    so it runs ``nit + 1`` times), check ``maxiter``, then step. A callback that raises
+    ``StopIteration`` ends the solve with ``Status.CALLBACK`` unless the solve had
+    already finished. Exceptions raised by the user's map propagate unchanged. ``stats``
+    are the front-end's figures, merged under the solver's own.
+    """
+    x, state = x0, solver.init(problem, x0)
+    history = _History(state.residual)
+    nit = 0
+    while True:
+        if math.isfinite(state.residual):
+            done, status = solver.terminate(problem, x, state)
+        else:
+            done, status = True, Status.NONFINITE
+        if callback is not None:
+            snapshot = SolveResult(
+                x=x,
+                success=status == Status.CONVERGED and done,
+                status=status if done else Status.IN_PROGRESS,
+                message=_message(status, nit, state.residual) if done else Status.IN_PROGRESS.advice,
+                nit=nit,
+                nfev=problem.nfev,
+                residuals=history.view(),
+            )
+            try:
+                callback(snapshot)
+            except StopIteration:
+                if not done:
+                    done, status = True, Status.CALLBACK
+        if done:
+            break
+        if maxiter is not None and nit >= maxiter:
+            status = Status.MAXITER
+            break
+        x, state = solver.step(problem, x, state)
+        nit += 1
+        history.append(state.residual)
+
+    x, solver_stats = solver.postprocess(problem, x, state)
+    stats = {**(stats or {}), **solver_stats}
+    residuals = history.copy()
+    result = SolveResult(
+        x=x,
+        success=status == Status.CONVERGED,
+        status=status,
+        message=_message(status, nit, state.residual),
+        nit=nit,
+        nfev=problem.nfev,
+        residuals=residuals,
+        rate=observed_rate(residuals),
+        stats=stats,
+    )
+    if throw and not result.success and status != Status.CALLBACK:
+        raise ConvergenceError(result)
+    return result
+

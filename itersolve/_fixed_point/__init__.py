@@ -1,0 +1,209 @@
+"""``itersolve.fixed_point``: find x with T(x) = x by plain, averaged, anchored, Anderson or Aitken iteration."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .._backend import as_array, resolve
+from .._driver import run
+from .._validation import check_callable, check_choice, check_int, check_real, check_tolerances
+from ._aitken import Aitken, del2_generic, del2_numba
+from ._anderson import Anderson
+from ._halpern import Halpern
+from ._map import FixedPointProblem
+from ._mann import Mann
+
+__all__ = ["METHODS", "fixed_point"]
+
+_UNSET = object()
+
+# Each method's own options and their defaults; an option given to another method is an
+# error rather than silently ignored.
+METHODS = {
+    "iterate": {},
+    "mann": {"relaxation": 0.5},
+    "halpern": {"restart": None},
+    "anderson": {"m": 5, "regularization": 0.0, "damping": 1.0, "safeguard": None},
+    "aitken": {},
+}
+
+
+def _check_option(name, value):
+    if name == "relaxation":
+        return check_real("relaxation", value, low=0, high=2, low_open=True, high_open=True)
+    if name == "m":
+        return check_int("m", value, low=1)
+    if name == "regularization":
+        return check_real("regularization", value, low=0)
+    if name == "damping":
+        return check_real("damping", value, low=0, high=1, low_open=True)
+    if name == "safeguard":
+        return None if value is None else check_real("safeguard", value, low=1)
+    if name == "restart":
+        if value is None or value == "adaptive":
+            return value
+        if isinstance(value, str):
+            raise ValueError(f"`restart` must be None, a positive integer or 'adaptive'; got {value!r}")
+        return check_int("restart", value, low=1)
+    raise AssertionError(name)
+
+
+def _build_solver(method, rtol, atol, options, backend):
+    if method in ("iterate", "mann"):
+        return Mann(rtol, atol, relaxation=options.get("relaxation", 1.0))
+    if method == "halpern":
+        return Halpern(rtol, atol, **options)
+    if method == "anderson":
+        return Anderson(rtol, atol, **options)
+    return Aitken(rtol, atol, del2=backend.pick(numpy=del2_numba, generic=del2_generic))
+
+
+def fixed_point(
+    T,
+    x0,
+    *,
+    method: str = "anderson",
+    rtol: float = 1e-8,
+    atol: float = 0.0,
+    maxiter: int | None = 1000,
+    callback=None,
+    throw: bool = False,
+    backend: str | None = None,
+    relaxation=_UNSET,
+    restart=_UNSET,
+    m=_UNSET,
+    regularization=_UNSET,
+    damping=_UNSET,
+    safeguard=_UNSET,
+):
+    r"""Find a fixed point ``x = T(x)``.
+
+    Parameters
+    ----------
+    T : callable
+        ``T(x) -> array`` of the same shape, dtype and array library as ``x``. It receives
+        arrays of ``x0``'s shape (0-d arrays for scalar ``x0``) and may return a Python
+        scalar for 0-d input. Exceptions it raises propagate unchanged.
+    x0 : array_like or scalar
+        Starting point, of any shape. Integer input is promoted to float64; float32,
+        float64, complex64 and complex128 are preserved. CuPy arrays run on the GPU.
+    method : {"anderson", "iterate", "mann", "halpern", "aitken"}
+        ``"iterate"``: plain iteration ``x <- T(x)``.
+        ``"mann"``: Krasnosel'skii–Mann averaging ``x <- (1 - relaxation) x + relaxation T(x)``.
+        ``"halpern"``: anchored iteration ``x_{k+1} = x_0/(k+2) + (k+1)/(k+2) T(x_k)``.
+        ``"anderson"`` (default): type-II Anderson acceleration (Walker & Ni).
+        ``"aitken"``: componentwise Aitken Δ² (Steffensen), as scipy's ``del2``.
+    rtol, atol : float
+        Stop when ``||x_k - T(x_k)||_2 <= max(rtol * ||T(x_k)||_2, atol)``. With a fixed
+        point at 0 the relative test cannot succeed: give ``atol``.
+    maxiter : int or None
+        Iteration limit (``None``: none, which needs a positive tolerance).
+    callback : callable, optional
+        ``callback(intermediate_result)`` with a :class:`~itersolve.SolveResult`, at
+        ``nit = 0`` and after every iteration; raising ``StopIteration`` ends the solve
+        with ``Status.CALLBACK``.
+    throw : bool
+        Raise :class:`~itersolve.ConvergenceError` (with ``.result``) when the solve does
+        not converge, instead of returning an unsuccessful result.
+    backend : {None, "numpy", "cupy", "array-api"}
+        Force a backend; ``None`` follows ``x0``.
+    relaxation : float, method="mann"
+        λ in (0, 2); default 0.5. The KM theorem for nonexpansive ``T`` needs λ < 1.
+    restart : None, int or "adaptive", method="halpern"
+        Re-anchor every ``restart`` iterations, or adaptively (see Notes); default None.
+    m : int, method="anderson"
+        Memory, default 5.
+    regularization : float, method="anderson"
+        Tikhonov parameter relative to ``||ΔF||_F^2``; default 0 (exact least squares).
+    damping : float, method="anderson"
+        β in (0, 1]; default 1.
+    safeguard : float or None, method="anderson"
+        ζ ≥ 1: reject an accelerated point whose residual exceeds ζ times the current
+        residual and take the plain step instead. Default None (off).
+
+    Returns
+    -------
+    SolveResult
+        ``x`` is the last iterate (the one whose residual met the test, when converged).
+        ``residuals[k] = ||x_k - T(x_k)||_2``, the 2-norm over all entries of the plain
+        fixed-point residual, whatever the method. ``nfev`` counts evaluations of ``T``:
+        one per iteration plus one at ``x0``; Aitken takes two per iteration and
+        Anderson's safeguard one more per rejection. ``stats`` holds ``method`` and the
+        method's figures (``restarts``; ``memory``, ``safeguard_rejections``,
+        ``dropped_differences``; ``relaxation``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad arguments, raised before any work; a ``T`` that changes the shape (ValueError)
+        or the dtype or array library (TypeError) of the iterate.
+    ConvergenceError
+        With ``throw=True``, when the solve ends without converging (except when a
+        callback stopped it).
+
+    Notes
+    -----
+    Statuses: ``CONVERGED``; ``MAXITER``; ``NONFINITE`` when the residual is NaN or Inf;
+    ``CALLBACK``.
+
+    Halpern's adaptive restart re-anchors when the residual falls to 0.2 of its value at
+    the anchor, or to 0.8 of it and then grows (Lu & Yang's rule for restarted Halpern
+    PDHG). Anderson drops its oldest differences while their triangular factor is worse
+    conditioned than 1e12.
+
+    References
+    ----------
+    H. F. Walker and P. Ni, "Anderson acceleration for fixed-point iterations",
+    SIAM J. Numer. Anal. 49(4), 2011. F. Lieder, "On the convergence rate of the Halpern
+    iteration", Optim. Lett. 15, 2021.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import itersolve
+    >>> result = itersolve.fixed_point(np.cos, 1.0)
+    >>> result.success, round(float(result.x), 8)
+    (True, 0.73908513)
+    """
+    check_callable("T", T)
+    check_choice("method", method, tuple(METHODS))
+    rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
+    check_callable("callback", callback, optional=True)
+    given = {
+        "relaxation": relaxation,
+        "restart": restart,
+        "m": m,
+        "regularization": regularization,
+        "damping": damping,
+        "safeguard": safeguard,
+    }
+    options = dict(METHODS[method])
+    for name, value in given.items():
+        if value is _UNSET:
+            continue
+        if name not in options:
+            raise ValueError(f"`{name}` does not apply to method={method!r}")
+        options[name] = _check_option(name, value)
+
+    scalar_input = isinstance(x0, (numbers.Number, np.generic))
+    backend_, x = resolve(as_array(x0, "x0"), backend=backend)
+    xp = backend_.xp
+    if xp.isdtype(x.dtype, ("bool", "integral")):
+        x = xp.astype(x, xp.float64)
+    elif not xp.isdtype(x.dtype, ("real floating", "complex floating")):
+        raise TypeError(f"`x0` must hold real or complex numbers, got dtype {x.dtype}")
+    x = xp.asarray(x, copy=True)
+
+    solver = _build_solver(method, rtol, atol, options, backend_)
+    problem = FixedPointProblem(T, x, xp, scalar_output=scalar_input and backend_.name == "numpy")
+    return run(
+        solver,
+        problem,
+        x,
+        maxiter=maxiter,
+        callback=callback,
+        throw=throw,
+        stats={"method": method, "backend": backend_.name},
+    )

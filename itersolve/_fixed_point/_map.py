@@ -1,0 +1,97 @@
+"""The user's map, guarded and counted, and what every fixed-point solver shares."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import array_api_compat
+
+from .._result import Status
+
+
+class FixedPointProblem:
+    """``T`` wrapped so that every evaluation is counted and checked.
+
+    ``T`` must return an array of the iterate's shape, dtype and library; a Python scalar
+    is accepted for a 0-d iterate. Anything else is an error, raised at the first
+    evaluation that shows it, rather than a silent conversion.
+    """
+
+    def __init__(self, T, x0, xp, *, scalar_output=False):
+        self.T = T
+        self.scalar_output = scalar_output
+        self.xp = xp
+        self.shape = tuple(x0.shape)
+        self.dtype = x0.dtype
+        self.nfev = 0
+
+    def __call__(self, x):
+        y = self.T(x)
+        self.nfev += 1
+        if isinstance(y, (int, float, complex)) and self.shape == ():
+            return self.xp.asarray(y, dtype=self.dtype)
+        if not array_api_compat.is_array_api_obj(y):
+            raise TypeError(f"`T` must return an array, got {type(y).__name__}")
+        if array_api_compat.array_namespace(y) is not self.xp:
+            raise TypeError(
+                f"`T` returned a {type(y).__module__}.{type(y).__name__} for an iterate of "
+                f"another array library; it must return arrays of the iterate's library"
+            )
+        if tuple(y.shape) != self.shape:
+            raise ValueError(
+                f"`T` returned shape {tuple(y.shape)} for an iterate of shape {self.shape}; "
+                "T must map the iterate's shape to itself"
+            )
+        if y.dtype != self.dtype:
+            raise TypeError(
+                f"`T` returned dtype {y.dtype} for an iterate of dtype {self.dtype}; "
+                "T must preserve the dtype (cast inside T, or pass x0 with the dtype T returns)"
+            )
+        return y
+
+    def output(self, x):
+        """The iterate as returned to the user: a NumPy scalar for scalar input."""
+        return x[()] if self.scalar_output else x
+
+    def norm(self, v) -> float:
+        return float(self.xp.linalg.vector_norm(v))
+
+
+@dataclasses.dataclass
+class MapState:
+    """What every fixed-point solver keeps: T at the current iterate and the residual."""
+
+    Tx: Any
+    residual: float  # ||x - T(x)||_2 over all entries
+    scale: float  # ||T(x)||_2, the reference for rtol
+
+
+def evaluate(problem: FixedPointProblem, x) -> MapState:
+    Tx = problem(x)
+    return MapState(Tx=Tx, residual=problem.norm(x - Tx), scale=problem.norm(Tx))
+
+
+class FixedPointSolver:
+    """Base of the fixed-point solvers: the shared stopping test and bookkeeping.
+
+    Stopping test: ``||x_k - T(x_k)||_2 <= max(rtol * ||T(x_k)||_2, atol)``, the 2-norm
+    over all entries of the array.
+    """
+
+    rtol: float
+    atol: float
+
+    def init(self, problem, x0):
+        return evaluate(problem, x0)
+
+    def terminate(self, problem, x, state):
+        if state.residual <= max(self.rtol * state.scale, self.atol):
+            return True, Status.CONVERGED
+        return False, Status.IN_PROGRESS
+
+    def postprocess(self, problem, x, state):
+        return problem.output(x), self.stats(state)
+
+    def stats(self, state) -> dict:
+        return {}
