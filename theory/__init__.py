@@ -1,1 +1,9 @@
-"""placeholder"""
+"""``itersolve.theory``: convergence rates and constants derived with sympy.
+
+One module per solver family; tests compare observed convergence with these predictions
+and the demo prints them beside the observed rates.
+"""
+
+from . import fixed_point
+
+__all__ = ["fixed_point"]

@@ -198,12 +198,13 @@ def fixed_point(
 
     solver = _build_solver(method, rtol, atol, options, backend_)
     problem = FixedPointProblem(T, x, xp, scalar_output=scalar_input and backend_.name == "numpy")
-    return run(
-        solver,
-        problem,
-        x,
-        maxiter=maxiter,
-        callback=callback,
-        throw=throw,
-        stats={"method": method, "backend": backend_.name},
-    )
+    with np.errstate(all="ignore"):
+        return run(
+            solver,
+            problem,
+            x,
+            maxiter=maxiter,
+            callback=callback,
+            throw=throw,
+            stats={"method": method, "backend": backend_.name},
+        )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import array_api_compat
+import numpy as np
 
 from .._result import Status
 
@@ -21,13 +23,17 @@ class FixedPointProblem:
     def __init__(self, T, x0, xp, *, scalar_output=False):
         self.T = T
         self.scalar_output = scalar_output
+        # The solve silences NumPy's floating-point warnings for its own arithmetic (a
+        # diverging iterate ends with Status.NONFINITE instead); T runs under the user's.
+        self.user_errstate = np.geterr()
         self.xp = xp
         self.shape = tuple(x0.shape)
         self.dtype = x0.dtype
         self.nfev = 0
 
     def __call__(self, x):
-        y = self.T(x)
+        with np.errstate(**self.user_errstate):
+            y = self.T(x)
         self.nfev += 1
         if isinstance(y, (int, float, complex)) and self.shape == ():
             return self.xp.asarray(y, dtype=self.dtype)
@@ -55,7 +61,14 @@ class FixedPointProblem:
         return x[()] if self.scalar_output else x
 
     def norm(self, v) -> float:
-        return float(self.xp.linalg.vector_norm(v))
+        """2-norm over all entries, rescaled where squaring would overflow."""
+        xp = self.xp
+        value = float(xp.linalg.vector_norm(v))
+        if value == math.inf:
+            largest = float(xp.max(xp.abs(v)))
+            if math.isfinite(largest):
+                value = largest * float(xp.linalg.vector_norm(v / largest))
+        return value
 
 
 @dataclasses.dataclass
@@ -86,7 +99,8 @@ class FixedPointSolver:
         return evaluate(problem, x0)
 
     def terminate(self, problem, x, state):
-        if state.residual <= max(self.rtol * state.scale, self.atol):
+        # A non-finite scale would make any residual look small.
+        if math.isfinite(state.scale) and state.residual <= max(self.rtol * state.scale, self.atol):
             return True, Status.CONVERGED
         return False, Status.IN_PROGRESS
 

@@ -1,0 +1,73 @@
+"""Griffe extension used by the documentation build only.
+
+Griffe reads itersolve statically, so two things the interpreter knows about are invisible
+to it:
+
+* ``itersolve.gpu`` and ``itersolve.theory`` live in the top-level folders ``gpu/`` and
+  ``theory/`` and are mapped into the package by ``[tool.setuptools.package-dir]`` in
+  ``pyproject.toml``; griffe only scans the ``itersolve/`` folder for submodules.
+* The public names ``itersolve.fixed_point`` and ``itersolve.BackendUnavailableError``
+  are provided lazily by the package's module ``__getattr__`` from the ``_LAZY`` table.
+
+When griffe has loaded the ``itersolve`` package, this extension visits the mapped folders
+as submodules and adds one alias per lazy name, both read from the project's own files,
+so that ``::: itersolve.theory.fixed_point`` and ``::: itersolve.fixed_point`` resolve.
+"""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from pathlib import Path
+
+import griffe
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "itersolve"
+
+
+def _visit(loader: griffe.GriffeLoader, name: str, path: Path, parent: griffe.Module) -> griffe.Module:
+    code = path.read_text(encoding="utf-8-sig")
+    loader.lines_collection[path] = code.splitlines(keepends=False)
+    return griffe.visit(
+        name,
+        filepath=path,
+        code=code,
+        extensions=loader.extensions,
+        parent=parent,
+        docstring_parser=loader.docstring_parser,
+        docstring_options=loader.docstring_options,
+        lines_collection=loader.lines_collection,
+        modules_collection=loader.modules_collection,
+    )
+
+
+def _load_folder(loader: griffe.GriffeLoader, parent: griffe.Module, name: str, folder: Path) -> None:
+    """Visit ``folder`` as the subpackage ``parent.name``, with its modules and subpackages."""
+    package = _visit(loader, name, folder / "__init__.py", parent)
+    parent.set_member(name, package)
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".py" and path.stem != "__init__":
+            package.set_member(path.stem, _visit(loader, path.stem, path, package))
+        elif path.is_dir() and (path / "__init__.py").exists():
+            _load_folder(loader, package, path.name, path)
+
+
+class ItersolveLayout(griffe.Extension):
+    """Add the ``package-dir`` subpackages and the lazy exports to ``itersolve``."""
+
+    def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs) -> None:
+        if pkg.name != PACKAGE:
+            return
+        setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+        for dotted, folder in sorted(setuptools.get("package-dir", {}).items()):
+            parent_path, _, name = dotted.rpartition(".")
+            if parent_path == PACKAGE and name not in pkg.members:
+                _load_folder(loader, pkg, name, ROOT / folder)
+
+        lazy = pkg.members.get("_LAZY")
+        if lazy is None or lazy.value is None:
+            return
+        for name, module in ast.literal_eval(str(lazy.value)).items():
+            if name not in pkg.members and module != f"{PACKAGE}.{name}":
+                pkg.set_member(name, griffe.Alias(name, f"{module}.{name}", parent=pkg))
