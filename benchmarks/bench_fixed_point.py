@@ -45,12 +45,15 @@ class Counted:
     """``T`` counted; stops the running solver at the common target or at the budget."""
 
     def __init__(self, T, budget):
-        self.T, self.budget, self.nfev, self.t_hit = T, budget, 0, None
+        self.T, self.budget = T, budget
+        self.nfev, self.t_hit, self.first_nonfinite = 0, None, None
 
     def __call__(self, x, *args):
         Tx = self.T(x)
         self.nfev += 1
         residual = np.linalg.norm(x - Tx)  # inf/NaN (a diverged solver) never counts
+        if not np.isfinite(residual) and self.first_nonfinite is None:
+            self.first_nonfinite = self.nfev
         if np.isfinite(residual) and residual <= TARGET * max(1.0, np.linalg.norm(Tx)):
             self.t_hit = time.perf_counter()
             raise _TargetReached
@@ -75,10 +78,9 @@ def linear_normal(n, rng):
     r = np.concatenate([[GAMMA], rng.uniform(0, GAMMA, n // 2 - 1)])
     theta = rng.uniform(0, np.pi / 3, n // 2)
     B = np.zeros((n, n))
-    for k, (rk, tk) in enumerate(zip(r, theta)):
-        B[2 * k : 2 * k + 2, 2 * k : 2 * k + 2] = rk * np.array(
-            [[np.cos(tk), -np.sin(tk)], [np.sin(tk), np.cos(tk)]]
-        )
+    even, odd = np.arange(0, n, 2), np.arange(1, n, 2)
+    B[even, even], B[odd, odd] = r * np.cos(theta), r * np.cos(theta)
+    B[even, odd], B[odd, even] = -r * np.sin(theta), r * np.sin(theta)
     Q = np.linalg.qr(rng.standard_normal((n, n)))[0]
     M, c = Q @ B @ Q.T, rng.standard_normal(n)
     desc = (f"T(x) = Mx + c, n={n}, M = Q B Q^T normal nonsymmetric, eigenvalues r e^(±iθ), "
@@ -102,9 +104,11 @@ def bellman(states, rng, actions=8, successors=10):
     r = rng.uniform(0, 1, states * actions)
     desc = (f"value iteration V <- max_a (r + 0.99 P V), {states} states, {actions} actions, "
             f"{successors} random successors per (s, a), r ~ U(0, 1)")
-    return desc, lambda V: (r + GAMMA * (P @ V)).reshape(states, actions).max(axis=1), np.zeros(
-        states
-    )
+
+    def T(V):
+        return (r + GAMMA * (P @ V)).reshape(states, actions).max(axis=1)
+
+    return desc, T, np.zeros(states)
 
 
 def problems(quick):
@@ -172,6 +176,8 @@ def run_once(solve, T, x0, budget):
         reason = f"budget of {budget} evaluations"
     except Exception as exc:  # noqa: BLE001 - scipy raises NoConvergence, RuntimeError, ...
         reason = f"{type(exc).__name__}"
+    if counted.first_nonfinite is not None:
+        reason += f"; residual non-finite from evaluation {counted.first_nonfinite}"
     return None, reason
 
 
@@ -190,7 +196,8 @@ def ratio(a, b):
 def print_table(name, desc, rows):
     ref, plain = rows[REFERENCE], rows[PLAIN]
     print(f"\n== {name}: {desc}")
-    print(f"{'solver':<29}{'T-evals':>9}{'time (ms)':>11}{'time/scipy-AA':>15}{'evals/iterate':>15}")
+    header = ("solver", "T-evals", "time (ms)", "time/scipy-AA", "evals/iterate")
+    print("{:<29}{:>9}{:>11}{:>15}{:>15}".format(*header))
     for solver, row in rows.items():
         if not row["reached"]:
             print(f"{solver:<29}  did not reach target ({row['reason']})")

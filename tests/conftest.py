@@ -1,0 +1,41 @@
+"""Shared test configuration: hypothesis profiles and the `gpu` marker."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis loads a built-in "ci" profile whenever CI is set; registering our own under
+# the same name replaces it, so CI runs are derandomised and sized for the CI budget.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    max_examples=40,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=20, deadline=None)
+settings.register_profile("thorough", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def _gpu_reason() -> str | None:
+    from itersolve.gpu import _device
+
+    cupy, reason = _device._probe()
+    return None if cupy is not None else reason
+
+
+def pytest_collection_modifyitems(config, items):
+    gpu_items = [item for item in items if "gpu" in item.keywords]
+    if not gpu_items:
+        return
+    reason = _gpu_reason()
+    if reason is not None:
+        skip = pytest.mark.skip(reason=f"needs a GPU: {reason}")
+        for item in gpu_items:
+            item.add_marker(skip)

@@ -1,0 +1,81 @@
+"""The solvers every contract test runs on, each with problems that exercise the contract.
+
+A later solver family adds its cases to ``CASES``. Each case knows how to call its
+solver on:
+
+* ``converging(dtype, **kw)``: a problem needing several iterations from its start;
+* ``exact_start(dtype, **kw)``: the same problem started at its solution;
+* ``nonfinite(**kw)``: a problem whose iterates or residuals become NaN or Inf.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+import itersolve
+
+
+@dataclasses.dataclass(frozen=True)
+class SolverCase:
+    name: str
+    converging: Callable
+    exact_start: Callable
+    nonfinite: Callable
+    dtypes: tuple = (np.float32, np.float64, np.complex128)
+    solution: Callable = None  # dtype -> the exact solution of `converging`
+
+    def __repr__(self):
+        return self.name
+
+
+def _affine_problem(dtype):
+    """T x = M x + c with ||M||_2 = 0.6: a contraction with a known fixed point."""
+    rng = np.random.default_rng(7)
+    n = 6
+    M = rng.standard_normal((n, n))
+    M *= 0.6 / np.linalg.norm(M, 2)
+    c = rng.standard_normal(n) + (1j * rng.standard_normal(n) if np.dtype(dtype).kind == "c" else 0)
+    M, c = M.astype(dtype), c.astype(dtype)
+    wide = np.complex128 if np.dtype(dtype).kind == "c" else np.float64
+    x_star = np.linalg.solve(np.eye(n) - M.astype(wide), c.astype(wide))
+    return (lambda x: M @ x + c), x_star.astype(dtype)
+
+
+def _fixed_point_case(method, **options):
+    def converging(dtype=np.float64, **kw):
+        T, _ = _affine_problem(dtype)
+        return itersolve.fixed_point(T, np.zeros(6, dtype), method=method, **options, **kw)
+
+    def exact_start(dtype=np.float64, **kw):
+        # T(x) = x* + (x - x*)/2 maps x* to itself exactly, in every dtype.
+        x_star = np.arange(6).astype(dtype)
+        T = lambda x: x_star + (x - x_star) / 2  # noqa: E731
+        return itersolve.fixed_point(T, x_star.copy(), method=method, **options, **kw)
+
+    def nonfinite(**kw):
+        calls = []
+
+        def T(x):  # a contraction whose evaluations turn to NaN after the second
+            calls.append(None)
+            return x / 2 + 1 if len(calls) < 3 else np.full_like(x, np.nan)
+
+        return itersolve.fixed_point(T, np.zeros(4), method=method, **options, **kw)
+
+    def solution(dtype):
+        return _affine_problem(dtype)[1]
+
+    label = method + "".join(f"-{k}={v}" for k, v in options.items())
+    return SolverCase(f"fixed_point[{label}]", converging, exact_start, nonfinite, solution=solution)
+
+
+CASES = [
+    _fixed_point_case("iterate"),
+    _fixed_point_case("mann", relaxation=0.7),
+    _fixed_point_case("halpern", restart="adaptive"),
+    _fixed_point_case("anderson"),
+    _fixed_point_case("anderson", safeguard=1.0, regularization=1e-10),
+    _fixed_point_case("aitken"),
+]

@@ -1,0 +1,241 @@
+"""Convergence of fixed_point against the theorems in itersolve.theory.fixed_point.
+
+Each property draws a random problem with known constants and asserts an inequality that
+is a theorem (with slack only for floating-point rounding), or compares the observed rate
+with the predicted one.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.optimize
+from hypothesis import given
+from hypothesis import strategies as st
+
+import itersolve
+from itersolve.theory import fixed_point as theory
+
+EPS = np.finfo(np.float64).eps
+seeds = st.integers(0, 2**32 - 1)
+
+
+def _iterates(T, x0, **kwargs):
+    """Run fixed_point and return (result, array of iterates x_0 .. x_nit)."""
+    seen = []
+    result = itersolve.fixed_point(T, x0, callback=lambda r: seen.append(np.array(r.x)), **kwargs)
+    return result, np.array(seen)
+
+
+def _contraction(rng, n, q):
+    """``x -> M x + c`` with ``||M||_2 = q`` exactly, and its fixed point."""
+    U, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    singular = rng.uniform(0, q, n)
+    singular[0] = q
+    M = (U * singular) @ V.T
+    c = rng.standard_normal(n)
+    return M, c, np.linalg.solve(np.eye(n) - M, c)
+
+
+@given(seed=seeds, n=st.integers(1, 30), q=st.floats(0.05, 0.95))
+def test_plain_iteration_error_obeys_the_contraction_bound(seed, n, q):
+    M, c, x_star = _contraction(np.random.default_rng(seed), n, q)
+    result, xs = _iterates(lambda x: M @ x + c, np.zeros(n), method="iterate", rtol=1e-14, maxiter=1000)
+    errors = np.linalg.norm(xs - x_star, axis=1)
+    bound = theory.contraction_error_bound(np.arange(len(xs)), q, errors[0])
+    rounding = 20 * EPS * n * (np.linalg.norm(x_star) + np.linalg.norm(c)) / (1 - q)
+    assert np.all(errors <= bound * (1 + 1e-12) + rounding)
+    assert result.success
+
+
+@given(seed=seeds, n=st.integers(1, 30), q=st.floats(0.05, 0.95), lam=st.floats(0.05, 1.0))
+def test_mann_error_obeys_the_averaged_contraction_bound(seed, n, q, lam):
+    M, c, x_star = _contraction(np.random.default_rng(seed), n, q)
+    _, xs = _iterates(lambda x: M @ x + c, np.zeros(n), method="mann", relaxation=lam, rtol=1e-14, maxiter=1000)
+    errors = np.linalg.norm(xs - x_star, axis=1)
+    bound = theory.contraction_error_bound(np.arange(len(xs)), theory.averaged_lipschitz(q, lam), errors[0])
+    rounding = 20 * EPS * n * (np.linalg.norm(x_star) + np.linalg.norm(c)) / (lam * (1 - q))
+    assert np.all(errors <= bound * (1 + 1e-12) + rounding)
+
+
+# Nonexpansive maps with a known common fixed point z: isometries about z and projections
+# onto convex sets that contain z, and their compositions.
+
+
+def _rotation(rng, z):
+    Q, _ = np.linalg.qr(rng.standard_normal((z.size, z.size)))
+    return lambda x: z + Q @ (x - z)
+
+
+def _box(rng, z):
+    low, high = z - rng.uniform(0, 1, z.size), z + rng.uniform(0, 1, z.size)
+    return lambda x: np.clip(x, low, high)
+
+
+def _ball(rng, z):
+    centre = z + rng.standard_normal(z.size)
+    radius = np.linalg.norm(z - centre) * rng.uniform(1.0, 1.5)
+
+    def project(x):
+        offset = x - centre
+        distance = np.linalg.norm(offset)
+        return x if distance <= radius else centre + offset * (radius / distance)
+
+    return project
+
+
+def _halfspace(rng, z):
+    normal = rng.standard_normal(z.size)
+    level = normal @ z + rng.uniform(0, 1)
+    return lambda x: x - max(0.0, normal @ x - level) / (normal @ normal) * normal
+
+
+PIECES = {"rotation": _rotation, "box": _box, "ball": _ball, "halfspace": _halfspace}
+compositions = st.lists(st.sampled_from(sorted(PIECES)), min_size=1, max_size=3)
+
+
+def _nonexpansive(seed, n, pieces):
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal(n)
+    maps = [PIECES[name](rng, z) for name in pieces]
+
+    def T(x):
+        for piece in maps:
+            x = piece(x)
+        return x
+
+    x0 = z + 5 * rng.standard_normal(n)
+    return T, x0, np.linalg.norm(x0 - z)
+
+
+@given(seed=seeds, n=st.integers(2, 20), pieces=compositions)
+def test_halpern_residual_obeys_lieders_bound_at_every_k(seed, n, pieces):
+    T, x0, distance = _nonexpansive(seed, n, pieces)
+    result = itersolve.fixed_point(T, x0, method="halpern", rtol=0.0, atol=1e-12, maxiter=400)
+    k = np.arange(result.residuals.size)
+    bound = theory.halpern_residual_bound(k, distance)
+    assert np.all(result.residuals <= bound * (1 + 1e-10) + 1e-12)
+
+
+@given(seed=seeds, n=st.integers(2, 20), pieces=compositions, lam=st.floats(0.05, 0.95))
+def test_mann_residual_obeys_the_km_bound_at_every_k(seed, n, pieces, lam):
+    T, x0, distance = _nonexpansive(seed, n, pieces)
+    result = itersolve.fixed_point(T, x0, method="mann", relaxation=lam, rtol=0.0, atol=1e-12, maxiter=400)
+    k = np.arange(result.residuals.size)
+    bound = theory.km_residual_bound(k, lam, distance)
+    assert np.all(result.residuals <= bound * (1 + 1e-10) + 1e-12)
+
+
+def test_plain_iteration_fails_on_a_rotation_where_the_bounds_still_hold():
+    """The bounds above are not vacuous: without averaging a rotation never converges."""
+    T, x0, _ = _nonexpansive(3, 6, ["rotation"])
+    plain = itersolve.fixed_point(T, x0, method="iterate", maxiter=400)
+    assert plain.status == itersolve.Status.MAXITER
+    assert np.allclose(plain.residuals, plain.residuals[0], rtol=1e-9)
+    for method in ("mann", "halpern"):
+        assert itersolve.fixed_point(T, x0, method=method, maxiter=400).residuals[-1] < 0.1 * plain.residuals[-1]
+
+
+@given(
+    seed=seeds,
+    n=st.integers(4, 40),
+    rho=st.floats(0.5, 0.95),
+    sign=st.sampled_from([-1.0, 1.0]),
+    lam=st.floats(0.3, 1.0),
+)
+def test_observed_rate_matches_the_linear_theory(seed, n, rho, sign, lam):
+    """On ``x -> M x + c`` (M symmetric) KM's observed rate is the spectral radius theory gives."""
+    rng = np.random.default_rng(seed)
+    # Choose the iteration matrix's spectrum with one well-separated dominant mode (so
+    # the tail shows it), then map it back to the eigenvalues of M.
+    contraction = rng.uniform(-0.7 * rho, 0.7 * rho, n)
+    contraction[0] = sign * rho
+    eigenvalues = (contraction - 1 + lam) / lam
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    M = (Q * eigenvalues) @ Q.T
+    c = rng.standard_normal(n)
+    method = {"method": "iterate"} if lam == 1.0 else {"method": "mann", "relaxation": lam}
+    result = itersolve.fixed_point(lambda x: M @ x + c, np.zeros(n), rtol=1e-13, maxiter=5000, **method)
+    predicted = theory.linear_rate(eigenvalues, lam)
+    assert result.success
+    assert result.rate == pytest.approx(predicted, rel=0.02)
+
+
+def _gmres_residuals(M, c, x0, iterations):
+    """Residual vectors ``c - (I - M) x_k`` of exact (Arnoldi) GMRES on ``(I - M) x = c``."""
+    A = np.eye(M.shape[0]) - M
+    r0 = c - A @ x0
+    basis = [r0 / np.linalg.norm(r0)]
+    residuals = [r0]
+    for k in range(1, iterations + 1):
+        w = A @ basis[-1]
+        for v in basis:  # modified Gram–Schmidt, twice for stability
+            w = w - (v @ w) * v
+        for v in basis:
+            w = w - (v @ w) * v
+        K = np.array(basis).T
+        y, *_ = np.linalg.lstsq(A @ K, r0, rcond=None)
+        residuals.append(r0 - A @ K @ y)
+        if np.linalg.norm(w) < 1e-14 * np.linalg.norm(r0):
+            break
+        basis.append(w / np.linalg.norm(w))
+    return residuals
+
+
+@given(seed=seeds, n=st.integers(2, 12))
+def test_untruncated_anderson_on_a_linear_map_is_gmres(seed, n):
+    """Walker & Ni (2011), Thm 2.2: x_{k+1}^AA = T(x_k^GMRES), so f(x_{k+1}^AA) = M r_k^GMRES.
+
+    Hence AA without truncation terminates within n + 1 iterations.
+    """
+    rng = np.random.default_rng(seed)
+    M = rng.standard_normal((n, n))
+    M *= 0.9 / np.linalg.norm(M, 2)
+    c = rng.standard_normal(n)
+    x0 = np.zeros(n)
+    result = itersolve.fixed_point(
+        lambda x: M @ x + c, x0, method="anderson", m=n + 1, rtol=0.0, atol=1e-10 * np.linalg.norm(c), maxiter=n + 1
+    )
+    assert result.success, result.message
+    gmres = _gmres_residuals(M, c, x0, n)
+    for k, r in enumerate(gmres):
+        if np.linalg.norm(r) < 1e-6 * np.linalg.norm(c) or k + 1 >= result.residuals.size:
+            break
+        assert result.residuals[k + 1] == pytest.approx(np.linalg.norm(M @ r), rel=1e-6, abs=1e-12)
+
+
+@given(seed=seeds, n=st.integers(2, 30), m=st.integers(1, 8), q=st.floats(0.5, 0.99))
+def test_anderson_matches_scipy_anderson_iterate_by_iterate(seed, n, m, q):
+    """scipy.optimize.anderson with alpha=1, w0=0, line_search=None is plain type-II AA."""
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((n, n))
+    W *= q / np.linalg.norm(W, 2)
+    c = rng.standard_normal(n)
+
+    def T(x):
+        return np.tanh(W @ x) + c
+
+    m = min(m, n - 1)  # scipy keeps m > n linearly dependent differences; we cap at n
+    steps = 15
+    result, ours = _iterates(T, np.zeros(n), method="anderson", m=m, rtol=0.0, atol=1e-9, maxiter=steps)
+    theirs = []
+    # Near convergence scipy's Gram matrix turns singular; we compare only before that.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        try:
+            scipy.optimize.anderson(
+                lambda x: T(x) - x, np.zeros(n), alpha=1.0, w0=0.0, M=m, line_search=None,
+                maxiter=steps, f_tol=1e-300, callback=lambda x, f: theirs.append(x.copy()),
+            )
+        except scipy.optimize.NoConvergence:
+            pass
+    # scipy resets its history on a singular least-squares system where we drop columns,
+    # so compare while the iteration is well away from convergence.
+    for k, (x_ours, x_theirs) in enumerate(zip(ours[1:], theirs), start=1):
+        if result.residuals[k - 1] < 1e-6 * result.residuals[0]:
+            break
+        assert np.allclose(x_ours, x_theirs, rtol=1e-8, atol=1e-10 * np.linalg.norm(c))
