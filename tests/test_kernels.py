@@ -1,0 +1,77 @@
+"""The Numba configuration and the Aitken Δ² kernel against scipy and the generic code."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.optimize
+
+import itersolve
+from itersolve import _jit
+from itersolve._fixed_point._aitken import del2_generic, del2_numba
+
+
+def test_fastmath_never_drops_nan_or_inf_checks(monkeypatch):
+    monkeypatch.setenv("ITERSOLVE_FASTMATH", "1")
+    assert _jit.options()["fastmath"] == set(_jit.SAFE_FASTMATH)
+    assert not {"nnan", "ninf", "fast"} & _jit.options()["fastmath"]
+    with pytest.raises(ValueError, match="nnan"):
+        _jit.options(fastmath={"nnan"})
+
+    @_jit.njit_kernel
+    def count_nonfinite(values):
+        count = 0
+        for v in values:
+            if math.isnan(v) or math.isinf(v):
+                count += 1
+        return count
+
+    assert count_nonfinite(np.array([1.0, np.nan, np.inf, -np.inf, 0.0])) == 3
+
+
+def test_cache_follows_the_environment(monkeypatch):
+    monkeypatch.setenv("ITERSOLVE_NUMBA_CACHE", "0")
+    assert _jit.options()["cache"] is False
+    monkeypatch.setenv("ITERSOLVE_NUMBA_CACHE", "1")
+    assert _jit.options()["cache"] is True
+    monkeypatch.delenv("ITERSOLVE_NUMBA_CACHE")
+    assert _jit.options()["cache"] is True
+    assert _jit.options()["nogil"] is True and _jit.options()["error_model"] == "numpy"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_del2_kernel_matches_the_generic_code(dtype):
+    rng = np.random.default_rng(5)
+    p0, p1, p2 = (rng.standard_normal((3, 7)).astype(dtype) for _ in range(3))
+    p0[0, :3] = p1[0, :3] = p2[0, :3]  # zero denominators take p2, as scipy does
+    fused = del2_numba(np, p0, p1, p2)
+    generic = del2_generic(np, p0, p1, p2)
+    assert fused.dtype == np.dtype(dtype) and fused.shape == p0.shape
+    np.testing.assert_allclose(fused, generic, rtol=10 * np.finfo(dtype).eps)
+    np.testing.assert_array_equal(fused[0, :3], p2[0, :3])
+
+
+def test_aitken_takes_exactly_scipys_del2_steps():
+    """Both evaluate T at p0, p1 = T(p0), then the Δ² point: the sequences of inputs agree."""
+    a = np.linspace(0.2, 0.9, 6)
+
+    def recording(log):
+        def T(x):
+            log.append(np.array(x, dtype=float))
+            return a * np.cos(x) + 0.3
+
+        return T
+
+    ours, theirs = [], []
+    result = itersolve.fixed_point(recording(ours), np.zeros(6), method="aitken", rtol=1e-13)
+    scipy.optimize.fixed_point(recording(theirs), np.zeros(6), method="del2", xtol=1e-13)
+    count = min(len(ours), len(theirs))
+    assert result.success and count >= 6
+    np.testing.assert_allclose(np.array(ours[:count]), np.array(theirs[:count]), rtol=1e-14, atol=1e-15)
+
+
+def test_aitken_is_exact_in_one_step_on_scalar_affine_maps():
+    result = itersolve.fixed_point(lambda x: 0.9 * x + 1.0, 0.0, method="aitken", rtol=1e-14)
+    assert result.nit == 1 and result.x == pytest.approx(10.0, rel=1e-14)
