@@ -11,7 +11,7 @@ def _probe() -> tuple[object, str]:
     try:
         import cupy
     except Exception as exc:  # ImportError, or a broken CUDA installation
-        return None, f"CuPy cannot be imported ({exc}); install the `gpu` extra: pip install 'itersolve[gpu]'"
+        return None, f"CuPy cannot be imported ({exc}); pip install 'itersolve[gpu]' brings it"
     try:
         if cupy.cuda.runtime.getDeviceCount() < 1:
             return None, "CuPy found no CUDA device"
@@ -30,7 +30,7 @@ def cupy_available() -> bool:
 
 
 def require_cupy():
-    """Return the ``cupy`` module, or raise :class:`itersolve.BackendUnavailableError` saying why not."""
+    """Return ``cupy``, or raise :class:`itersolve.BackendUnavailableError` saying why not."""
     from itersolve._backend import BackendUnavailableError
 
     cupy, reason = _probe()

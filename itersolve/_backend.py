@@ -58,7 +58,9 @@ def as_array(x, name: str):
 def resolve(x, *, backend: str | None, name: str = "x0"):
     """Choose the backend for the array ``x`` and return ``(Backend, x)`` moved onto it."""
     if backend is not None and backend not in BACKENDS:
-        raise ValueError(f"`backend` must be one of {', '.join(map(repr, BACKENDS))} or None; got {backend!r}")
+        raise ValueError(
+            f"`backend` must be one of {', '.join(map(repr, BACKENDS))} or None; got {backend!r}"
+        )
     on_cupy = array_api_compat.is_cupy_array(x)
     if backend == "cupy" or (backend is None and on_cupy):
         from itersolve.gpu import require_cupy

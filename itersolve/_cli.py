@@ -7,10 +7,16 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="itersolve", description="Iterative solvers with learnable parameters.")
+    parser = argparse.ArgumentParser(
+        prog="itersolve", description="Iterative solvers with learnable parameters."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="run every solver on its built-in problems and print a table")
-    demo.add_argument("--plot", metavar="FILE.png", help="also draw the residual histories to this file")
+    demo = commands.add_parser(
+        "demo", help="run every solver on its built-in problems and print a table"
+    )
+    demo.add_argument(
+        "--plot", metavar="FILE.png", help="also draw the residual histories to this file"
+    )
     return parser
 
 

@@ -103,7 +103,9 @@ def run(
                 x=x,
                 success=status == Status.CONVERGED and done,
                 status=status if done else Status.IN_PROGRESS,
-                message=_message(status, nit, state.residual) if done else Status.IN_PROGRESS.advice,
+                message=_message(status, nit, state.residual)
+                if done
+                else Status.IN_PROGRESS.advice,
                 nit=nit,
                 nfev=problem.nfev,
                 residuals=history.view(),
@@ -139,4 +141,3 @@ def run(
     if throw and not result.success and status != Status.CALLBACK:
         raise ConvergenceError(result)
     return result
-

@@ -41,7 +41,9 @@ def options(**overrides) -> dict:
     merged.update(overrides)
     fastmath = merged["fastmath"]
     if isinstance(fastmath, (set, frozenset)) and not fastmath <= SAFE_FASTMATH:
-        raise ValueError(f"fastmath flags {sorted(fastmath - SAFE_FASTMATH)} would drop NaN/Inf checks")
+        raise ValueError(
+            f"fastmath flags {sorted(fastmath - SAFE_FASTMATH)} would drop NaN/Inf checks"
+        )
     if fastmath is True:
         merged["fastmath"] = set(SAFE_FASTMATH)
     return merged

@@ -43,7 +43,9 @@ def check_real(name: str, value, *, low=None, high=None, low_open=False, high_op
     if not math.isfinite(value) or too_low or too_high:
         left = "(" if low_open else "["
         right = ")" if high_open else "]"
-        interval = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+        interval = (
+            f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+        )
         raise ValueError(f"`{name}` must lie in {interval}, got {value!r}")
     return value
 

@@ -68,7 +68,9 @@ def _fixed_point_case(method, **options):
         return _affine_problem(dtype)[1]
 
     label = method + "".join(f"-{k}={v}" for k, v in options.items())
-    return SolverCase(f"fixed_point[{label}]", converging, exact_start, nonfinite, solution=solution)
+    return SolverCase(
+        f"fixed_point[{label}]", converging, exact_start, nonfinite, solution=solution
+    )
 
 
 CASES = [

@@ -35,7 +35,9 @@ def test_generic_path_on_numpy_matches_the_cpu_path(method, options):
     a, b = _problem()
     T = lambda x: a * np.cos(x) + b  # noqa: E731
     cpu = itersolve.fixed_point(T, np.zeros_like(a), method=method, **options)
-    generic = itersolve.fixed_point(T, np.zeros_like(a), method=method, backend="array-api", **options)
+    generic = itersolve.fixed_point(
+        T, np.zeros_like(a), method=method, backend="array-api", **options
+    )
     assert cpu.stats["backend"] == "numpy" and generic.stats["backend"] == "array-api"
     assert cpu.success and generic.success
     assert generic.nit == cpu.nit and generic.nfev == cpu.nfev
@@ -47,8 +49,15 @@ def test_generic_path_on_numpy_matches_the_cpu_path(method, options):
 def test_strict_array_api_namespace(method, options):
     a, b = _problem()
     a_s, b_s = xps.asarray(a), xps.asarray(b)
-    strict = itersolve.fixed_point(lambda x: a_s * xps.cos(x) + b_s, xps.zeros(a.size, dtype=xps.float64), method=method, **options)
-    reference = itersolve.fixed_point(lambda x: a * np.cos(x) + b, np.zeros_like(a), method=method, **options)
+    strict = itersolve.fixed_point(
+        lambda x: a_s * xps.cos(x) + b_s,
+        xps.zeros(a.size, dtype=xps.float64),
+        method=method,
+        **options,
+    )
+    reference = itersolve.fixed_point(
+        lambda x: a * np.cos(x) + b, np.zeros_like(a), method=method, **options
+    )
     assert strict.stats["backend"] == "array-api"
     assert type(strict.x).__module__.startswith("array_api_strict")
     assert strict.success and strict.nit == reference.nit

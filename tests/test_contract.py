@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import itersolve
 from itersolve import ConvergenceError, SolveResult, Status
 
 from .solver_cases import CASES

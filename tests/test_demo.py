@@ -13,7 +13,15 @@ def test_demo_prints_every_method_and_draws_the_plot(tmp_path, capsys):
     assert main(["demo", "--plot", str(path)]) == 0
     out = capsys.readouterr().out
     header = out.splitlines()[0]
-    for column in ("solver", "problem", "iterations", "final residual", "observed rate", "predicted rate", "time"):
+    for column in (
+        "solver",
+        "problem",
+        "iterations",
+        "final residual",
+        "observed rate",
+        "predicted rate",
+        "time",
+    ):
         assert column in header
     for method in ("iterate", "mann", "halpern", "anderson", "aitken"):
         assert method in out

@@ -23,14 +23,38 @@ def contraction(x):
         (contraction, 1.0, {"method": "anderson", "m": 2.0}, TypeError, "`m` must be an integer"),
         (contraction, 1.0, {"method": "anderson", "damping": 1.5}, ValueError, "`damping`"),
         (contraction, 1.0, {"method": "anderson", "safeguard": 0.5}, ValueError, "`safeguard`"),
-        (contraction, 1.0, {"method": "anderson", "regularization": -1.0}, ValueError, "`regularization`"),
+        (
+            contraction,
+            1.0,
+            {"method": "anderson", "regularization": -1.0},
+            ValueError,
+            "`regularization`",
+        ),
         (contraction, 1.0, {"method": "mann", "relaxation": 0.0}, ValueError, "`relaxation`"),
         (contraction, 1.0, {"method": "mann", "relaxation": 2.0}, ValueError, "`relaxation`"),
         (contraction, 1.0, {"method": "halpern", "restart": 0}, ValueError, "`restart`"),
         (contraction, 1.0, {"method": "halpern", "restart": "sometimes"}, ValueError, "`restart`"),
-        (contraction, 1.0, {"method": "iterate", "m": 3}, ValueError, "`m` does not apply to method='iterate'"),
-        (contraction, 1.0, {"method": "anderson", "relaxation": 0.5}, ValueError, "`relaxation` does not apply"),
-        (contraction, 1.0, {"method": "halpern", "damping": 0.5}, ValueError, "`damping` does not apply"),
+        (
+            contraction,
+            1.0,
+            {"method": "iterate", "m": 3},
+            ValueError,
+            "`m` does not apply to method='iterate'",
+        ),
+        (
+            contraction,
+            1.0,
+            {"method": "anderson", "relaxation": 0.5},
+            ValueError,
+            "`relaxation` does not apply",
+        ),
+        (
+            contraction,
+            1.0,
+            {"method": "halpern", "damping": 0.5},
+            ValueError,
+            "`damping` does not apply",
+        ),
         (contraction, "one", {}, TypeError, "`x0` must hold real or complex numbers"),
         (contraction, [[1.0], [1.0, 2.0]], {}, TypeError, "`x0` must be array-like"),
         (contraction, 1.0, {"backend": "torch"}, ValueError, "`backend` must be one of"),
@@ -50,13 +74,17 @@ def test_nothing_is_evaluated_before_validation():
 
 @pytest.mark.parametrize("method", ["iterate", "anderson", "aitken"])
 def test_shape_change_is_a_value_error(method):
-    with pytest.raises(ValueError, match=r"`T` returned shape \(2,\) for an iterate of shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"`T` returned shape \(2,\) for an iterate of shape \(3,\)"
+    ):
         itersolve.fixed_point(lambda x: x[:2], np.ones(3), method=method)
 
 
 def test_dtype_change_is_a_type_error():
     M = np.eye(3) / 2  # float64 matrix turns a float32 iterate into float64
-    with pytest.raises(TypeError, match="`T` returned dtype float64 for an iterate of dtype float32"):
+    with pytest.raises(
+        TypeError, match="`T` returned dtype float64 for an iterate of dtype float32"
+    ):
         itersolve.fixed_point(lambda x: M @ x, np.ones(3, np.float32))
 
 

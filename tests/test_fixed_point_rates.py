@@ -15,9 +15,9 @@ import scipy.linalg
 import scipy.optimize
 from hypothesis import given
 from hypothesis import strategies as st
+from itersolve.theory import fixed_point as theory
 
 import itersolve
-from itersolve.theory import fixed_point as theory
 
 EPS = np.finfo(np.float64).eps
 seeds = st.integers(0, 2**32 - 1)
@@ -44,7 +44,9 @@ def _contraction(rng, n, q):
 @given(seed=seeds, n=st.integers(1, 30), q=st.floats(0.05, 0.95))
 def test_plain_iteration_error_obeys_the_contraction_bound(seed, n, q):
     M, c, x_star = _contraction(np.random.default_rng(seed), n, q)
-    result, xs = _iterates(lambda x: M @ x + c, np.zeros(n), method="iterate", rtol=1e-14, maxiter=1000)
+    result, xs = _iterates(
+        lambda x: M @ x + c, np.zeros(n), method="iterate", rtol=1e-14, maxiter=1000
+    )
     errors = np.linalg.norm(xs - x_star, axis=1)
     bound = theory.contraction_error_bound(np.arange(len(xs)), q, errors[0])
     rounding = 20 * EPS * n * (np.linalg.norm(x_star) + np.linalg.norm(c)) / (1 - q)
@@ -55,9 +57,13 @@ def test_plain_iteration_error_obeys_the_contraction_bound(seed, n, q):
 @given(seed=seeds, n=st.integers(1, 30), q=st.floats(0.05, 0.95), lam=st.floats(0.05, 1.0))
 def test_mann_error_obeys_the_averaged_contraction_bound(seed, n, q, lam):
     M, c, x_star = _contraction(np.random.default_rng(seed), n, q)
-    _, xs = _iterates(lambda x: M @ x + c, np.zeros(n), method="mann", relaxation=lam, rtol=1e-14, maxiter=1000)
+    _, xs = _iterates(
+        lambda x: M @ x + c, np.zeros(n), method="mann", relaxation=lam, rtol=1e-14, maxiter=1000
+    )
     errors = np.linalg.norm(xs - x_star, axis=1)
-    bound = theory.contraction_error_bound(np.arange(len(xs)), theory.averaged_lipschitz(q, lam), errors[0])
+    bound = theory.contraction_error_bound(
+        np.arange(len(xs)), theory.averaged_lipschitz(q, lam), errors[0]
+    )
     rounding = 20 * EPS * n * (np.linalg.norm(x_star) + np.linalg.norm(c)) / (lam * (1 - q))
     assert np.all(errors <= bound * (1 + 1e-12) + rounding)
 
@@ -124,7 +130,9 @@ def test_halpern_residual_obeys_lieders_bound_at_every_k(seed, n, pieces):
 @given(seed=seeds, n=st.integers(2, 20), pieces=compositions, lam=st.floats(0.05, 0.95))
 def test_mann_residual_obeys_the_km_bound_at_every_k(seed, n, pieces, lam):
     T, x0, distance = _nonexpansive(seed, n, pieces)
-    result = itersolve.fixed_point(T, x0, method="mann", relaxation=lam, rtol=0.0, atol=1e-12, maxiter=400)
+    result = itersolve.fixed_point(
+        T, x0, method="mann", relaxation=lam, rtol=0.0, atol=1e-12, maxiter=400
+    )
     k = np.arange(result.residuals.size)
     bound = theory.km_residual_bound(k, lam, distance)
     assert np.all(result.residuals <= bound * (1 + 1e-10) + 1e-12)
@@ -137,7 +145,10 @@ def test_plain_iteration_fails_on_a_rotation_where_the_bounds_still_hold():
     assert plain.status == itersolve.Status.MAXITER
     assert np.allclose(plain.residuals, plain.residuals[0], rtol=1e-9)
     for method in ("mann", "halpern"):
-        assert itersolve.fixed_point(T, x0, method=method, maxiter=400).residuals[-1] < 0.1 * plain.residuals[-1]
+        assert (
+            itersolve.fixed_point(T, x0, method=method, maxiter=400).residuals[-1]
+            < 0.1 * plain.residuals[-1]
+        )
 
 
 @given(
@@ -159,7 +170,9 @@ def test_observed_rate_matches_the_linear_theory(seed, n, rho, sign, lam):
     M = (Q * eigenvalues) @ Q.T
     c = rng.standard_normal(n)
     method = {"method": "iterate"} if lam == 1.0 else {"method": "mann", "relaxation": lam}
-    result = itersolve.fixed_point(lambda x: M @ x + c, np.zeros(n), rtol=1e-13, maxiter=5000, **method)
+    result = itersolve.fixed_point(
+        lambda x: M @ x + c, np.zeros(n), rtol=1e-13, maxiter=5000, **method
+    )
     predicted = theory.linear_rate(eigenvalues, lam)
     assert result.success
     assert result.rate == pytest.approx(predicted, rel=0.02)
@@ -171,7 +184,7 @@ def _gmres_residuals(M, c, x0, iterations):
     r0 = c - A @ x0
     basis = [r0 / np.linalg.norm(r0)]
     residuals = [r0]
-    for k in range(1, iterations + 1):
+    for _ in range(iterations):
         w = A @ basis[-1]
         for v in basis:  # modified Gram–Schmidt, twice for stability
             w = w - (v @ w) * v
@@ -198,7 +211,13 @@ def test_untruncated_anderson_on_a_linear_map_is_gmres(seed, n):
     c = rng.standard_normal(n)
     x0 = np.zeros(n)
     result = itersolve.fixed_point(
-        lambda x: M @ x + c, x0, method="anderson", m=n + 1, rtol=0.0, atol=1e-10 * np.linalg.norm(c), maxiter=n + 1
+        lambda x: M @ x + c,
+        x0,
+        method="anderson",
+        m=n + 1,
+        rtol=0.0,
+        atol=1e-10 * np.linalg.norm(c),
+        maxiter=n + 1,
     )
     assert result.success, result.message
     gmres = _gmres_residuals(M, c, x0, n)
@@ -221,15 +240,24 @@ def test_anderson_matches_scipy_anderson_iterate_by_iterate(seed, n, m, q):
 
     m = min(m, n - 1)  # scipy keeps m > n linearly dependent differences; we cap at n
     steps = 15
-    result, ours = _iterates(T, np.zeros(n), method="anderson", m=m, rtol=0.0, atol=1e-9, maxiter=steps)
+    result, ours = _iterates(
+        T, np.zeros(n), method="anderson", m=m, rtol=0.0, atol=1e-9, maxiter=steps
+    )
     theirs = []
     # Near convergence scipy's Gram matrix turns singular; we compare only before that.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
         try:
             scipy.optimize.anderson(
-                lambda x: T(x) - x, np.zeros(n), alpha=1.0, w0=0.0, M=m, line_search=None,
-                maxiter=steps, f_tol=1e-300, callback=lambda x, f: theirs.append(x.copy()),
+                lambda x: T(x) - x,
+                np.zeros(n),
+                alpha=1.0,
+                w0=0.0,
+                M=m,
+                line_search=None,
+                maxiter=steps,
+                f_tol=1e-300,
+                callback=lambda x, f: theirs.append(x.copy()),
             )
         except scipy.optimize.NoConvergence:
             pass

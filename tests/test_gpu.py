@@ -19,8 +19,12 @@ def test_cupy_input_runs_on_the_device_and_matches_the_cpu(method):
     a = np.linspace(0.2, 0.8, 64)
     a_gpu = cupy.asarray(a)
     options = {"restart": "adaptive"} if method == "halpern" else {}
-    gpu = itersolve.fixed_point(lambda x: a_gpu * cupy.cos(x) + 0.5, cupy.zeros(64), method=method, **options)
-    cpu = itersolve.fixed_point(lambda x: a * np.cos(x) + 0.5, np.zeros(64), method=method, **options)
+    gpu = itersolve.fixed_point(
+        lambda x: a_gpu * cupy.cos(x) + 0.5, cupy.zeros(64), method=method, **options
+    )
+    cpu = itersolve.fixed_point(
+        lambda x: a * np.cos(x) + 0.5, np.zeros(64), method=method, **options
+    )
     assert isinstance(gpu.x, cupy.ndarray) and gpu.stats["backend"] == "cupy"
     assert gpu.success and gpu.nit == cpu.nit
     np.testing.assert_allclose(cupy.asnumpy(gpu.x), cpu.x, rtol=1e-12)

@@ -69,7 +69,9 @@ def test_aitken_takes_exactly_scipys_del2_steps():
     scipy.optimize.fixed_point(recording(theirs), np.zeros(6), method="del2", xtol=1e-13)
     count = min(len(ours), len(theirs))
     assert result.success and count >= 6
-    np.testing.assert_allclose(np.array(ours[:count]), np.array(theirs[:count]), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(
+        np.array(ours[:count]), np.array(theirs[:count]), rtol=1e-14, atol=1e-15
+    )
 
 
 def test_aitken_is_exact_in_one_step_on_scalar_affine_maps():

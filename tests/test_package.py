@@ -19,7 +19,9 @@ def test_import_loads_neither_numba_nor_cupy():
         "heavy = [m for m in ('numba', 'cupy', 'scipy', 'sympy') if m in sys.modules]; "
         "print(','.join(heavy))"
     )
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert loaded.stdout.strip() == ""
 
 
@@ -50,6 +52,13 @@ def test_observed_rate():
 
 
 def test_repr_is_one_line():
-    result = SolveResult(x=1.0, success=True, status=Status.CONVERGED, message="", nit=3, nfev=4,
-                         residuals=np.array([1.0, 0.1, 0.01, 0.001]))
+    result = SolveResult(
+        x=1.0,
+        success=True,
+        status=Status.CONVERGED,
+        message="",
+        nit=3,
+        nfev=4,
+        residuals=np.array([1.0, 0.1, 0.01, 0.001]),
+    )
     assert "nit=3" in repr(result) and "\n" not in repr(result)

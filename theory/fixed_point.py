@@ -52,7 +52,9 @@ def derivations() -> dict[str, sp.Expr]:
     # With ||b|| <= ||a|| each step lowers ||x - x*||^2 by at least lam (1-lam) r^2; k+1
     # non-increasing residuals spend at most the budget D^2, which bounds the last one.
     r_squared = sp.Symbol("r_squared", positive=True)
-    km_bound = sp.sqrt(sp.solve(sp.Eq((_k + 1) * _lam * (1 - _lam) * r_squared, _D**2), r_squared)[0])
+    km_bound = sp.sqrt(
+        sp.solve(sp.Eq((_k + 1) * _lam * (1 - _lam) * r_squared, _D**2), r_squared)[0]
+    )
 
     averaged_lipschitz = sp.expand((1 - _lam) + _lam * _q)
     km_eigenvalue = 1 - _lam + _lam * _mu
@@ -106,7 +108,7 @@ def linear_rate(eigenvalues, relaxation=1.0) -> float:
 
 
 def optimal_relaxation(lowest, highest) -> tuple[float, float]:
-    """Best KM relaxation and its rate for a real spectrum in ``[lowest, highest]``, ``highest < 1``."""
+    """Best KM relaxation and its rate for a real spectrum ``[lowest, highest]``, ``highest < 1``."""
     if not lowest <= highest < 1:
         raise ValueError("need lowest <= highest < 1: a real spectrum of a convergent linear map")
     relaxation = float(_numeric("optimal_relaxation", _a, _b)(lowest, highest))

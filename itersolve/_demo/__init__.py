@@ -47,8 +47,17 @@ def run_cases(cases):
 
 
 def format_table(rows) -> str:
-    header = ("solver", "problem", "status", "iterations", "nfev", "final residual",
-              "observed rate", "predicted rate", "time [ms]")
+    header = (
+        "solver",
+        "problem",
+        "status",
+        "iterations",
+        "nfev",
+        "final residual",
+        "observed rate",
+        "predicted rate",
+        "time [ms]",
+    )
     body = [
         (
             case.solver,
@@ -64,7 +73,9 @@ def format_table(rows) -> str:
         for case, result, elapsed in rows
     ]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in [header, *body]]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in [header, *body]
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -81,7 +92,9 @@ def plot(rows, path: str) -> None:
     problems = list(dict.fromkeys(case.problem for case, _, _ in rows))
     columns = min(2, len(problems))
     rows_of_panels = math.ceil(len(problems) / columns)
-    figure, axes = plt.subplots(rows_of_panels, columns, figsize=(6 * columns, 4 * rows_of_panels), squeeze=False)
+    figure, axes = plt.subplots(
+        rows_of_panels, columns, figsize=(6 * columns, 4 * rows_of_panels), squeeze=False
+    )
     for axis, problem in zip(axes.flat, problems):
         for case, result, _ in rows:
             if case.problem == problem:
@@ -90,7 +103,7 @@ def plot(rows, path: str) -> None:
         axis.set_xlabel("iteration")
         axis.set_ylabel("residual norm")
         axis.legend(fontsize="small")
-    for axis in list(axes.flat)[len(problems):]:
+    for axis in list(axes.flat)[len(problems) :]:
         axis.set_visible(False)
     figure.tight_layout()
     figure.savefig(path, dpi=120)

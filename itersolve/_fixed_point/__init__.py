@@ -1,4 +1,4 @@
-"""``itersolve.fixed_point``: find x with T(x) = x by plain, averaged, anchored, Anderson or Aitken iteration."""
+"""``itersolve.fixed_point``: x = T(x) by plain, averaged, anchored, Anderson or Aitken steps."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from .._validation import check_callable, check_choice, check_int, check_real, c
 from ._aitken import Aitken, del2_generic, del2_numba
 from ._anderson import Anderson
 from ._halpern import Halpern
-from ._map import FixedPointProblem
 from ._mann import Mann
+from ._map import FixedPointProblem
 
 __all__ = ["METHODS", "fixed_point"]
 
@@ -25,7 +25,7 @@ METHODS = {
     "iterate": {},
     "mann": {"relaxation": 0.5},
     "halpern": {"restart": None},
-    "anderson": {"m": 5, "regularization": 0.0, "damping": 1.0, "safeguard": None},
+    "anderson": {"m": 10, "regularization": 0.0, "damping": 1.0, "safeguard": None},
     "aitken": {},
 }
 
@@ -45,7 +45,9 @@ def _check_option(name, value):
         if value is None or value == "adaptive":
             return value
         if isinstance(value, str):
-            raise ValueError(f"`restart` must be None, a positive integer or 'adaptive'; got {value!r}")
+            raise ValueError(
+                f"`restart` must be None, a positive integer or 'adaptive'; got {value!r}"
+            )
         return check_int("restart", value, low=1)
     raise AssertionError(name)
 
@@ -114,7 +116,9 @@ def fixed_point(
     restart : None, int or "adaptive", method="halpern"
         Re-anchor every ``restart`` iterations, or adaptively (see Notes); default None.
     m : int, method="anderson"
-        Memory, default 5.
+        Memory, default 10 (as SCS). With 5 (scipy's default) Anderson needed 3.4x fewer
+        evaluations than plain iteration on a symmetric linear contraction of spectrum
+        [-0.99, 0.99]; with 10 it needed 8x fewer (``benchmarks/bench_fixed_point.py``).
     regularization : float, method="anderson"
         Tikhonov parameter relative to ``||ΔF||_F^2``; default 0 (exact least squares).
     damping : float, method="anderson"

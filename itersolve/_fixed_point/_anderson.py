@@ -47,7 +47,7 @@ class Anderson(FixedPointSolver):
 
     rtol: float
     atol: float
-    m: int = 5
+    m: int = 10
     regularization: float = 0.0
     damping: float = 1.0
     safeguard: float | None = None
