@@ -108,7 +108,7 @@ def linear_rate(eigenvalues, relaxation=1.0) -> float:
 
 
 def optimal_relaxation(lowest, highest) -> tuple[float, float]:
-    """Best KM relaxation and its rate for a real spectrum ``[lowest, highest]``, ``highest < 1``."""
+    """Best KM relaxation and its rate for a real spectrum in ``[lowest, highest]``."""
     if not lowest <= highest < 1:
         raise ValueError("need lowest <= highest < 1: a real spectrum of a convergent linear map")
     relaxation = float(_numeric("optimal_relaxation", _a, _b)(lowest, highest))
