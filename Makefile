@@ -27,7 +27,7 @@ $(VENV)/.installed-docs: pyproject.toml $(STAMP)
 	touch $@
 
 docs: $(VENV)/.installed-docs
-	$(BIN)/mkdocs build --strict
+	$(BIN)/mkdocs build --strict -f docs/mkdocs.yml
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_fixed_point.py

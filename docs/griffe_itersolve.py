@@ -12,18 +12,39 @@ to it:
 When griffe has loaded the ``itersolve`` package, this extension visits the mapped folders
 as submodules and adds one alias per lazy name, both read from the project's own files,
 so that ``::: itersolve.theory.fixed_point`` and ``::: itersolve.fixed_point`` resolve.
+
+The docstrings also use Sphinx roles (``:class:`~itersolve.SolveResult```), which Markdown
+would print literally; they are rendered as inline code (``~`` keeps the last name only).
 """
 
 from __future__ import annotations
 
 import ast
-import tomllib
+import re
 from pathlib import Path
 
 import griffe
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "itersolve"
+SPHINX_ROLE = re.compile(r":(?:class|func|meth|mod|attr|exc|data|obj):`(~?)([^`]+)`")
+
+
+def _role_as_code(match: re.Match) -> str:
+    shorten, target = match.groups()
+    return f"`{target.rsplit('.', 1)[-1] if shorten else target}`"
+
+
+def _package_dirs() -> dict[str, str]:
+    """``[tool.setuptools.package-dir]`` of pyproject.toml (a regex on Python 3.10)."""
+    text = (ROOT / "pyproject.toml").read_text()
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: read the one flat table by hand
+        section = re.search(r"^\[tool\.setuptools\.package-dir\]\n(.*?)(?=^\[|\Z)", text, re.M | re.S)
+        pairs = re.findall(r'^"([^"]+)"\s*=\s*"([^"]+)"', section.group(1) if section else "", re.M)
+        return dict(pairs)
+    return tomllib.loads(text)["tool"]["setuptools"].get("package-dir", {})
 
 
 def _visit(loader: griffe.GriffeLoader, name: str, path: Path, parent: griffe.Module) -> griffe.Module:
@@ -56,11 +77,14 @@ def _load_folder(loader: griffe.GriffeLoader, parent: griffe.Module, name: str, 
 class ItersolveLayout(griffe.Extension):
     """Add the ``package-dir`` subpackages and the lazy exports to ``itersolve``."""
 
+    def on_instance(self, *, obj: griffe.Object, **kwargs) -> None:
+        if obj.docstring is not None:
+            obj.docstring.value = SPHINX_ROLE.sub(_role_as_code, obj.docstring.value)
+
     def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs) -> None:
         if pkg.name != PACKAGE:
             return
-        setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-        for dotted, folder in sorted(setuptools.get("package-dir", {}).items()):
+        for dotted, folder in sorted(_package_dirs().items()):
             parent_path, _, name = dotted.rpartition(".")
             if parent_path == PACKAGE and name not in pkg.members:
                 _load_folder(loader, pkg, name, ROOT / folder)

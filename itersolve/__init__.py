@@ -17,6 +17,7 @@ _LAZY = {
     "fixed_point": "itersolve._fixed_point",
     "BackendUnavailableError": "itersolve._backend",
     "gpu": "itersolve.gpu",
+    "solvers": "itersolve.solvers",
     "theory": "itersolve.theory",
 }
 
@@ -28,6 +29,7 @@ __all__ = [
     "fixed_point",
     "gpu",
     "observed_rate",
+    "solvers",
     "theory",
 ]
 

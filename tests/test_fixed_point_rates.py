@@ -138,6 +138,29 @@ def test_mann_residual_obeys_the_km_bound_at_every_k(seed, n, pieces, lam):
     assert np.all(result.residuals <= bound * (1 + 1e-10) + 1e-12)
 
 
+@given(seed=seeds, n=st.integers(2, 20), pieces=compositions, m=st.integers(1, 10))
+def test_safeguarded_anderson_never_increases_the_residual_of_a_nonexpansive_map(
+    seed, n, pieces, m
+):
+    """An accepted Anderson point has residual <= the current one (zeta = 1); a rejected one
+    is replaced by the plain step, whose residual ||Tx - T(Tx)|| <= ||x - Tx|| for
+    nonexpansive T. So the whole history is non-increasing."""
+    T, x0, _ = _nonexpansive(seed, n, pieces)
+    result = itersolve.fixed_point(T, x0, method="anderson", m=m, rtol=0.0, atol=1e-12, maxiter=200)
+    r = result.residuals
+    assert np.all(r[1:] <= r[:-1] * (1 + 1e-9) + 1e-13)
+
+
+def test_without_the_safeguard_anderson_residuals_can_grow():
+    """The safeguard is not idle: plain type-II Anderson is not monotone on these maps."""
+    grew = 0
+    for seed in range(20):
+        T, x0, _ = _nonexpansive(seed, 8, ["rotation", "box"])
+        r = itersolve.fixed_point(T, x0, method="anderson", safeguard=None, maxiter=200).residuals
+        grew += bool(np.any(r[1:] > r[:-1] * 1.01))
+    assert grew > 0
+
+
 def test_plain_iteration_fails_on_a_rotation_where_the_bounds_still_hold():
     """The bounds above are not vacuous: without averaging a rotation never converges."""
     T, x0, _ = _nonexpansive(3, 6, ["rotation"])
@@ -214,6 +237,7 @@ def test_untruncated_anderson_on_a_linear_map_is_gmres(seed, n):
         lambda x: M @ x + c,
         x0,
         method="anderson",
+        safeguard=None,
         m=n + 1,
         rtol=0.0,
         atol=1e-10 * np.linalg.norm(c),
@@ -241,7 +265,7 @@ def test_anderson_matches_scipy_anderson_iterate_by_iterate(seed, n, m, q):
     m = min(m, n - 1)  # scipy keeps m > n linearly dependent differences; we cap at n
     steps = 15
     result, ours = _iterates(
-        T, np.zeros(n), method="anderson", m=m, rtol=0.0, atol=1e-9, maxiter=steps
+        T, np.zeros(n), method="anderson", m=m, safeguard=None, rtol=0.0, atol=1e-9, maxiter=steps
     )
     theirs = []
     # Near convergence scipy's Gram matrix turns singular; we compare only before that.

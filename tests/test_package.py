@@ -62,3 +62,19 @@ def test_repr_is_one_line():
         residuals=np.array([1.0, 0.1, 0.01, 0.001]),
     )
     assert "nit=3" in repr(result) and "\n" not in repr(result)
+
+
+def test_a_solve_can_be_driven_by_hand():
+    from itersolve.solvers import Anderson, FixedPointProblem, run
+
+    x0 = np.zeros(3)
+    problem = FixedPointProblem(np.cos, x0)
+    solver = Anderson(rtol=1e-10, atol=0.0, m=5)
+    x, state = x0, solver.init(problem, x0)
+    residuals = [state.residual]
+    while not solver.terminate(problem, x, state)[0]:
+        x, state = solver.step(problem, x, state)
+        residuals.append(state.residual)
+    by_loop = run(Anderson(rtol=1e-10, atol=0.0, m=5), FixedPointProblem(np.cos, x0), x0, maxiter=100)
+    assert by_loop.residuals.tolist() == residuals
+    assert by_loop.x.tolist() == x.tolist() and by_loop.nfev == problem.nfev

@@ -99,6 +99,9 @@ def plot(rows, path: str) -> None:
         for case, result, _ in rows:
             if case.problem == problem:
                 axis.semilogy(result.residuals, label=case.solver)
+        # Keep diverging rows (Aitken on a coupled map) from flattening the others.
+        start = max(result.residuals[0] for case, result, _ in rows if case.problem == problem)
+        axis.set_ylim(top=1e3 * start)
         axis.set_title(problem)
         axis.set_xlabel("iteration")
         axis.set_ylabel("residual norm")

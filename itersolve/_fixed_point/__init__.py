@@ -25,7 +25,7 @@ METHODS = {
     "iterate": {},
     "mann": {"relaxation": 0.5},
     "halpern": {"restart": None},
-    "anderson": {"m": 10, "regularization": 0.0, "damping": 1.0, "safeguard": None},
+    "anderson": {"m": 10, "regularization": 0.0, "damping": 1.0, "safeguard": 1.0},
     "aitken": {},
 }
 
@@ -125,7 +125,10 @@ def fixed_point(
         β in (0, 1]; default 1.
     safeguard : float or None, method="anderson"
         ζ ≥ 1: reject an accelerated point whose residual exceeds ζ times the current
-        residual and take the plain step instead. Default None (off).
+        residual and take the plain damped step instead (one more evaluation). Default
+        1: for nonexpansive ``T`` the residual history is then non-increasing. ``None``
+        turns it off, which gives plain type-II Anderson (scipy's ``anderson`` with
+        ``alpha=1, w0=0, line_search=None``, and GMRES on linear maps).
 
     Returns
     -------
@@ -201,7 +204,7 @@ def fixed_point(
     x = xp.asarray(x, copy=True)
 
     solver = _build_solver(method, rtol, atol, options, backend_)
-    problem = FixedPointProblem(T, x, xp, scalar_output=scalar_input and backend_.name == "numpy")
+    problem = FixedPointProblem(T, x, scalar_output=scalar_input and backend_.name == "numpy")
     with np.errstate(all="ignore"):
         return run(
             solver,

@@ -50,7 +50,7 @@ class Anderson(FixedPointSolver):
     m: int = 10
     regularization: float = 0.0
     damping: float = 1.0
-    safeguard: float | None = None
+    safeguard: float | None = 1.0
     max_condition: float = 1e12
 
     def init(self, problem, x0):

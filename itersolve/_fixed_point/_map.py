@@ -20,13 +20,13 @@ class FixedPointProblem:
     evaluation that shows it, rather than a silent conversion.
     """
 
-    def __init__(self, T, x0, xp, *, scalar_output=False):
+    def __init__(self, T, x0, *, scalar_output=False):
         self.T = T
+        self.xp = array_api_compat.array_namespace(x0)
         self.scalar_output = scalar_output
         # The solve silences NumPy's floating-point warnings for its own arithmetic (a
         # diverging iterate ends with Status.NONFINITE instead); T runs under the user's.
         self.user_errstate = np.geterr()
-        self.xp = xp
         self.shape = tuple(x0.shape)
         self.dtype = x0.dtype
         self.nfev = 0
