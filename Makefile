@@ -36,7 +36,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff
-	$(BIN)/ruff check itersolve gpu theory tests benchmarks
+	$(BIN)/ruff check itersolve gpu theory tests benchmarks docs
 
 clean:
 	rm -rf $(VENV) build site *.egg-info

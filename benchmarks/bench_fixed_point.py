@@ -89,8 +89,10 @@ def linear_normal(n, rng):
     B[even, odd], B[odd, even] = -r * np.sin(theta), r * np.sin(theta)
     Q = np.linalg.qr(rng.standard_normal((n, n)))[0]
     M, c = Q @ B @ Q.T, rng.standard_normal(n)
-    desc = (f"T(x) = Mx + c, n={n}, M = Q B Q^T normal nonsymmetric, eigenvalues r e^(±iθ), "
-            "r ~ U(0, 0.99) (max 0.99), θ ~ U(0, π/3), ||M||_2 = 0.99")
+    desc = (
+        f"T(x) = Mx + c, n={n}, M = Q B Q^T normal nonsymmetric, eigenvalues r e^(±iθ), "
+        "r ~ U(0, 0.99) (max 0.99), θ ~ U(0, π/3), ||M||_2 = 0.99"
+    )
     return desc, lambda x: M @ x + c, np.zeros(n)
 
 
@@ -98,8 +100,10 @@ def nonlinear_cos(n, rng):
     xstar = rng.uniform(-np.pi / 2, np.pi / 2, n)
     a = rng.uniform(0.5, GAMMA, n)
     b = xstar - a * np.cos(xstar)
-    desc = (f"T(x) = a cos(x) + b elementwise, n={n}, a ~ U(0.5, 0.99) (global Lipschitz), "
-            "x* ~ U(-π/2, π/2) so local rates |a sin x*| spread over [0, 0.99)")
+    desc = (
+        f"T(x) = a cos(x) + b elementwise, n={n}, a ~ U(0.5, 0.99) (global Lipschitz), "
+        "x* ~ U(-π/2, π/2) so local rates |a sin x*| spread over [0, 0.99)"
+    )
     return desc, lambda x: a * np.cos(x) + b, np.zeros(n)
 
 
@@ -108,8 +112,10 @@ def bellman(states, rng, actions=8, successors=10):
     for row in P:
         row[rng.choice(states, successors, replace=False)] = rng.dirichlet(np.ones(successors))
     r = rng.uniform(0, 1, states * actions)
-    desc = (f"value iteration V <- max_a (r + 0.99 P V), {states} states, {actions} actions, "
-            f"{successors} random successors per (s, a), r ~ U(0, 1)")
+    desc = (
+        f"value iteration V <- max_a (r + 0.99 P V), {states} states, {actions} actions, "
+        f"{successors} random successors per (s, a), r ~ U(0, 1)"
+    )
 
     def T(V):
         return (r + GAMMA * (P @ V)).reshape(states, actions).max(axis=1)
@@ -133,21 +139,25 @@ def problems(quick):
 
 def _itersolve(method, **options):
     def solve(T, x0, budget):
-        result = itersolve.fixed_point(T, x0, method=method, rtol=0.0, atol=0.0,
-                                       maxiter=budget, **options)
+        result = itersolve.fixed_point(
+            T, x0, method=method, rtol=0.0, atol=0.0, maxiter=budget, **options
+        )
         return f"stopped: {result.status.name}"
+
     return solve
 
 
 def _scipy_fixed_point(method):
     def solve(T, x0, budget):
         scipy.optimize.fixed_point(T, x0, xtol=0.0, maxiter=budget, method=method)
+
     return solve
 
 
 def _scipy_anderson(**options):
     def solve(T, x0, budget):
         scipy.optimize.anderson(lambda x: T(x) - x, x0, f_tol=1e-300, maxiter=budget, **options)
+
     return solve
 
 
@@ -220,11 +230,21 @@ def check_targets(results, targeted):
         ours, plain, ref = rows[OURS].get("nfev"), rows[PLAIN].get("nfev"), rows[REFERENCE]
         if name in targeted:
             ok = ours is not None and (plain is None or 5 * ours <= plain)
-            checks.append((f"{name}: anderson >= 5x fewer T-evals than iterate", ok,
-                           f"{ours} vs {plain if plain else '> budget'}"))
+            checks.append(
+                (
+                    f"{name}: anderson >= 5x fewer T-evals than iterate",
+                    ok,
+                    f"{ours} vs {plain if plain else '> budget'}",
+                )
+            )
         ok = ours is not None and (ref.get("nfev") is None or ours <= ref["nfev"])
-        checks.append((f"{name}: anderson T-evals <= scipy anderson", ok,
-                       f"{ours} vs {ref.get('nfev', 'did not reach')}"))
+        checks.append(
+            (
+                f"{name}: anderson T-evals <= scipy anderson",
+                ok,
+                f"{ours} vs {ref.get('nfev', 'did not reach')}",
+            )
+        )
     return checks
 
 
@@ -237,8 +257,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     budget = args.budget or (5000 if args.quick else 20000)
     repeats = args.repeats or (1 if args.quick else 5)
-    print(f"target: ||x - T(x)||_2 <= {TARGET:g} * max(1, ||T(x)||_2); budget {budget} "
-          f"T-evaluations; wall time = median of {repeats} after one warm-up")
+    print(
+        f"target: ||x - T(x)||_2 <= {TARGET:g} * max(1, ||T(x)||_2); budget {budget} "
+        f"T-evaluations; wall time = median of {repeats} after one warm-up"
+    )
 
     results, out = {}, {"target": TARGET, "budget": budget, "repeats": repeats, "problems": {}}
     specs = problems(args.quick)

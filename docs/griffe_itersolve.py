@@ -41,13 +41,17 @@ def _package_dirs() -> dict[str, str]:
     try:
         import tomllib
     except ImportError:  # Python 3.10: read the one flat table by hand
-        section = re.search(r"^\[tool\.setuptools\.package-dir\]\n(.*?)(?=^\[|\Z)", text, re.M | re.S)
+        section = re.search(
+            r"^\[tool\.setuptools\.package-dir\]\n(.*?)(?=^\[|\Z)", text, re.M | re.S
+        )
         pairs = re.findall(r'^"([^"]+)"\s*=\s*"([^"]+)"', section.group(1) if section else "", re.M)
         return dict(pairs)
     return tomllib.loads(text)["tool"]["setuptools"].get("package-dir", {})
 
 
-def _visit(loader: griffe.GriffeLoader, name: str, path: Path, parent: griffe.Module) -> griffe.Module:
+def _visit(
+    loader: griffe.GriffeLoader, name: str, path: Path, parent: griffe.Module
+) -> griffe.Module:
     code = path.read_text(encoding="utf-8-sig")
     loader.lines_collection[path] = code.splitlines(keepends=False)
     return griffe.visit(
@@ -63,7 +67,9 @@ def _visit(loader: griffe.GriffeLoader, name: str, path: Path, parent: griffe.Mo
     )
 
 
-def _load_folder(loader: griffe.GriffeLoader, parent: griffe.Module, name: str, folder: Path) -> None:
+def _load_folder(
+    loader: griffe.GriffeLoader, parent: griffe.Module, name: str, folder: Path
+) -> None:
     """Visit ``folder`` as the subpackage ``parent.name``, with its modules and subpackages."""
     package = _visit(loader, name, folder / "__init__.py", parent)
     parent.set_member(name, package)

@@ -22,8 +22,8 @@ from ._driver import Solver, run
 from ._fixed_point._aitken import Aitken
 from ._fixed_point._anderson import Anderson
 from ._fixed_point._halpern import Halpern
-from ._fixed_point._map import FixedPointProblem, FixedPointSolver
 from ._fixed_point._mann import Mann
+from ._fixed_point._map import FixedPointProblem, FixedPointSolver
 
 __all__ = [
     "Aitken",

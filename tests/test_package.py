@@ -75,6 +75,8 @@ def test_a_solve_can_be_driven_by_hand():
     while not solver.terminate(problem, x, state)[0]:
         x, state = solver.step(problem, x, state)
         residuals.append(state.residual)
-    by_loop = run(Anderson(rtol=1e-10, atol=0.0, m=5), FixedPointProblem(np.cos, x0), x0, maxiter=100)
+    by_loop = run(
+        Anderson(rtol=1e-10, atol=0.0, m=5), FixedPointProblem(np.cos, x0), x0, maxiter=100
+    )
     assert by_loop.residuals.tolist() == residuals
     assert by_loop.x.tolist() == x.tolist() and by_loop.nfev == problem.nfev

@@ -63,10 +63,10 @@ class Anderson(FixedPointSolver):
         plain = x + beta * f
         accelerated = plain
         if state.dF:
-            gamma = self._coefficients(xp, state, xp.reshape(f, (-1,)))
-            if gamma is not None:
+            solved = self._coefficients(xp, state, xp.reshape(f, (-1,)))
+            if solved is not None:
+                gamma, dF = solved
                 dX = xp.stack(list(state.dX), axis=1)
-                dF = xp.stack(list(state.dF), axis=1)
                 correction = (dX + beta * dF) @ gamma
                 accelerated = plain - xp.reshape(correction, x.shape)
         new = evaluate(problem, accelerated)
@@ -89,8 +89,11 @@ class Anderson(FixedPointSolver):
             **vars(new), dX=state.dX, dF=state.dF, rejections=rejections, dropped=state.dropped
         )
 
-    def _coefficients(self, xp, state, f) -> Any:
-        """Solve ``min ||f - dF gamma||`` by QR, dropping the oldest columns if ill-conditioned."""
+    def _coefficients(self, xp, state, f) -> tuple[Any, Any] | None:
+        """Solve ``min ||f - dF gamma||`` by QR, dropping the oldest columns if ill-conditioned.
+
+        Returns ``(gamma, dF)`` with the differences kept, or None when none is left.
+        """
         while state.dF:
             dF = xp.stack(list(state.dF), axis=1)
             Q, R = xp.linalg.qr(dF)
@@ -109,8 +112,8 @@ class Anderson(FixedPointSolver):
             gram = RH @ R
             shift = self.regularization * float(xp.sum(xp.abs(R) ** 2))
             identity = xp.eye(gram.shape[0], dtype=gram.dtype)
-            return xp.linalg.solve(gram + shift * identity, RH @ rhs)
-        return xp.linalg.solve(R, rhs)
+            return xp.linalg.solve(gram + shift * identity, RH @ rhs), dF
+        return xp.linalg.solve(R, rhs), dF
 
     def stats(self, state):
         return {
