@@ -9,16 +9,14 @@ a linear map this reproduces GMRES (``x_{k+1} = T(x_k^GMRES)``).
 from __future__ import annotations
 
 import dataclasses
-from collections import deque
-from typing import Any
 
+from ._history import DifferenceHistory
 from ._map import FixedPointSolver, MapState, evaluate
 
 
 @dataclasses.dataclass
 class AndersonState(MapState):
-    dX: deque  # differences of iterates, oldest first, flattened
-    dF: deque  # differences of residuals f = T(x) - x, flattened
+    history: DifferenceHistory  # differences of iterates and residuals, flattened
     rejections: int = 0
     dropped: int = 0
 
@@ -54,21 +52,20 @@ class Anderson(FixedPointSolver):
     max_condition: float = 1e12
 
     def init(self, problem, x0):
-        return AndersonState(**vars(evaluate(problem, x0)), dX=deque(), dF=deque())
+        return AndersonState(**vars(evaluate(problem, x0)), history=DifferenceHistory(problem.xp))
 
     def step(self, problem, x, state):
         xp = problem.xp
         beta = self.damping
+        history = state.history
         f = state.Tx - x
         plain = x + beta * f
         accelerated = plain
-        if state.dF:
-            solved = self._coefficients(xp, state, xp.reshape(f, (-1,)))
-            if solved is not None:
-                gamma, dF = solved
-                dX = xp.stack(list(state.dX), axis=1)
-                correction = (dX + beta * dF) @ gamma
-                accelerated = plain - xp.reshape(correction, x.shape)
+        dropped = state.dropped + self._drop_ill_conditioned(history)
+        if len(history):
+            gamma = history.least_squares(xp.reshape(f, (-1,)), self.regularization)
+            correction = history.dX @ gamma + beta * (history.dF @ gamma)
+            accelerated = plain - xp.reshape(correction, x.shape)
         new = evaluate(problem, accelerated)
         rejections = state.rejections
         if (
@@ -79,45 +76,27 @@ class Anderson(FixedPointSolver):
             accelerated, new = plain, evaluate(problem, plain)
             rejections += 1
         f_new = new.Tx - accelerated
-        state.dX.append(xp.reshape(accelerated - x, (-1,)))
-        state.dF.append(xp.reshape(f_new - f, (-1,)))
+        history.append(xp.reshape(accelerated - x, (-1,)), xp.reshape(f_new - f, (-1,)))
         # More differences than unknowns are linearly dependent: keep at most x.size.
-        while len(state.dF) > min(self.m, f_new.size):
-            state.dX.popleft()
-            state.dF.popleft()
+        while len(history) > min(self.m, f_new.size):
+            history.drop_oldest()
         return accelerated, AndersonState(
-            **vars(new), dX=state.dX, dF=state.dF, rejections=rejections, dropped=state.dropped
+            **vars(new), history=history, rejections=rejections, dropped=dropped
         )
 
-    def _coefficients(self, xp, state, f) -> tuple[Any, Any] | None:
-        """Solve ``min ||f - dF gamma||`` by QR, dropping the oldest columns if ill-conditioned.
-
-        Returns ``(gamma, dF)`` with the differences kept, or None when none is left.
-        """
-        while state.dF:
-            dF = xp.stack(list(state.dF), axis=1)
-            Q, R = xp.linalg.qr(dF)
-            diagonal = xp.abs(xp.linalg.diagonal(R))
-            smallest, largest = float(xp.min(diagonal)), float(xp.max(diagonal))
-            if smallest > 0 and largest <= self.max_condition * smallest:
-                break
-            state.dX.popleft()
-            state.dF.popleft()
-            state.dropped += 1
-        else:
-            return None
-        rhs = xp.conj(Q).T @ f
-        if self.regularization > 0:
-            RH = xp.conj(R).T
-            gram = RH @ R
-            shift = self.regularization * float(xp.sum(xp.abs(R) ** 2))
-            identity = xp.eye(gram.shape[0], dtype=gram.dtype)
-            return xp.linalg.solve(gram + shift * identity, RH @ rhs), dF
-        return xp.linalg.solve(R, rhs), dF
+    def _drop_ill_conditioned(self, history) -> int:
+        """Drop the oldest differences until the factor is well conditioned; return how many."""
+        dropped = 0
+        while len(history) and not history.condition() <= self.max_condition:
+            history.drop_oldest()
+            if len(history):
+                history.refactor()  # the incremental factor may be what went wrong
+            dropped += 1
+        return dropped
 
     def stats(self, state):
         return {
-            "memory": len(state.dF),
+            "memory": len(state.history),
             "safeguard_rejections": state.rejections,
             "dropped_differences": state.dropped,
         }
