@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._backend import as_array, resolve
 from .._driver import run
+from .._result import SolveResult
 from .._validation import check_callable, check_choice, check_int, check_real, check_tolerances
 from ._aitken import Aitken, del2_generic, del2_numba
 from ._anderson import Anderson
@@ -17,7 +21,14 @@ from ._map import FixedPointProblem
 
 __all__ = ["METHODS", "fixed_point"]
 
-_UNSET = object()
+class _MethodDefault:
+    """Marks an option left to the method's default (shown as such in signatures)."""
+
+    def __repr__(self):
+        return "<method default>"
+
+
+_UNSET = _MethodDefault()
 
 # Each method's own options and their defaults; an option given to another method is an
 # error rather than silently ignored.
@@ -63,23 +74,23 @@ def _build_solver(method, rtol, atol, options, backend):
 
 
 def fixed_point(
-    T,
-    x0,
+    T: Callable[[Any], Any],
+    x0: ArrayLike,
     *,
     method: str = "anderson",
     rtol: float = 1e-8,
     atol: float = 0.0,
     maxiter: int | None = 1000,
-    callback=None,
+    callback: Callable[[SolveResult], None] | None = None,
     throw: bool = False,
     backend: str | None = None,
-    relaxation=_UNSET,
-    restart=_UNSET,
-    m=_UNSET,
-    regularization=_UNSET,
-    damping=_UNSET,
-    safeguard=_UNSET,
-):
+    relaxation: float = _UNSET,
+    restart: int | str | None = _UNSET,
+    m: int = _UNSET,
+    regularization: float = _UNSET,
+    damping: float = _UNSET,
+    safeguard: float | None = _UNSET,
+) -> SolveResult:
     r"""Find a fixed point ``x = T(x)``.
 
     Parameters
