@@ -15,6 +15,10 @@ __version__ = "0.1.0.dev0"
 # public name -> module that defines it, imported on first access
 _LAZY = {
     "fixed_point": "itersolve._fixed_point",
+    "sor": "itersolve._sor",
+    "ssor_pcg": "itersolve._sor",
+    "relax": "itersolve._sor",
+    "jacobi_spectral_radius": "itersolve._sor",
     "BackendUnavailableError": "itersolve._backend",
     "gpu": "itersolve.gpu",
     "solvers": "itersolve.solvers",
@@ -28,8 +32,12 @@ __all__ = [
     "Status",
     "fixed_point",
     "gpu",
+    "jacobi_spectral_radius",
     "observed_rate",
+    "relax",
     "solvers",
+    "sor",
+    "ssor_pcg",
     "theory",
 ]
 

@@ -12,6 +12,10 @@ methods, in the shape of optimistix:
 ``postprocess(problem, x, state) -> (x, stats)``
     The returned iterate and the solver's extra figures.
 
+Optionally, ``state.note`` explains a stop the solver decided on (shown in the message),
+and ``solver.snapshot(x)`` copies an iterate that ``step`` updates in place, so that the
+intermediate results a callback keeps stay as they were.
+
 :func:`run` is the only loop: it checks finiteness, calls the stopping test and the
 callback, enforces ``maxiter`` and builds the :class:`~itersolve.SolveResult`. Public
 functions validate their input, build a solver and call :func:`run`; callers who want to
@@ -64,8 +68,10 @@ class _History:
         return self._buffer[: self.size].copy()
 
 
-def _message(status: Status, nit: int, residual: float) -> str:
-    if status == Status.CONVERGED:
+def _message(status: Status, nit: int, residual: float, note: str = "") -> str:
+    if note:
+        detail = f"Stopped at iteration {nit}: {note}."
+    elif status == Status.CONVERGED:
         detail = f"Converged after {nit} iterations (residual {residual:.3e})."
     elif status == Status.MAXITER:
         detail = f"Stopped after {nit} iterations with residual {residual:.3e}."
@@ -100,10 +106,10 @@ def run(
             done, status = True, Status.NONFINITE
         if callback is not None:
             snapshot = SolveResult(
-                x=x,
+                x=solver.snapshot(x) if hasattr(solver, "snapshot") else x,
                 success=status == Status.CONVERGED and done,
                 status=status if done else Status.IN_PROGRESS,
-                message=_message(status, nit, state.residual)
+                message=_message(status, nit, state.residual, getattr(state, "note", ""))
                 if done
                 else Status.IN_PROGRESS.advice,
                 nit=nit,
@@ -131,7 +137,7 @@ def run(
         x=x,
         success=status == Status.CONVERGED,
         status=status,
-        message=_message(status, nit, state.residual),
+        message=_message(status, nit, state.residual, getattr(state, "note", "")),
         nit=nit,
         nfev=problem.nfev,
         residuals=residuals,

@@ -73,6 +73,42 @@ def _fixed_point_case(method, **options):
     )
 
 
+def _linear_problem(dtype):
+    """A diagonally dominant integer matrix with a known solution; b = A x* is exact."""
+    rng = np.random.default_rng(3)
+    n = 6
+    A = rng.integers(-2, 3, size=(n, n)).astype(float)
+    A = (A + A.T) / 2
+    np.fill_diagonal(A, np.abs(A).sum(axis=1) + 2)
+    x_star = rng.integers(-5, 6, size=n).astype(float)
+    return A.astype(dtype), (A @ x_star).astype(dtype), x_star.astype(dtype)
+
+
+def _linear_case(name, solver, **options):
+    def converging(dtype=np.float64, **kw):
+        A, b, _ = _linear_problem(dtype)
+        return solver(A, b, **options, **kw)
+
+    def exact_start(dtype=np.float64, **kw):
+        A, b, x_star = _linear_problem(dtype)
+        return solver(A, b, x_star, **options, **kw)
+
+    def nonfinite(**kw):
+        if solver is itersolve.sor:  # huge coupling: each sweep multiplies x by about 1e150
+            return solver(np.array([[1.0, 1e150], [1e150, 1.0]]), np.ones(2), **options, **kw)
+        return solver(np.eye(2), np.full(2, 1e200), **options, **kw)  # ||b - A x0|| overflows
+
+    label = name + "".join(f"-{k}={v}" for k, v in options.items())
+    return SolverCase(
+        label,
+        converging,
+        exact_start,
+        nonfinite,
+        dtypes=(np.float32, np.float64),
+        solution=lambda dtype: _linear_problem(dtype)[2],
+    )
+
+
 CASES = [
     _fixed_point_case("iterate"),
     _fixed_point_case("mann", relaxation=0.7),
@@ -80,4 +116,8 @@ CASES = [
     _fixed_point_case("anderson"),
     _fixed_point_case("anderson", safeguard=1.0, regularization=1e-10),
     _fixed_point_case("aitken"),
+    _linear_case("sor", itersolve.sor, omega=1.2),
+    _linear_case("sor", itersolve.sor, sweep="symmetric"),
+    _linear_case("sor", itersolve.sor, ordering="multicolor", sweep="backward"),
+    _linear_case("ssor_pcg", itersolve.ssor_pcg, omega=1.3),
 ]

@@ -1,0 +1,253 @@
+"""The SOR family: ``sor``, ``ssor_pcg``, the in-place ``relax`` and ``jacobi_spectral_radius``."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from .._driver import run
+from .._validation import check_callable, check_choice, check_int, check_tolerances
+from ._solvers import ORDERINGS, SOR, SSORPCG, SWEEPS, apply_sweeps
+from ._system import LinearSystem, as_csr, check_omega, diagonal_checked
+
+__all__ = ["jacobi_spectral_radius", "relax", "sor", "ssor_pcg"]
+
+_CONVENTIONS = """
+    rtol, atol : float
+        Stop when ``||b - A x_k||_2 <= max(rtol * ||b||_2, atol)`` (scipy's linear-solver
+        test; with ``x0 = 0`` it is the reference code's relative residual).
+    maxiter : int or None
+        Iteration limit, 10 000 by default (the reference code's cap).
+    callback : callable, optional
+        ``callback(intermediate_result)`` at ``nit = 0`` and after every iteration (the
+        intermediate ``x`` is a copy); raising ``StopIteration`` stops with
+        ``Status.CALLBACK``.
+    throw : bool
+        Raise :class:`~itersolve.ConvergenceError` instead of returning an unsuccessful
+        result.
+"""
+
+
+def _common(A, b, x0, rtol, atol, maxiter, callback, positive_diagonal=True):
+    rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
+    check_callable("callback", callback, optional=True)
+    system = LinearSystem(A, b, positive_diagonal=positive_diagonal)
+    return system, system.start(x0), rtol, atol, maxiter
+
+
+def sor(
+    A,
+    b,
+    x0=None,
+    *,
+    omega: float | str = 1.0,
+    sweep: str = "forward",
+    ordering: str = "natural",
+    rtol: float = 1e-8,
+    atol: float = 0.0,
+    maxiter: int | None = 10_000,
+    callback=None,
+    throw: bool = False,
+    rng=None,
+):
+    (
+        """Solve ``A x = b`` by successive over-relaxation.
+
+    Each iteration is one sweep ``x_i <- (1 - w) x_i + w (b_i - sum_{j != i} a_ij x_j) / a_ii``
+    over the rows, then the residual ``b - A x`` is computed.
+
+    Parameters
+    ----------
+    A : (n, n) array_like or scipy.sparse matrix
+        Real matrix with a positive diagonal; dense, COO, CSC and integer input are
+        converted to floating-point CSR.
+    b : (n,) array_like
+        Right-hand side.
+    x0 : (n,) array_like, optional
+        Starting point (zeros by default); it is copied, never modified.
+    omega : float in (0, 2) or "auto"
+        Relaxation. ``"auto"`` estimates the Jacobi spectral radius ``beta`` with
+        :func:`jacobi_spectral_radius` and takes Young's ``2 / (1 + sqrt(1 - beta^2))``,
+        optimal for consistently ordered matrices (for example the 5-point Laplacian in
+        natural or red-black order); it needs ``beta < 1``.
+    sweep : {"forward", "backward", "symmetric"}
+        Row order of a sweep; ``"symmetric"`` is a forward then a backward sweep, both
+        with ``omega`` (SSOR as a stationary iteration).
+    ordering : {"natural", "red-black", "multicolor"}
+        ``"natural"`` sweeps rows in index order (sequential). ``"red-black"`` (bipartite
+        matrix graphs) and ``"multicolor"`` (greedy colouring) sweep one colour at a time,
+        each colour's rows in parallel; the iterates differ from natural order.
+    rng : None, int or numpy.random.Generator
+        Seeds the starting vector of the eigensolver behind ``omega="auto"``.
+    """
+        + _CONVENTIONS
+        + """
+    Returns
+    -------
+    SolveResult
+        ``residuals[k] = ||b - A x_k||_2``; ``nit`` sweeps (a symmetric sweep counts once);
+        ``nfev`` products with ``A`` (the residual evaluations, ``nit + 1``); ``stats``
+        holds ``omega``, ``sweep``, ``ordering`` and, for ``"auto"``, ``beta``.
+        Statuses: ``CONVERGED``, ``MAXITER``, ``NONFINITE`` (the iteration diverged, for
+        example with an ``omega`` too large for a non-SPD matrix), ``CALLBACK``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Before any iteration: non-square ``A``, ``b`` or ``x0`` of the wrong length,
+        a zero or negative diagonal entry (naming the first such row), NaN or Inf in the
+        input, ``omega`` outside (0, 2), an unknown ``sweep`` or ``ordering``, or
+        ``ordering="red-black"`` on a graph with an odd cycle.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> import itersolve
+    >>> T = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(10, 10))
+    >>> A = sp.kron(sp.eye_array(10), T) + sp.kron(T, sp.eye_array(10))
+    >>> result = itersolve.sor(A, [1.0] * 100, omega="auto")
+    >>> result.success, round(result.stats["omega"], 4), result.nit
+    (True, 1.5604, 41)
+    """
+    )
+    check_choice("sweep", sweep, tuple(SWEEPS))
+    check_choice("ordering", ordering, ORDERINGS)
+    if not (isinstance(omega, str) and omega == "auto"):
+        omega = check_omega(omega)
+    system, x, rtol, atol, maxiter = _common(A, b, x0, rtol, atol, maxiter, callback)
+    if ordering == "red-black":
+        system.red_black  # noqa: B018 - raises now, before any iteration, if not bipartite
+    stats = {}
+    if omega == "auto":
+        from itersolve.theory.sor import optimal_omega
+
+        beta = jacobi_spectral_radius(system.matrix, rng=rng)
+        if not beta < 1:
+            raise ValueError(
+                f"omega='auto' needs a Jacobi spectral radius below 1 (Young's theory), "
+                f"estimated {beta:.6g}; pass omega explicitly"
+            )
+        omega, stats["beta"] = float(optimal_omega(beta)), beta
+    solver = SOR(rtol, atol, omega=omega, sweep=sweep, ordering=ordering)
+    with np.errstate(all="ignore"):  # divergence ends with NONFINITE, not with warnings
+        return run(solver, system, x, maxiter=maxiter, callback=callback, throw=throw, stats=stats)
+
+
+def ssor_pcg(
+    A,
+    b,
+    x0=None,
+    *,
+    omega: float = 1.0,
+    rtol: float = 1e-8,
+    atol: float = 0.0,
+    maxiter: int | None = 10_000,
+    callback=None,
+    throw: bool = False,
+):
+    (
+        """Solve a symmetric positive definite ``A x = b`` by CG preconditioned with SSOR(ω).
+
+    The preconditioner is ``M = (D + w U) D^{-1} (D + w L) / (w (2 - w))``, applied as a
+    backward then a forward triangular solve; it is SPD for SPD ``A`` and every ``w`` in
+    (0, 2).
+
+    Parameters
+    ----------
+    A : (n, n) array_like or scipy.sparse matrix
+        Symmetric with a positive diagonal (checked); positive definiteness is detected
+        during the iteration.
+    b, x0
+        As for :func:`sor`.
+    omega : float in (0, 2)
+        SSOR relaxation.
+    """
+        + _CONVENTIONS
+        + """
+    Returns
+    -------
+    SolveResult
+        ``residuals[k]`` is CG's recursively updated ``||r_k||_2``, and
+        ``stats["true_residual"]`` the recomputed ``||b - A x||_2`` at the end; ``nfev``
+        counts products with ``A``. Statuses: ``CONVERGED``, ``MAXITER``, ``NONFINITE``,
+        ``CALLBACK``, and ``INVALID_INPUT`` when CG meets ``p·Ap <= 0`` (``A`` is not
+        positive definite).
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`sor`, and for a non-symmetric ``A``.
+    """
+    )
+    omega = check_omega(omega)
+    system, x, rtol, atol, maxiter = _common(A, b, x0, rtol, atol, maxiter, callback)
+    asymmetry = system.matrix - system.matrix.T
+    if asymmetry.nnz and np.max(np.abs(asymmetry.data)) > 1e-12 * np.max(np.abs(system.data)):
+        raise ValueError("`A` must be symmetric for ssor_pcg (use sor for non-symmetric systems)")
+    solver = SSORPCG(rtol, atol, omega=omega)
+    with np.errstate(all="ignore"):
+        return run(solver, system, x, maxiter=maxiter, callback=callback, throw=throw)
+
+
+def relax(
+    A, x, b, *, omega: float, sweep: str = "forward", iterations: int = 1, ordering: str = "natural"
+):
+    """Apply SOR sweeps to ``x`` in place: a smoother for multigrid and other packages.
+
+    pyamg's layout and strictness: ``A`` should be CSR (other formats are converted with a
+    ``SparseEfficiencyWarning``), ``x`` must be a contiguous NumPy array of ``A``'s
+    floating dtype (no silent copy, which would lose the update), ``b`` of the same dtype.
+    The diagonal must be non-zero. ``omega`` is required and used by every sweep,
+    including both halves of ``"symmetric"``. Coloured orderings recompute the colouring
+    on every call.
+
+    Returns ``None``; ``x`` holds the result.
+    """
+    check_choice("sweep", sweep, tuple(SWEEPS))
+    check_choice("ordering", ordering, ORDERINGS)
+    omega = check_omega(omega)
+    iterations = check_int("iterations", iterations, low=0)
+    matrix = as_csr(A, warn=True)
+    if not np.issubdtype(matrix.dtype, np.floating):
+        raise TypeError(
+            f"`A` must have a floating dtype for in-place relaxation, got {matrix.dtype}"
+        )
+    n = matrix.shape[0]
+    for name, array in (("x", x), ("b", b)):
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"`{name}` must be a NumPy array, got {type(array).__name__}")
+        if array.shape not in ((n,), (n, 1)):
+            raise ValueError(f"`{name}` must have shape ({n},) or ({n}, 1), got {array.shape}")
+        if array.dtype != matrix.dtype:
+            raise TypeError(f"`{name}` has dtype {array.dtype} but `A` has {matrix.dtype}")
+    if not x.flags.c_contiguous or not x.flags.writeable:
+        raise TypeError("`x` must be a writeable C-contiguous array: it is updated in place")
+    system = LinearSystem(matrix, b.reshape(n), positive_diagonal=False)
+    apply_sweeps(system, x.reshape(n), omega, sweep, ordering, iterations)
+
+
+def jacobi_spectral_radius(A, *, rng=None, tol: float = 1e-10) -> float:
+    """Estimate ``beta = rho(I - D^{-1} A)`` with ARPACK, without a dense eigensolve.
+
+    For symmetric ``A`` with a positive diagonal the Jacobi matrix is similar to the
+    symmetric ``I - D^{-1/2} A D^{-1/2}`` and Lanczos (``eigsh``) finds the eigenvalue of
+    largest modulus; otherwise Arnoldi (``eigs``) is used on ``I - D^{-1} A`` itself.
+    ``rng`` seeds the starting vector, so the estimate is reproducible.
+    """
+    matrix = as_csr(A).astype(np.float64)
+    diagonal = diagonal_checked(matrix, positive=False)
+    n = matrix.shape[0]
+    if n <= 2:  # ARPACK needs k < n - 1; a 2 x 2 eigensolve is not a dense eigensolve
+        jacobi = np.eye(n) - matrix.toarray() / diagonal[:, None]
+        return float(np.max(np.abs(np.linalg.eigvals(jacobi)))) if n else 0.0
+    start = np.random.default_rng(rng).standard_normal(n)
+    symmetric = abs(matrix - matrix.T).max() <= 1e-12 * abs(matrix).max()
+    if symmetric and np.all(diagonal > 0):
+        scale = sp.diags_array(1 / np.sqrt(diagonal))
+        jacobi = sp.eye_array(n) - scale @ matrix @ scale
+        value = spla.eigsh(jacobi, k=1, which="LM", v0=start, tol=tol, return_eigenvectors=False)
+    else:
+        jacobi = sp.eye_array(n) - sp.diags_array(1 / diagonal) @ matrix
+        value = spla.eigs(jacobi, k=1, which="LM", v0=start, tol=tol, return_eigenvectors=False)
+    return float(np.abs(value[0]))
