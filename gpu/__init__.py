@@ -14,9 +14,13 @@ import importlib
 
 from ._device import cupy_available, require_cupy
 
-__all__ = ["cupy_available", "fixed_point", "require_cupy"]
+__all__ = ["cupy_available", "fixed_point", "require_cupy", "sor", "ssor_pcg"]
 
-_SOLVERS = {"fixed_point": "itersolve._fixed_point"}
+_SOLVERS = {
+    "fixed_point": "itersolve._fixed_point",
+    "sor": "itersolve._sor",
+    "ssor_pcg": "itersolve._sor",
+}
 
 
 def __getattr__(name: str):

@@ -36,3 +36,20 @@ def test_gpu_entry_point_moves_host_input_to_the_device():
 
     result = itersolve.gpu.fixed_point(lambda x: x / 2 + 1, np.zeros(8))
     assert isinstance(result.x, cupy.ndarray) and result.success
+
+
+@pytest.mark.parametrize("solver", ["sor", "ssor_pcg"])
+def test_linear_solvers_take_cupy_input_and_match_the_cpu_colour_order(solver):
+    import cupy
+    import cupyx.scipy.sparse
+    import scipy.sparse as sp
+
+    T = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(12, 12))
+    A = sp.csr_array(sp.kron(sp.eye_array(12), T) + sp.kron(T, sp.eye_array(12)))
+    b = np.random.default_rng(0).standard_normal(144)
+    solve = getattr(itersolve, solver)
+    cpu = solve(A, b, omega=1.3, ordering="red-black", backend="array-api")
+    gpu = solve(cupyx.scipy.sparse.csr_matrix(A), cupy.asarray(b), omega=1.3, ordering="red-black")
+    assert isinstance(gpu.x, cupy.ndarray) and gpu.stats["backend"] == "cupy"
+    assert gpu.nit == cpu.nit and gpu.success
+    np.testing.assert_allclose(gpu.residuals, cpu.residuals, rtol=1e-8, atol=1e-12)

@@ -294,3 +294,50 @@ def test_relax_is_strict_about_its_in_place_arguments():
     x = np.zeros((9, 1))
     itersolve.relax(A, x, b, omega=1.0, iterations=3)
     assert np.all(x != 0)
+
+
+def test_parallel_kernels_agree_with_their_serial_twins():
+    from itersolve._sor import _kernels
+
+    A = poisson(12)
+    order, color_ptr = greedy_coloring(A)
+    rng = np.random.default_rng(2)
+    b = rng.standard_normal(144)
+    x_serial, x_parallel = np.zeros(144), np.zeros(144)
+    for backward in (False, True):
+        args = (A.indptr, A.indices, A.data)
+        _kernels.colored_sor_sweep.serial(*args, x_serial, b, order, color_ptr, 1.3, backward)
+        _kernels.colored_sor_sweep.parallel(*args, x_parallel, b, order, color_ptr, 1.3, backward)
+    np.testing.assert_array_equal(x_serial, x_parallel)
+    serial = _kernels.residual_norm.serial(A.indptr, A.indices, A.data, x_serial, b)
+    parallel = _kernels.residual_norm.parallel(A.indptr, A.indices, A.data, x_serial, b)
+    assert serial == pytest.approx(parallel, rel=1e-12)
+    out_serial, out_parallel = np.empty(144), np.empty(144)
+    _kernels.spmv.serial(A.indptr, A.indices, A.data, b, out_serial)
+    _kernels.spmv.parallel(A.indptr, A.indices, A.data, b, out_parallel)
+    np.testing.assert_array_equal(out_serial, out_parallel)
+
+
+@pytest.mark.parametrize("ordering", ["red-black", "multicolor"])
+@pytest.mark.parametrize("sweep", ["forward", "symmetric"])
+def test_the_gpu_code_on_numpy_matches_the_numba_kernels(ordering, sweep):
+    A, b = poisson(9), np.random.default_rng(3).standard_normal(81)
+    numba_result = itersolve.sor(A, b, omega=1.4, sweep=sweep, ordering=ordering)
+    generic = itersolve.sor(A, b, omega=1.4, sweep=sweep, ordering=ordering, backend="array-api")
+    assert generic.stats["backend"] == "array-api" and numba_result.stats["backend"] == "numpy"
+    assert generic.nit == numba_result.nit and generic.success
+    np.testing.assert_allclose(generic.residuals, numba_result.residuals, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(generic.x, numba_result.x, rtol=1e-12)
+
+
+def test_ssor_pcg_in_colour_order_and_backend_errors():
+    A, b = poisson(9), np.ones(81)
+    for ordering in ("red-black", "multicolor"):
+        result = itersolve.ssor_pcg(A, b, omega=1.2, ordering=ordering)
+        assert result.success and result.stats["ordering"] == ordering
+        assert result.stats["true_residual"] <= 1e-8 * np.linalg.norm(b)
+    with pytest.raises(ValueError, match="ordering='natural' is sequential"):
+        itersolve.sor(A, b, ordering="natural", backend="array-api")
+    with pytest.raises(ValueError, match="`backend` must be one of"):
+        itersolve.sor(A, b, backend="gpu")
+    assert itersolve.sor(A, b, backend="array-api").stats["ordering"] == "multicolor"

@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from .._backend import BACKENDS
 from .._driver import run
 from .._validation import check_callable, check_choice, check_int, check_tolerances
 from ._solvers import ORDERINGS, SOR, SSORPCG, SWEEPS, apply_sweeps
@@ -13,27 +14,58 @@ from ._system import LinearSystem, as_csr, check_omega, diagonal_checked
 
 __all__ = ["jacobi_spectral_radius", "relax", "sor", "ssor_pcg"]
 
-_CONVENTIONS = """
-    rtol, atol : float
-        Stop when ``||b - A x_k||_2 <= max(rtol * ||b||_2, atol)`` (scipy's linear-solver
-        test; with ``x0 = 0`` it is the reference code's relative residual).
-    maxiter : int or None
-        Iteration limit, 10 000 by default (the reference code's cap).
-    callback : callable, optional
-        ``callback(intermediate_result)`` at ``nit = 0`` and after every iteration (the
-        intermediate ``x`` is a copy); raising ``StopIteration`` stops with
-        ``Status.CALLBACK``.
-    throw : bool
-        Raise :class:`~itersolve.ConvergenceError` instead of returning an unsuccessful
-        result.
-"""
+def _module_of(value) -> str:
+    return type(value).__module__.split(".")[0]
 
 
-def _common(A, b, x0, rtol, atol, maxiter, callback, positive_diagonal=True):
+def _host(value):
+    """Host copy of a CuPy array or cupyx.scipy.sparse matrix (validation runs on the host)."""
+    return value.get() if _module_of(value) in ("cupy", "cupyx") else value
+
+
+def _choose_backend(A, b, x0, backend, ordering):
+    """The backend (from the inputs unless forced) and the ordering it runs."""
+    on_gpu = any(_module_of(v) in ("cupy", "cupyx") for v in (A, b, x0) if v is not None)
+    if backend is None:
+        backend = "cupy" if on_gpu else "numpy"
+    check_choice("backend", backend, BACKENDS)
+    if backend == "numpy" and on_gpu:
+        raise TypeError("backend='numpy' needs host inputs; CuPy arrays run on backend='cupy'")
+    if ordering is None:
+        ordering = "natural" if backend == "numpy" else "multicolor"
+    check_choice("ordering", ordering, ORDERINGS)
+    if ordering == "natural" and backend != "numpy":
+        raise ValueError(
+            f"ordering='natural' is sequential and runs on backend='numpy' only; on backend="
+            f"{backend!r} use ordering='red-black' or 'multicolor'"
+        )
+    return backend, ordering
+
+
+def _prepare(A, b, x0, rtol, atol, maxiter, callback, backend, ordering):
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
     check_callable("callback", callback, optional=True)
-    system = LinearSystem(A, b, positive_diagonal=positive_diagonal)
-    return system, system.start(x0), rtol, atol, maxiter
+    backend, ordering = _choose_backend(A, b, x0, backend, ordering)
+    system = LinearSystem(_host(A), _host(b))
+    x = system.start(None if x0 is None else _host(x0))
+    if ordering == "red-black":
+        system.red_black  # noqa: B018 - raises now, before any iteration, if not bipartite
+    return system, x, rtol, atol, maxiter, backend, ordering
+
+
+def _on_device(system, x, backend, ordering):
+    """The coloured system of the array-API code on NumPy or CuPy (the GPU mirror)."""
+    from itersolve.gpu._sor import ColoredSystem
+
+    if backend == "cupy":
+        from itersolve.gpu import require_cupy
+
+        xp = require_cupy()
+        import cupyx.scipy.sparse as sparse
+    else:
+        xp, sparse = np, sp
+    colored = ColoredSystem.from_linear_system(system, xp=xp, sparse=sparse, ordering=ordering)
+    return colored, colored.start(x)
 
 
 def sor(
@@ -43,23 +75,23 @@ def sor(
     *,
     omega: float | str = 1.0,
     sweep: str = "forward",
-    ordering: str = "natural",
+    ordering: str | None = None,
     rtol: float = 1e-8,
     atol: float = 0.0,
     maxiter: int | None = 10_000,
     callback=None,
     throw: bool = False,
+    backend: str | None = None,
     rng=None,
 ):
-    (
-        """Solve ``A x = b`` by successive over-relaxation.
+    """Solve ``A x = b`` by successive over-relaxation.
 
     Each iteration is one sweep ``x_i <- (1 - w) x_i + w (b_i - sum_{j != i} a_ij x_j) / a_ii``
     over the rows, then the residual ``b - A x`` is computed.
 
     Parameters
     ----------
-    A : (n, n) array_like or scipy.sparse matrix
+    A : (n, n) array_like, scipy.sparse or cupyx.scipy.sparse matrix
         Real matrix with a positive diagonal; dense, COO, CSC and integer input are
         converted to floating-point CSR.
     b : (n,) array_like
@@ -74,23 +106,38 @@ def sor(
     sweep : {"forward", "backward", "symmetric"}
         Row order of a sweep; ``"symmetric"`` is a forward then a backward sweep, both
         with ``omega`` (SSOR as a stationary iteration).
-    ordering : {"natural", "red-black", "multicolor"}
-        ``"natural"`` sweeps rows in index order (sequential). ``"red-black"`` (bipartite
-        matrix graphs) and ``"multicolor"`` (greedy colouring) sweep one colour at a time,
-        each colour's rows in parallel; the iterates differ from natural order.
+    ordering : {None, "natural", "red-black", "multicolor"}
+        ``"natural"`` sweeps rows in index order (sequential; CPU only). ``"red-black"``
+        (bipartite matrix graphs) and ``"multicolor"`` (greedy colouring) sweep one colour
+        at a time, each colour's rows in parallel; the iterates differ from natural order.
+        None: natural on the CPU, multicolour on the GPU.
+    rtol, atol : float
+        Stop when ``||b - A x_k||_2 <= max(rtol * ||b||_2, atol)`` (scipy's linear-solver
+        test; with ``x0 = 0`` it is the reference code's relative residual).
+    maxiter : int or None
+        Iteration limit, 10 000 by default (the reference code's cap).
+    callback : callable, optional
+        ``callback(intermediate_result)`` at ``nit = 0`` and after every iteration (the
+        intermediate ``x`` is a copy); raising ``StopIteration`` stops with
+        ``Status.CALLBACK``.
+    throw : bool
+        Raise :class:`~itersolve.ConvergenceError` instead of returning an unsuccessful
+        result.
+    backend : {None, "numpy", "cupy", "array-api"}
+        None follows the inputs (CuPy arrays or cupyx matrices run on the GPU). "numpy"
+        runs the Numba kernels; "array-api" runs the GPU code on NumPy and SciPy.
     rng : None, int or numpy.random.Generator
         Seeds the starting vector of the eigensolver behind ``omega="auto"``.
-    """
-        + _CONVENTIONS
-        + """
+
     Returns
     -------
     SolveResult
         ``residuals[k] = ||b - A x_k||_2``; ``nit`` sweeps (a symmetric sweep counts once);
         ``nfev`` products with ``A`` (the residual evaluations, ``nit + 1``); ``stats``
-        holds ``omega``, ``sweep``, ``ordering`` and, for ``"auto"``, ``beta``.
-        Statuses: ``CONVERGED``, ``MAXITER``, ``NONFINITE`` (the iteration diverged, for
-        example with an ``omega`` too large for a non-SPD matrix), ``CALLBACK``.
+        holds ``omega``, ``sweep``, ``ordering``, ``backend`` and, for ``"auto"``,
+        ``beta``. Statuses: ``CONVERGED``, ``MAXITER``, ``NONFINITE`` (the iteration
+        diverged, for example with an ``omega`` too large for a non-SPD matrix),
+        ``CALLBACK``.
 
     Raises
     ------
@@ -110,15 +157,13 @@ def sor(
     >>> result.success, round(result.stats["omega"], 4), result.nit
     (True, 1.5604, 41)
     """
-    )
     check_choice("sweep", sweep, tuple(SWEEPS))
-    check_choice("ordering", ordering, ORDERINGS)
     if not (isinstance(omega, str) and omega == "auto"):
         omega = check_omega(omega)
-    system, x, rtol, atol, maxiter = _common(A, b, x0, rtol, atol, maxiter, callback)
-    if ordering == "red-black":
-        system.red_black  # noqa: B018 - raises now, before any iteration, if not bipartite
-    stats = {}
+    system, x, rtol, atol, maxiter, backend, ordering = _prepare(
+        A, b, x0, rtol, atol, maxiter, callback, backend, ordering
+    )
+    stats = {"backend": backend}
     if omega == "auto":
         from itersolve.theory.sor import optimal_omega
 
@@ -129,7 +174,13 @@ def sor(
                 f"estimated {beta:.6g}; pass omega explicitly"
             )
         omega, stats["beta"] = float(optimal_omega(beta)), beta
-    solver = SOR(rtol, atol, omega=omega, sweep=sweep, ordering=ordering)
+    if backend == "numpy":
+        solver = SOR(rtol, atol, omega=omega, sweep=sweep, ordering=ordering)
+    else:
+        from itersolve.gpu._sor import ColoredSOR
+
+        system, x = _on_device(system, x, backend, ordering)
+        solver = ColoredSOR(rtol, atol, omega=omega, sweep=sweep)
     with np.errstate(all="ignore"):  # divergence ends with NONFINITE, not with warnings
         return run(solver, system, x, maxiter=maxiter, callback=callback, throw=throw, stats=stats)
 
@@ -140,14 +191,15 @@ def ssor_pcg(
     x0=None,
     *,
     omega: float = 1.0,
+    ordering: str | None = None,
     rtol: float = 1e-8,
     atol: float = 0.0,
     maxiter: int | None = 10_000,
     callback=None,
     throw: bool = False,
+    backend: str | None = None,
 ):
-    (
-        """Solve a symmetric positive definite ``A x = b`` by CG preconditioned with SSOR(ω).
+    """Solve a symmetric positive definite ``A x = b`` by CG preconditioned with SSOR(ω).
 
     The preconditioner is ``M = (D + w U) D^{-1} (D + w L) / (w (2 - w))``, applied as a
     backward then a forward triangular solve; it is SPD for SPD ``A`` and every ``w`` in
@@ -155,16 +207,21 @@ def ssor_pcg(
 
     Parameters
     ----------
-    A : (n, n) array_like or scipy.sparse matrix
+    A : (n, n) array_like, scipy.sparse or cupyx.scipy.sparse matrix
         Symmetric with a positive diagonal (checked); positive definiteness is detected
         during the iteration.
     b, x0
         As for :func:`sor`.
     omega : float in (0, 2)
         SSOR relaxation.
-    """
-        + _CONVENTIONS
-        + """
+    ordering : {None, "natural", "red-black", "multicolor"}
+        The row order that defines ``L`` and ``U``. ``"natural"`` runs the Numba
+        triangular solves (CPU only); a colour ordering solves colour by colour with
+        sparse products (the GPU code, also usable on the CPU), a different
+        preconditioner. None: natural on the CPU, multicolour on the GPU.
+    rtol, atol, maxiter, callback, throw, backend
+        As for :func:`sor`.
+
     Returns
     -------
     SolveResult
@@ -179,15 +236,23 @@ def ssor_pcg(
     ValueError, TypeError
         As :func:`sor`, and for a non-symmetric ``A``.
     """
-    )
     omega = check_omega(omega)
-    system, x, rtol, atol, maxiter = _common(A, b, x0, rtol, atol, maxiter, callback)
+    system, x, rtol, atol, maxiter, backend, ordering = _prepare(
+        A, b, x0, rtol, atol, maxiter, callback, backend, ordering
+    )
     asymmetry = system.matrix - system.matrix.T
     if asymmetry.nnz and np.max(np.abs(asymmetry.data)) > 1e-12 * np.max(np.abs(system.data)):
         raise ValueError("`A` must be symmetric for ssor_pcg (use sor for non-symmetric systems)")
-    solver = SSORPCG(rtol, atol, omega=omega)
+    stats = {"backend": backend, "ordering": ordering}
+    if ordering == "natural":
+        solver = SSORPCG(rtol, atol, omega=omega)
+    else:
+        from itersolve.gpu._sor import ColoredSSORPCG
+
+        system, x = _on_device(system, x, "cupy" if backend == "cupy" else "array-api", ordering)
+        solver = ColoredSSORPCG(rtol, atol, omega=omega)
     with np.errstate(all="ignore"):
-        return run(solver, system, x, maxiter=maxiter, callback=callback, throw=throw)
+        return run(solver, system, x, maxiter=maxiter, callback=callback, throw=throw, stats=stats)
 
 
 def relax(

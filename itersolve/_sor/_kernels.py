@@ -8,6 +8,10 @@ sweep with the same ω (pyamg's symmetric SOR drops ω in its recursion).
 Natural-order sweeps are sequential by nature (no ``prange``). Coloured sweeps update the
 rows of one colour in parallel: rows of a colour share no edge, so their updates are
 independent, and the result equals a sequential sweep in colour order.
+
+Each ``prange`` kernel is compiled twice, serial and parallel, and the caller picks by
+size: starting threads costs microseconds, and on a loaded machine a parallel region can
+stall for milliseconds, far more than a small system's whole sweep.
 """
 
 from __future__ import annotations
@@ -17,6 +21,20 @@ import math
 import numba
 
 from .._jit import njit_kernel
+
+PARALLEL_MIN_NNZ = 200_000
+
+
+def _serial_and_parallel(function):
+    serial, parallel = njit_kernel(function), njit_kernel(parallel=True)(function)
+
+    def dispatch(indptr, *args):
+        kernel = parallel if indptr[-1] >= PARALLEL_MIN_NNZ else serial
+        return kernel(indptr, *args)
+
+    dispatch.__doc__, dispatch.__name__ = function.__doc__, function.__name__
+    dispatch.serial, dispatch.parallel = serial, parallel
+    return dispatch
 
 
 @njit_kernel
@@ -34,7 +52,7 @@ def sor_sweep(indptr, indices, data, x, b, row_start, row_stop, row_step, omega)
         x[i] = (1.0 - omega) * x[i] + omega * (b[i] - off_diagonal) / diagonal
 
 
-@njit_kernel(parallel=True)
+@_serial_and_parallel
 def colored_sor_sweep(indptr, indices, data, x, b, order, color_ptr, omega, backward):
     """One SOR sweep colour by colour (reversed for ``backward``), each colour in parallel."""
     n_colors = color_ptr.size - 1
@@ -54,7 +72,7 @@ def colored_sor_sweep(indptr, indices, data, x, b, order, color_ptr, omega, back
             x[i] = (1.0 - omega) * x[i] + omega * (b[i] - off_diagonal) / diagonal
 
 
-@njit_kernel(parallel=True)
+@_serial_and_parallel
 def residual_norm(indptr, indices, data, x, b):
     """``||b - A x||_2`` without allocating the residual (rows in parallel, a safe reduction)."""
     total = 0.0
@@ -95,7 +113,7 @@ def ssor_solve(indptr, indices, data, diagonal, r, z, omega):
         z[i] *= scale
 
 
-@njit_kernel(parallel=True)
+@_serial_and_parallel
 def spmv(indptr, indices, data, x, out):
     """``out = A x``."""
     for i in numba.prange(x.size):

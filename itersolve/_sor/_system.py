@@ -40,10 +40,18 @@ def as_csr(A, *, name: str = "A", warn: bool = False):
         raise ValueError(f"`{name}` must be square, got shape {matrix.shape}")
     if not (np.issubdtype(matrix.dtype, np.floating) or np.issubdtype(matrix.dtype, np.integer)):
         raise TypeError(f"`{name}` must hold real numbers, got dtype {matrix.dtype}")
-    if not matrix.has_canonical_format:
+    if not matrix.has_canonical_format or np.any(matrix.data == 0):
+        # explicit zeros (sp.kron leaves some) would count as graph edges when colouring
         matrix = matrix.copy()
         matrix.sum_duplicates()
+        matrix.eliminate_zeros()
     return matrix
+
+
+def safe_norm(v) -> float:
+    """``||v||_2`` of a host vector, scaled so that huge finite entries cannot overflow it."""
+    largest = float(np.max(np.abs(v))) if v.size else 0.0
+    return largest * float(np.linalg.norm(v / largest)) if largest > 0 else 0.0
 
 
 def diagonal_checked(matrix, *, positive: bool, name: str = "A") -> np.ndarray:
@@ -88,9 +96,7 @@ class LinearSystem:
         self.n = n
         self.dtype = np.dtype(dtype)
         self.diagonal = diagonal_checked(self.matrix, positive=positive_diagonal)
-        largest = float(np.max(np.abs(self.b))) if n else 0.0
-        # scaled, so that a huge but finite b never makes rtol * ||b|| infinite
-        self.norm_b = largest * float(np.linalg.norm(self.b / largest)) if largest > 0 else 0.0
+        self.norm_b = safe_norm(self.b)
         self.nfev = 0  # products with A: residual evaluations and CG's A p
 
     def start(self, x0) -> np.ndarray:
