@@ -261,7 +261,7 @@ class ColoredSystem:
             color = layout[c]
             old = xp.take(x, color.rows)
             rhs = color.b if color.block is None else color.b - color.block @ x
-            x[color.rows] = (1.0 - omega) * old + omega * rhs / color.diagonal
+            x[color.rows] = (1.0 - omega) * old + (omega / color.diagonal) * rhs
 
     def ssor_solve(self, r, omega: float):
         """``z = M^{-1} r``, SSOR in colour order: ``M = (D + wU_c) D^{-1} (D + wL_c) / (w(2-w))``.

@@ -17,15 +17,25 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--plot", metavar="FILE.png", help="also draw the residual histories to this file"
     )
+    from itersolve._solve_command import add_parser as add_solve
+
+    add_solve(commands)
     return parser
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit:  # argparse has printed usage and the error (or --help)
+        return exit.code if isinstance(exit.code, int) else 2
     if args.command == "demo":
         from itersolve._demo import main as demo
 
         return demo(plot_path=args.plot)
+    if args.command == "solve":
+        from itersolve._solve_command import run as solve
+
+        return solve(args)
     raise AssertionError(args.command)
 
 

@@ -40,9 +40,10 @@ _ADVICE = {
     Status.IN_PROGRESS: "The solve is still running (this is an intermediate result).",
     Status.MAXITER: (
         "The iteration limit was reached before the residual met the tolerance. "
-        "Increase `maxiter`, loosen `rtol`/`atol`, or use an accelerated method "
-        "(for example method='anderson'). A residual that stalls at a positive level "
-        "while the iterates keep growing suggests the map has no fixed point."
+        "Increase `maxiter`, loosen `rtol`/`atol`, or choose a faster method or parameter "
+        "(an accelerated fixed-point method such as method='anderson', a better `omega` "
+        "for SOR). For a fixed-point map, a residual that stalls at a positive level while "
+        "the iterates keep growing suggests the map has no fixed point."
     ),
     Status.NONFINITE: (
         "NaN or Inf appeared in the iterate or its residual, so the iteration diverged "

@@ -341,3 +341,15 @@ def test_ssor_pcg_in_colour_order_and_backend_errors():
     with pytest.raises(ValueError, match="`backend` must be one of"):
         itersolve.sor(A, b, backend="gpu")
     assert itersolve.sor(A, b, backend="array-api").stats["ordering"] == "multicolor"
+
+
+def test_relax_reuses_a_precomputed_colouring():
+    A, b = poisson(8), np.random.default_rng(4).standard_normal(64)
+    colours = itersolve.coloring(A, "red-black")
+    x_reused, x_fresh = np.zeros(64), np.zeros(64)
+    for _ in range(3):
+        itersolve.relax(A, x_reused, b, omega=1.2, ordering=colours)
+        itersolve.relax(A, x_fresh, b, omega=1.2, ordering="red-black")
+    np.testing.assert_array_equal(x_reused, x_fresh)
+    with pytest.raises(ValueError, match="does not fit a matrix with 64 rows"):
+        itersolve.relax(A, x_reused, b, omega=1.2, ordering=itersolve.coloring(poisson(3)))

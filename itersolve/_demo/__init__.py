@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-FAMILIES = ("itersolve._demo.fixed_point",)
+FAMILIES = ("itersolve._demo.fixed_point", "itersolve._demo.sor")
 
 
 @dataclasses.dataclass(frozen=True)

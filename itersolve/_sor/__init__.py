@@ -12,7 +12,8 @@ from .._validation import check_callable, check_choice, check_int, check_toleran
 from ._solvers import ORDERINGS, SOR, SSORPCG, SWEEPS, apply_sweeps
 from ._system import LinearSystem, as_csr, check_omega, diagonal_checked
 
-__all__ = ["jacobi_spectral_radius", "relax", "sor", "ssor_pcg"]
+__all__ = ["coloring", "jacobi_spectral_radius", "relax", "sor", "ssor_pcg"]
+
 
 def _module_of(value) -> str:
     return type(value).__module__.split(".")[0]
@@ -243,7 +244,10 @@ def ssor_pcg(
     asymmetry = system.matrix - system.matrix.T
     if asymmetry.nnz and np.max(np.abs(asymmetry.data)) > 1e-12 * np.max(np.abs(system.data)):
         raise ValueError("`A` must be symmetric for ssor_pcg (use sor for non-symmetric systems)")
-    stats = {"backend": backend, "ordering": ordering}
+    stats = {
+        "backend": "array-api" if backend == "numpy" and ordering != "natural" else backend,
+        "ordering": ordering,
+    }
     if ordering == "natural":
         solver = SSORPCG(rtol, atol, omega=omega)
     else:
@@ -255,30 +259,54 @@ def ssor_pcg(
         return run(solver, system, x, maxiter=maxiter, callback=callback, throw=throw, stats=stats)
 
 
+def coloring(A, ordering: str = "multicolor"):
+    """Colour the rows of ``A`` for parallel sweeps; pass the result to :func:`relax`.
+
+    Returns ``(order, color_ptr)``: the rows sorted by colour and each colour's offsets.
+    ``"multicolor"`` colours greedily in natural order (two colours on a 5-point grid);
+    ``"red-black"`` two-colours a bipartite graph (ValueError on an odd cycle). Edges are
+    the non-zeros of ``A + A^T`` off the diagonal.
+    """
+    from ._coloring import greedy_coloring, two_coloring
+
+    check_choice("ordering", ordering, ("red-black", "multicolor"))
+    matrix = as_csr(A)
+    return two_coloring(matrix) if ordering == "red-black" else greedy_coloring(matrix)
+
+
 def relax(
-    A, x, b, *, omega: float, sweep: str = "forward", iterations: int = 1, ordering: str = "natural"
+    A, x, b, *, omega: float, sweep: str = "forward", iterations: int = 1, ordering="natural"
 ):
     """Apply SOR sweeps to ``x`` in place: a smoother for multigrid and other packages.
 
-    pyamg's layout and strictness: ``A`` should be CSR (other formats are converted with a
-    ``SparseEfficiencyWarning``), ``x`` must be a contiguous NumPy array of ``A``'s
-    floating dtype (no silent copy, which would lose the update), ``b`` of the same dtype.
-    The diagonal must be non-zero. ``omega`` is required and used by every sweep,
-    including both halves of ``"symmetric"``. Coloured orderings recompute the colouring
-    on every call.
+    pyamg's layout and strictness, at pyamg's cost: ``A`` should be CSR (other formats are
+    converted with a ``SparseEfficiencyWarning``), ``x`` must be a writeable contiguous
+    NumPy array of ``A``'s floating dtype (a silent copy would lose the update), ``b`` of
+    the same dtype and length. Those checks are O(1); the entries are not scanned (a
+    smoother runs many times on one matrix): a zero diagonal gives Inf or NaN in ``x``.
+    :func:`sor` validates everything. ``omega`` is required and used by every sweep,
+    including both halves of ``"symmetric"``.
+
+    ``ordering`` is ``"natural"``, or a colouring ``(order, color_ptr)`` from
+    :func:`coloring` (computed once, reused for every call), or ``"red-black"`` /
+    ``"multicolor"`` to colour on this call.
 
     Returns ``None``; ``x`` holds the result.
     """
     check_choice("sweep", sweep, tuple(SWEEPS))
-    check_choice("ordering", ordering, ORDERINGS)
     omega = check_omega(omega)
     iterations = check_int("iterations", iterations, low=0)
-    matrix = as_csr(A, warn=True)
+    if isinstance(A, sp.sparray | sp.spmatrix) and A.format == "csr":
+        matrix = A  # keep scipy's cached canonical-format flag: no rescan per call
+    else:
+        matrix = as_csr(A, warn=True)
     if not np.issubdtype(matrix.dtype, np.floating):
         raise TypeError(
             f"`A` must have a floating dtype for in-place relaxation, got {matrix.dtype}"
         )
     n = matrix.shape[0]
+    if matrix.shape != (n, n):
+        raise ValueError(f"`A` must be square, got shape {matrix.shape}")
     for name, array in (("x", x), ("b", b)):
         if not isinstance(array, np.ndarray):
             raise TypeError(f"`{name}` must be a NumPy array, got {type(array).__name__}")
@@ -288,8 +316,33 @@ def relax(
             raise TypeError(f"`{name}` has dtype {array.dtype} but `A` has {matrix.dtype}")
     if not x.flags.c_contiguous or not x.flags.writeable:
         raise TypeError("`x` must be a writeable C-contiguous array: it is updated in place")
-    system = LinearSystem(matrix, b.reshape(n), positive_diagonal=False)
-    apply_sweeps(system, x.reshape(n), omega, sweep, ordering, iterations)
+    if isinstance(ordering, str):
+        check_choice("ordering", ordering, ORDERINGS)
+        colors = None if ordering == "natural" else coloring(matrix, ordering)
+    else:
+        colors = _checked_coloring(ordering, n)
+    b = np.ascontiguousarray(b.reshape(n))
+    apply_sweeps(
+        matrix.indptr,
+        matrix.indices,
+        matrix.data,
+        x.reshape(n),
+        b,
+        omega,
+        sweep,
+        colors,
+        iterations,
+    )
+
+
+def _checked_coloring(colors, n):
+    try:
+        order, color_ptr = (np.asarray(part, dtype=np.int64) for part in colors)
+    except (TypeError, ValueError) as exc:
+        raise TypeError("`ordering` must be a string or a colouring (order, color_ptr)") from exc
+    if order.shape != (n,) or color_ptr.ndim != 1 or color_ptr[0] != 0 or color_ptr[-1] != n:
+        raise ValueError(f"the colouring given as `ordering` does not fit a matrix with {n} rows")
+    return order, color_ptr
 
 
 def jacobi_spectral_radius(A, *, rng=None, tol: float = 1e-10) -> float:

@@ -40,6 +40,9 @@ def _serial_and_parallel(function):
 @njit_kernel
 def sor_sweep(indptr, indices, data, x, b, row_start, row_stop, row_step, omega):
     """One SOR sweep over rows ``range(row_start, row_stop, row_step)``."""
+    # Each row waits for the one before, so the sweep is bound by the latency of that
+    # chain; omega / a_ii does not depend on x, so the division runs off the chain
+    # (a third faster than dividing the residual, pyamg's order).
     for i in range(row_start, row_stop, row_step):
         off_diagonal = 0.0
         diagonal = 0.0
@@ -49,7 +52,8 @@ def sor_sweep(indptr, indices, data, x, b, row_start, row_stop, row_step, omega)
                 diagonal += data[k]
             else:
                 off_diagonal += data[k] * x[j]
-        x[i] = (1.0 - omega) * x[i] + omega * (b[i] - off_diagonal) / diagonal
+        scale = omega / diagonal
+        x[i] = (1.0 - omega) * x[i] + scale * (b[i] - off_diagonal)
 
 
 @_serial_and_parallel
@@ -69,7 +73,8 @@ def colored_sor_sweep(indptr, indices, data, x, b, order, color_ptr, omega, back
                     diagonal += data[k]
                 else:
                     off_diagonal += data[k] * x[j]
-            x[i] = (1.0 - omega) * x[i] + omega * (b[i] - off_diagonal) / diagonal
+            scale = omega / diagonal
+            x[i] = (1.0 - omega) * x[i] + scale * (b[i] - off_diagonal)
 
 
 @_serial_and_parallel

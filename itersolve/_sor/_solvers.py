@@ -13,37 +13,19 @@ SWEEPS = {"forward": (False,), "backward": (True,), "symmetric": (False, True)}
 ORDERINGS = ("natural", "red-black", "multicolor")
 
 
-def apply_sweeps(system, x, omega: float, sweep: str, ordering: str, iterations: int = 1) -> None:
-    """``iterations`` SOR sweeps on ``x`` in place; a symmetric sweep is forward then backward."""
-    n = system.n
+def apply_sweeps(indptr, indices, data, x, b, omega, sweep, coloring=None, iterations=1):
+    """``iterations`` SOR sweeps on ``x`` in place; a symmetric sweep is forward then backward.
+
+    ``coloring`` is ``(order, color_ptr)`` for a coloured sweep, or None for natural order.
+    """
+    n = x.size
     for _ in range(iterations):
         for backward in SWEEPS[sweep]:
-            if ordering == "natural":
+            if coloring is None:
                 start, stop, step = (n - 1, -1, -1) if backward else (0, n, 1)
-                sor_sweep(
-                    system.indptr,
-                    system.indices,
-                    system.data,
-                    x,
-                    system.b,
-                    start,
-                    stop,
-                    step,
-                    omega,
-                )
+                sor_sweep(indptr, indices, data, x, b, start, stop, step, omega)
             else:
-                order, color_ptr = system.red_black if ordering == "red-black" else system.colors
-                colored_sor_sweep(
-                    system.indptr,
-                    system.indices,
-                    system.data,
-                    x,
-                    system.b,
-                    order,
-                    color_ptr,
-                    omega,
-                    backward,
-                )
+                colored_sor_sweep(indptr, indices, data, x, b, *coloring, omega, backward)
 
 
 @dataclasses.dataclass
@@ -83,7 +65,16 @@ class SOR(_LinearSolver):
         return LinearState(residual=system.residual_norm(x0))
 
     def step(self, system, x, state):
-        apply_sweeps(system, x, self.omega, self.sweep, self.ordering)
+        apply_sweeps(
+            system.indptr,
+            system.indices,
+            system.data,
+            x,
+            system.b,
+            self.omega,
+            self.sweep,
+            system.coloring(self.ordering),
+        )
         return x, LinearState(residual=system.residual_norm(x))
 
     def postprocess(self, system, x, state):
@@ -131,7 +122,7 @@ class SSORPCG(_LinearSolver):
         if not curvature > 0 or not state.rz > 0:
             note = (
                 f"`A` is not positive definite (p·Ap = {curvature:.3e}, r·M⁻¹r = {state.rz:.3e}); "
-                "CG needs a symmetric positive definite matrix, SOR does not"
+                "CG needs a symmetric positive definite matrix"
             )
             return x, dataclasses.replace(state, note=note)
         alpha = state.rz / curvature

@@ -118,6 +118,12 @@ class LinearSystem:
         self.nfev += 1
         return float(residual_norm(self.indptr, self.indices, self.data, x, self.b))
 
+    def coloring(self, ordering: str):
+        """``(order, color_ptr)`` for a coloured ordering, None for ``"natural"``."""
+        if ordering == "natural":
+            return None
+        return self.red_black if ordering == "red-black" else self.colors
+
     @functools.cached_property
     def colors(self):
         """Greedy multicolouring (rows grouped by colour) of the matrix graph."""
