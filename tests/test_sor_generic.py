@@ -24,23 +24,6 @@ from itersolve._sor._system import LinearSystem
 SWEEPS = ("forward", "backward", "symmetric")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_numba_thread():
-    """Run the CPU reference kernels on one thread while these tests use them.
-
-    The coloured kernels open a parallel region per colour; on a loaded machine (other
-    processes on every core) each region waits milliseconds for its threads, which made
-    this module take a minute instead of a second. Rows of a colour are independent, so
-    the iterates do not depend on the thread count.
-    """
-    import numba
-
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(threads)
-
-
 def random_matrix(seed, n, density, *, spd):
     """A sparse strictly diagonally dominant matrix (symmetric, hence SPD, with ``spd``)."""
     rng = np.random.default_rng(seed)

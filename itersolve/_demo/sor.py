@@ -4,12 +4,6 @@ The model problem is the 2-D Poisson matrix (5-point stencil, ``N`` interior poi
 side) with ``b = 1``. It is consistently ordered in natural and in red-black order, so
 Young's theory gives SOR's asymptotic rate ``rho(C_omega)`` for both orderings. No such
 formula is printed for symmetric SOR or SSOR-PCG ("-").
-
-The solves run on one Numba thread. At n = 900 a parallel region (the residual of every
-iteration, the colours of a red-black sweep) costs more to start than it saves, and on a
-machine whose cores are busy, for example with OpenBLAS threads still spinning after the
-matrix products of the fixed-point demo, every iteration can wait milliseconds for a
-time slice.
 """
 
 from __future__ import annotations
@@ -32,20 +26,6 @@ def poisson(n_side=N):
     T = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(n_side, n_side))
     identity = sp.eye_array(n_side)
     return sp.csr_array(sp.kron(identity, T) + sp.kron(T, identity))
-
-
-def _one_thread(solve):
-    def run():
-        import numba
-
-        threads = numba.get_num_threads()
-        numba.set_num_threads(1)
-        try:
-            return solve()
-        finally:
-            numba.set_num_threads(threads)
-
-    return run
 
 
 def cases():
@@ -74,5 +54,4 @@ def cases():
         ("ssor_pcg omega=1.5", ssor_pcg, {"omega": 1.5}, "-"),
     ]
     for label, solver, options, predicted in rows:
-        solve = _one_thread(functools.partial(solver, A, b, **options))
-        yield Case(label, problem, solve, predicted)
+        yield Case(label, problem, functools.partial(solver, A, b, **options), predicted)
