@@ -20,6 +20,8 @@ _LAZY = {
     "relax": "itersolve._sor",
     "jacobi_spectral_radius": "itersolve._sor",
     "coloring": "itersolve._sor",
+    "tuning": "itersolve.tuning",
+    "solve_sequence": "itersolve.tuning",
     "BackendUnavailableError": "itersolve._backend",
     "gpu": "itersolve.gpu",
     "solvers": "itersolve.solvers",
@@ -37,10 +39,12 @@ __all__ = [
     "jacobi_spectral_radius",
     "observed_rate",
     "relax",
+    "solve_sequence",
     "solvers",
     "sor",
     "ssor_pcg",
     "theory",
+    "tuning",
 ]
 
 

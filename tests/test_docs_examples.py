@@ -1,4 +1,4 @@
-"""Every ```python block of the documentation runs (blocks of a page share one namespace)."""
+"""Every ```python block of the docs and the README runs (a page's blocks share a namespace)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import re
 import numpy as np
 import pytest
 
-PAGES = sorted((pathlib.Path(__file__).parent.parent / "docs" / "pages").glob("*.md"))
+ROOT = pathlib.Path(__file__).parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs" / "pages").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
