@@ -33,6 +33,8 @@ docs: $(VENV)/.installed-docs
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_fixed_point.py
+	$(BIN)/python benchmarks/bench_sor.py
+	$(BIN)/python benchmarks/bench_learning.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff
