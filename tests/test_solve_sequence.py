@@ -254,16 +254,15 @@ def total_exceeds(systems, omega, bound):
     return False
 
 
+@pytest.mark.slow
 def test_learning_on_the_shifted_laplacian_sequence():
-    """§7A with high-variance offsets at T = 700 (the issue's targets are for T = 2000).
+    """§7A with high-variance offsets at the issue's size, T = 2000 (about 15 s).
 
-    At T = 2000 ChebCB is within 1.4x of the instance-optimal total (1.29x in the
-    benchmark); at T = 700 it is still learning (1.4-1.7x over ten seeds of a stand-in
-    SOR; 1.71x here), so the bound here is 2.0. The orderings already hold: ChebCB below
-    every fixed ω (by 8 % here, at least 8 % over those seeds), Tsallis-INF at least 3x
-    below ω = 1 (3.6x here, 3.4-4.1x over the seeds).
+    The issue's targets: ChebCB within 1.4x of the instance-optimal total (Young's ω for
+    every system; 1.30x here) and below every fixed ω in {1.0, ..., 1.8}; Tsallis-INF at
+    least 3x below ω = 1.
     """
-    T = 700
+    T = 2000
     shifts, systems = shifted_laplacian_sequence(T, np.random.default_rng(2024))
     cheb = solve_sequence(
         systems,
@@ -278,11 +277,10 @@ def test_learning_on_the_shifted_laplacian_sequence():
     optimum = sum(
         itersolve.sor(A, b, omega=young_omega(c)).nit for (A, b), c in zip(systems, shifts)
     )
-    assert cheb.total_iterations <= 2.0 * optimum
-    for omega in (1.2, 1.4, 1.6, 1.8):
+    assert cheb.total_iterations <= 1.4 * optimum
+    for omega in (1.0, 1.2, 1.4, 1.6, 1.8):
         assert total_exceeds(systems, omega, cheb.total_iterations), omega
-    bound = max(cheb.total_iterations, 3 * tsallis.total_iterations)
-    assert total_exceeds(systems, 1.0, bound)
+    assert total_exceeds(systems, 1.0, 3 * tsallis.total_iterations)
     # ChebCB plays ω near Young's optimum for the context by the end
     late = slice(T - 200, None)
     assert np.median(np.abs(cheb.omegas[late] - young_omega(shifts[late]))) < 0.1
