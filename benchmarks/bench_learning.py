@@ -41,7 +41,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
-import scipy.sparse as sp  # noqa: E402
 import scipy.sparse.linalg as spla  # noqa: E402
 
 import itersolve  # noqa: E402
@@ -51,6 +50,12 @@ from itersolve.tuning import (  # noqa: E402
     ChebCB,
     TsallisINF,
     solve_sequence,
+)
+from itersolve.tuning.experiments import (  # noqa: E402
+    HeatEquation,
+    kappa,
+    shifted_laplacian_sequence,
+    young_omega,
 )
 
 RTOL = 1e-8
@@ -90,11 +95,10 @@ class YoungOracle:
     """A tuner object that knows the answer: Young's ω*(c) for the shifted Laplacian."""
 
     def __init__(self, N):
-        self.beta0 = 4 * np.cos(np.pi / (N + 1))
+        self.N = N
 
     def suggest(self, context=None):
-        beta = self.beta0 / (4 + context)
-        return float(2 / (1 + np.sqrt(1 - beta**2)))
+        return float(young_omega(context, self.N))
 
     def observe(self, cost):
         pass
@@ -103,34 +107,13 @@ class YoungOracle:
 # ---------------------------------------------------------------- setup A
 
 
-def laplacian_2d(N):
-    T = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(N, N))
-    return sp.csr_array(sp.kron(sp.eye_array(N), T) + sp.kron(T, sp.eye_array(N)))
-
-
-def truncated_normal(n, rng):
-    while True:
-        b = rng.standard_normal(n)
-        if np.linalg.norm(b) <= np.sqrt(n):
-            return b
-
-
-def shifted_sequence(T, variance, rng, N=10):
-    A = laplacian_2d(N)
-    n = A.shape[0]
-    a, b = (0.5, 1.5) if variance == "high" else (2.0, 6.0)
-    shifts = -0.15 + 0.6 * rng.beta(a, b, size=T)
-    systems = [(sp.csr_array(A + c * sp.eye_array(n)), truncated_normal(n, rng)) for c in shifts]
-    return shifts, systems
-
-
 def run_setup_a(T, trials, seed):
     out = {}
     for variance in ("high", "low"):
         totals, curves = {}, {}
         for trial in range(trials):
             data_rng, *tuner_rngs = np.random.default_rng([seed, trial]).spawn(5)
-            shifts, systems = shifted_sequence(T, variance, data_rng)
+            shifts, systems = shifted_laplacian_sequence(T, variance=variance, rng=data_rng)
             tuners = {
                 "Tsallis-INF": TsallisINF(DEFAULT_ARMS, rng=tuner_rngs[0]),
                 "Tsallis-INF (ref. normaliser)": TsallisINF(
@@ -168,51 +151,8 @@ def run_setup_a(T, trials, seed):
 # ---------------------------------------------------------------- setup B
 
 
-def bump(x, centre, radius):
-    r2 = np.minimum(1.0, np.sum((x - centre) ** 2, axis=1) / radius**2)
-    out = np.zeros(len(x))
-    inside = r2 < 1.0  # outside the support 1/(1 - 1) would be 1/0 and exp(-inf) = 0
-    out[inside] = np.exp(1.0 - 1.0 / (1.0 - r2[inside]))
-    return out
-
-
-def kappa(t):
-    return np.maximum(0.1 * np.sin(2 * np.pi * t), -10.0 * np.sin(2 * np.pi * t))
-
-
-class Heat2D:
-    """utils/Heat2D.m: Crank–Nicolson for u_t = κ(t) Δu + f, zero Dirichlet boundary."""
-
-    def __init__(self, nx, dt):
-        dx = 1.0 / nx
-        m = nx - 1
-        second = sp.diags_array([1.0, -2.0, 1.0], offsets=[-1, 0, 1], shape=(m, m))
-        eye = sp.eye_array(m)
-        self.L = sp.csr_array(sp.kron(eye, second) + sp.kron(second, eye)) / dx**2
-        self.I = sp.eye_array(m * m, format="csr")
-        i, j = np.meshgrid(np.arange(1, nx), np.arange(1, nx), indexing="ij")
-        self.points = np.column_stack([i.ravel(), j.ravel()]) * dx  # MATLAB's ijdx order
-        self.u = bump(self.points, np.array([0.5, 0.5]), 0.25)
-        self.t, self.dt = 0.0, dt
-
-    def forcing(self, t):
-        centre = np.array([0.5 + np.cos(16 * np.pi * t) / 4, 0.5 + np.sin(16 * np.pi * t) / 4])
-        return 32.0 * bump(self.points, centre, 0.125)
-
-    def system(self):
-        half = self.t + 0.5 * self.dt
-        CL = (0.5 * kappa(half) * self.dt) * self.L
-        A = sp.csr_array(self.I - CL)
-        b = (self.I + CL) @ self.u + self.dt * self.forcing(half)
-        return A, b
-
-    def update(self, u):
-        self.u = np.asarray(u)
-        self.t += self.dt
-
-
 def heat_run(nx, steps, dt, tuner=None, omega=1.0):
-    pde = Heat2D(nx, dt)
+    pde = HeatEquation(nx, dt)
     contexts = [float(kappa(k * dt)) for k in range(steps)]  # κ at each step's start time
 
     def systems():
@@ -222,7 +162,7 @@ def heat_run(nx, steps, dt, tuner=None, omega=1.0):
     def step(A, b, x0, *, omega, rtol):
         # warm start from the current state (the first step too, as h2d.m does)
         result = itersolve.ssor_pcg(A, b, pde.u if x0 is None else x0, omega=omega, rtol=rtol)
-        pde.update(result.x)
+        pde.advance(result.x)
         return result
 
     start = time.perf_counter()
@@ -233,7 +173,7 @@ def heat_run(nx, steps, dt, tuner=None, omega=1.0):
 
 
 def heat_cg(nx, steps, dt):
-    pde = Heat2D(nx, dt)
+    pde = HeatEquation(nx, dt)
     iterations = []
     start = time.perf_counter()
     for _ in range(steps):
@@ -246,7 +186,7 @@ def heat_cg(nx, steps, dt):
         u, info = spla.cg(A, b, x0=pde.u, rtol=RTOL, maxiter=10_000, callback=callback)
         assert info == 0
         iterations.append(count[0])
-        pde.update(u)
+        pde.advance(u)
     return np.array(iterations), time.perf_counter() - start
 
 
