@@ -37,23 +37,29 @@ def _serial_and_parallel(function):
     return dispatch
 
 
+@njit_kernel(inline="always")
+def _relax_row(indptr, indices, data, x, b, i, omega):
+    """The SOR update of row ``i`` from the current ``x``."""
+    off_diagonal = 0.0
+    diagonal = 0.0
+    for k in range(indptr[i], indptr[i + 1]):
+        j = indices[k]
+        if j == i:
+            diagonal += data[k]
+        else:
+            off_diagonal += data[k] * x[j]
+    # Each row of a sweep waits for the one before, so the sweep is bound by the latency
+    # of that chain; omega / a_ii does not depend on x, so the division runs off the chain
+    # (a third faster than dividing the residual, pyamg's order).
+    scale = omega / diagonal
+    x[i] = (1.0 - omega) * x[i] + scale * (b[i] - off_diagonal)
+
+
 @njit_kernel
 def sor_sweep(indptr, indices, data, x, b, row_start, row_stop, row_step, omega):
     """One SOR sweep over rows ``range(row_start, row_stop, row_step)``."""
-    # Each row waits for the one before, so the sweep is bound by the latency of that
-    # chain; omega / a_ii does not depend on x, so the division runs off the chain
-    # (a third faster than dividing the residual, pyamg's order).
     for i in range(row_start, row_stop, row_step):
-        off_diagonal = 0.0
-        diagonal = 0.0
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            if j == i:
-                diagonal += data[k]
-            else:
-                off_diagonal += data[k] * x[j]
-        scale = omega / diagonal
-        x[i] = (1.0 - omega) * x[i] + scale * (b[i] - off_diagonal)
+        _relax_row(indptr, indices, data, x, b, i, omega)
 
 
 @_serial_and_parallel
@@ -64,17 +70,7 @@ def colored_sor_sweep(indptr, indices, data, x, b, order, color_ptr, omega, back
         color = n_colors - 1 - c if backward else c
         start, stop = color_ptr[color], color_ptr[color + 1]
         for position in numba.prange(start, stop):
-            i = order[position]
-            off_diagonal = 0.0
-            diagonal = 0.0
-            for k in range(indptr[i], indptr[i + 1]):
-                j = indices[k]
-                if j == i:
-                    diagonal += data[k]
-                else:
-                    off_diagonal += data[k] * x[j]
-            scale = omega / diagonal
-            x[i] = (1.0 - omega) * x[i] + scale * (b[i] - off_diagonal)
+            _relax_row(indptr, indices, data, x, b, order[position], omega)
 
 
 @_serial_and_parallel

@@ -115,24 +115,21 @@ def check_cost(cost) -> float:
 
 
 class RoundKeeper:
-    """Enforces the protocol's order: one ``observe`` after each ``suggest``."""
+    """Enforces the protocol's order: one ``observe`` after each ``suggest``.
+
+    A tuner checks before it does any work, and flips ``pending`` once the step is done.
+    """
 
     def __init__(self):
-        self._pending = False
+        self.pending = False
 
-    def start(self) -> None:
-        if self._pending:
+    def check_suggest(self) -> None:
+        if self.pending:
             raise RuntimeError(
                 "suggest() called twice without observe(): report the cost of the previous "
                 "suggestion with observe(cost) first"
             )
-        self._pending = True
 
-    def finish(self) -> None:
-        if not self._pending:
+    def check_observe(self) -> None:
+        if not self.pending:
             raise RuntimeError("observe() called without a pending suggest()")
-        self._pending = False
-
-    @property
-    def pending(self) -> bool:
-        return self._pending

@@ -118,12 +118,11 @@ class BinnedTsallisINF:
         RuntimeError
             When the previous suggestion has not been observed.
         """
-        if self._round.pending:
-            self._round.start()  # raises the protocol error
+        self._round.check_suggest()
         learner = self._learners[self.bin_of(context)]
         value = learner.suggest()
         self._current = learner
-        self._round.start()
+        self._round.pending = True
         return value
 
     def observe(self, cost) -> None:
@@ -136,10 +135,9 @@ class BinnedTsallisINF:
         TypeError, ValueError
             When ``cost`` is not a finite real number ``>= 1``.
         """
-        if not self._round.pending:
-            self._round.finish()  # raises the protocol error
+        self._round.check_observe()
         self._current.observe(cost)  # validates the cost before the round closes
-        self._round.finish()
+        self._round.pending = False
         self._current = None
 
     def __repr__(self) -> str:

@@ -185,8 +185,7 @@ class ChebCB:
         RuntimeError
             When the previous suggestion has not been observed.
         """
-        if self._round.pending:
-            self._round.start()  # raises the protocol error
+        self._round.check_suggest()
         phi = self.features(context)
         predicted = self._theta @ phi
         d = predicted.size
@@ -199,7 +198,7 @@ class ChebCB:
         index = sample(self._rng, p)
         self._probabilities = p
         self._store(phi, index, predicted[index])
-        self._round.start()
+        self._round.pending = True
         return self._arms[index]
 
     def _store(self, phi, index, predicted) -> None:
@@ -224,10 +223,9 @@ class ChebCB:
         TypeError, ValueError
             When ``cost`` is not a finite real number ``>= 1``.
         """
-        if not self._round.pending:
-            self._round.finish()  # raises the protocol error
+        self._round.check_observe()
         cost = check_cost(cost)
-        self._round.finish()
+        self._round.pending = False
         t, m, d = self._t, self._m, len(self._arms)
         width = self._b - self._a
         self._costs[t - 1] = cost

@@ -186,15 +186,14 @@ class TsallisINF:
         RuntimeError
             When the previous suggestion has not been observed.
         """
-        if self._round.pending:
-            self._round.start()  # raises the protocol error
+        self._round.check_suggest()
         p = self._weights()
         index = sample(self._rng, p)
         total = p.sum()
         self._probabilities = p / total
         self._played = index
         self._prob = p[index] / total if self._probability == "sampling" else p[index]
-        self._round.start()
+        self._round.pending = True
         return self._arms[index]
 
     def observe(self, cost) -> None:
@@ -207,10 +206,9 @@ class TsallisINF:
         TypeError, ValueError
             When ``cost`` is not a finite real number ``>= 1``.
         """
-        if not self._round.pending:
-            self._round.finish()  # raises the protocol error
+        self._round.check_observe()
         cost = check_cost(cost)
-        self._round.finish()
+        self._round.pending = False
         self._cost_sum += cost
         self._scale = self._cost_sum / self._t - 1.0
         self._estimates[self._played] += (cost - 1.0) / self._prob
