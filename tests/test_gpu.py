@@ -53,3 +53,14 @@ def test_linear_solvers_take_cupy_input_and_match_the_cpu_colour_order(solver):
     assert isinstance(gpu.x, cupy.ndarray) and gpu.stats["backend"] == "cupy"
     assert gpu.nit == cpu.nit and gpu.success
     np.testing.assert_allclose(gpu.residuals, cpu.residuals, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["newman", "zermelo"])
+def test_bradley_terry_sync_sweep_on_the_device_matches_the_cpu(method):
+    rng = np.random.default_rng(0)
+    i = rng.integers(0, 50, 3000)
+    j = (i + rng.integers(1, 50, 3000)) % 50
+    cpu = itersolve.bradley_terry((i, j), method=method, update="sync", prior=1.0)
+    gpu = itersolve.bradley_terry((i, j), method=method, update="sync", prior=1.0, backend="cupy")
+    assert gpu.stats["sweeps"] == cpu.stats["sweeps"] and gpu.success
+    np.testing.assert_allclose(gpu.scores, cpu.scores, atol=1e-10)

@@ -1,0 +1,116 @@
+"""Uncertainty of Bradley–Terry scores: observed Fisher information, or the bootstrap."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from ._data import PairwiseData
+
+FISHER_MAX_PLAYERS = 5000
+Z_95 = 1.959963984540054
+
+
+def fisher(fit, data, result):
+    """Standard errors from the inverse observed information, and normal 95 % intervals.
+
+    The Hessian of the log-likelihood in the scores is built from the analytic gradient by
+    central differences (it is a weighted graph Laplacian for plain Bradley–Terry); the
+    tie parameter and home advantage are held at their estimates. For ML the scale
+    direction is removed by the pseudo-inverse, which gives the covariance of the centred
+    scores.
+    """
+    solver, layout = fit
+    n = data.n_items
+    if n > FISHER_MAX_PLAYERS:
+        raise ValueError(
+            f"uncertainty='fisher' inverts a dense {n}x{n} matrix; above {FISHER_MAX_PLAYERS} "
+            "players use uncertainty='bootstrap'"
+        )
+    theta = result.home_advantage if result.home_advantage is not None else 1.0
+    nu = result.tie_parameter if result.tie_parameter is not None else 0.0
+    scores = result.scores
+    step = 1e-5
+    hessian = np.empty((n, n))
+    for j in range(n):
+        shift = np.zeros(n)
+        shift[j] = step
+        upper = solver.gradient_vector(layout, np.exp(scores + shift), theta, nu)
+        lower = solver.gradient_vector(layout, np.exp(scores - shift), theta, nu)
+        hessian[:, j] = (upper - lower) / (2 * step)
+    information = -(hessian + hessian.T) / 2
+    covariance = np.linalg.pinv(information, hermitian=True)
+    centring = np.eye(n) - 1.0 / n
+    covariance = centring @ covariance @ centring
+    errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+    return errors, np.column_stack([scores - Z_95 * errors, scores + Z_95 * errors])
+
+
+def bootstrap(fit, data, result, replicates, rng, maxiter):
+    """Refit on comparisons resampled with replacement; percentile 95 % intervals.
+
+    The comparison counts of every (game, outcome) cell are redrawn from a multinomial
+    with the observed proportions and the same total, as Chatbot Arena does. Each refit
+    starts from the full-data scores. A resample on which maximum likelihood does not
+    exist (the graph lost its strong connectivity) is counted and skipped.
+    """
+    from . import _check_existence, _fitter, _solve
+
+    solver, layout = fit
+    cells = np.concatenate([data.first_wins, data.second_wins, data.ties])
+    total = int(round(cells.sum()))
+    probabilities = cells / cells.sum()
+    size = data.n_groups
+    ties = "davidson" if solver.fit_nu else ("half" if data.has_ties else None)
+    samples, failures = [], 0
+    progress = _progress(replicates)
+    for _ in progress:
+        counts = rng.multinomial(total, probabilities).astype(np.float64)
+        resampled = PairwiseData(
+            data.first,
+            data.second,
+            data.home,
+            counts[:size],
+            counts[size : 2 * size],
+            counts[2 * size :],
+            n_items=data.n_items,
+            labels=data.labels,
+        )
+        try:
+            if solver.prior == 0.0:
+                _check_existence(resampled, ties)
+            refit = _fitter(
+                resampled,
+                ties if resampled.has_ties or ties != "davidson" else None,
+                solver.fit_theta,
+                solver.method,
+                solver.update,
+                solver.prior,
+                solver.rtol,
+                solver.atol,
+            )
+        except ValueError:
+            failures += 1
+            continue
+        replicate = _solve(refit, resampled, result.scores, maxiter, None, False)
+        if replicate.success:
+            samples.append(replicate.scores)
+        else:
+            failures += 1
+    if not samples:
+        raise ValueError("no bootstrap resample could be fitted; pass prior= for sparse data")
+    samples = np.array(samples)
+    return (
+        samples.std(axis=0, ddof=1) if len(samples) > 1 else np.zeros(data.n_items),
+        np.percentile(samples, [2.5, 97.5], axis=0).T,
+        failures,
+    )
+
+
+def _progress(replicates):
+    if replicates >= 20 and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        return tqdm(range(replicates), desc="bootstrap", unit="fit", leave=False)
+    return range(replicates)
