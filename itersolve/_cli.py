@@ -20,6 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     from itersolve._solve_command import add_parser as add_solve
 
     add_solve(commands)
+    from itersolve._rank_command import add_parser as add_rank
+
+    add_rank(commands)
     return parser
 
 
@@ -36,6 +39,10 @@ def main(argv=None) -> int:
         from itersolve._solve_command import run as solve
 
         return solve(args)
+    if args.command == "rank":
+        from itersolve._rank_command import run as rank
+
+        return rank(args)
     raise AssertionError(args.command)
 
 

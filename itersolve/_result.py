@@ -106,8 +106,8 @@ class SolveResult:
     def __repr__(self) -> str:
         final = self.residuals[-1] if len(self.residuals) else math.nan
         return (
-            f"{type(self).__name__}(success={self.success}, status={self.status.name}, nit={self.nit}, "
-            f"nfev={self.nfev}, residual={final:.3e}, rate={self.rate:.4g})"
+            f"{type(self).__name__}(success={self.success}, status={self.status.name}, "
+            f"nit={self.nit}, nfev={self.nfev}, residual={final:.3e}, rate={self.rate:.4g})"
         )
 
     def to_scipy(self):

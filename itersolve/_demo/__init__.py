@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-FAMILIES = ("itersolve._demo.fixed_point", "itersolve._demo.sor")
+FAMILIES = ("itersolve._demo.fixed_point", "itersolve._demo.sor", "itersolve._demo.bradley_terry")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -254,11 +254,21 @@ def _device_fitter(data, ties, method, prior, rtol, atol, backend):
     return solver, GroupLayout(data, xp=xp, sparse=sparse, ties=ties)
 
 
+def _backend_name(layout) -> str:
+    xp = getattr(layout, "xp", None)
+    if xp is None:
+        return "numpy"
+    return "cupy" if "cupy" in xp.__name__ else "array-api"
+
+
 def _solve(fit, data, start, maxiter, callback, throw):
     solver, layout = fit
     layout.nfev = 0
+    labels = {"method": solver.method, "update": solver.update, "backend": _backend_name(layout)}
     with np.errstate(all="ignore"):  # non-finite values end with Status.NONFINITE
-        base = run(solver, layout, start, maxiter=maxiter, callback=callback, throw=throw)
+        base = run(
+            solver, layout, start, maxiter=maxiter, callback=callback, throw=throw, stats=labels
+        )
     scores = base.x.get() if hasattr(base.x, "get") else np.asarray(base.x)
     order = np.argsort(-scores, kind="stable")
     fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(SolveResult)}

@@ -390,13 +390,8 @@ def as_pairwise_data(data, *, n_items=None) -> PairwiseData:
                 f"`n_items`={n_items} does not match the data's {data.n_items} players"
             )
         return data
-    if sp.issparse(data) or (
-        isinstance(data, np.ndarray)
-        and data.ndim == 2
-        and data.shape[0] == data.shape[1]
-        and data.shape[0] != 2
-    ):
-        return PairwiseData.from_counts(data)
+    if sp.issparse(data) or (isinstance(data, np.ndarray) and data.ndim == 2):
+        return PairwiseData.from_counts(data)  # (winners, losers) come as a tuple
     if isinstance(data, tuple) and len(data) == 2:
         return PairwiseData.from_pairs(data[0], data[1], n_items=n_items)
     raise TypeError(
