@@ -121,3 +121,59 @@ CASES = [
     _linear_case("sor", itersolve.sor, ordering="multicolor", sweep="backward"),
     _linear_case("ssor_pcg", itersolve.ssor_pcg, omega=1.3),
 ]
+
+
+# --------------------------------------------------------------------------- Bradley–Terry
+
+
+def _bradley_terry_counts(prior):
+    """Fractional win counts whose ML (``prior=None``) or MAP (``prior=A``) scores are
+    exactly ``s`` (symmetric, so centred).
+
+    ``w_ij = 10 sigma(s_i - s_j) + delta_ij`` with ``delta`` antisymmetric: the expected-wins
+    part of the gradient cancels, leaving ``sum_j delta_ij`` for ML (so ``delta = 0``) and
+    ``sum_j delta_ij - A tanh(s_i / 2)`` for MAP, zero for ``delta_ij = (b_i - b_j) / n``,
+    ``b = A tanh(s / 2)`` (``sum_i b_i = 0``).
+    """
+    s = np.array([-1.0, -0.5, 0.5, 1.0])
+    counts = 10.0 / (1.0 + np.exp(s[None, :] - s[:, None]))
+    if prior is not None:
+        b = prior * np.tanh(s / 2)
+        counts = counts + (b[:, None] - b[None, :]) / s.size
+    np.fill_diagonal(counts, 0.0)
+    return counts, s
+
+
+def _bradley_terry_case(**options):
+    prior = options.get("prior")
+
+    def converging(dtype=np.float64, **kw):
+        counts, _ = _bradley_terry_counts(prior)
+        return itersolve.bradley_terry(counts, **options, **kw)
+
+    def exact_start(dtype=np.float64, **kw):
+        # A balanced round robin: at x0 = 0 every gradient term (and the prior's) is exactly 0.
+        counts = np.full((4, 4), 5.0)
+        np.fill_diagonal(counts, 0.0)
+        return itersolve.bradley_terry(counts, x0=np.zeros(4), **options, **kw)
+
+    def nonfinite(**kw):
+        # The home side won every game: Ford's condition holds, but theta's MLE is +inf,
+        # and the first sweep's theta update overflows (theta = inf, then NaN residuals).
+        data = itersolve.PairwiseData.from_pairs([0, 1, 2], [1, 2, 0], home=[0, 1, 2])
+        return itersolve.bradley_terry(data, home_advantage=True, **options, **kw)
+
+    def solution(dtype):
+        return _bradley_terry_counts(prior)[1].astype(dtype)
+
+    label = "bradley_terry" + "".join(f"-{k}={v}" for k, v in options.items())
+    return SolverCase(
+        label, converging, exact_start, nonfinite, dtypes=(np.float64,), solution=solution
+    )
+
+
+CASES += [
+    _bradley_terry_case(method="newman", update="async"),
+    _bradley_terry_case(method="zermelo", update="sync"),
+    _bradley_terry_case(method="newman", update="async", prior=1.0),
+]
