@@ -17,6 +17,7 @@ import math
 import array_api_compat
 import numpy as np
 
+from itersolve._ranking._kernels import MARGIN
 from itersolve._ranking._solver import BradleyTerry, BTState
 
 __all__ = ["GroupLayout", "SyncBradleyTerry"]
@@ -80,6 +81,8 @@ class SyncBradleyTerry(BradleyTerry):
         if self.method == "newman":
             numerator = layout.F @ (a * pi_s * inverse) + layout.S @ (b * pi_f * inverse)
             denominator = layout.F @ (b * inverse) + layout.S @ (a * inverse)
+            pair_curvature = (a + b) * pi_f * pi_s * inverse * inverse
+            curvature = layout.F @ pair_curvature + layout.S @ pair_curvature
         else:
             numerator = layout.F @ a + layout.S @ b
             games = (a + b) * inverse
@@ -88,8 +91,15 @@ class SyncBradleyTerry(BradleyTerry):
             dummy = self.prior / (pi + 1.0)
             numerator = numerator + (dummy if self.method == "newman" else self.prior)
             denominator = denominator + (dummy if self.method == "newman" else 2.0 * dummy)
+            if self.method == "newman":
+                curvature = curvature + 2.0 * pi * dummy / (pi + 1.0)
+        value = numerator / denominator
+        if self.method == "newman":  # the per-player damping of the CPU kernel's sync sweep
+            limit = (1.0 + MARGIN) * curvature
+            beta = xp.where(numerator < limit, numerator / limit, xp.ones_like(numerator))
+            value = pi * (value / pi) ** beta
         layout.nfev += 1
-        new = self._rescale_xp(xp, numerator / denominator)
+        new = self._rescale_xp(xp, value)
         scores = xp.log(new)
         step = float(xp.max(xp.abs(scores - xp.log(pi))))
         return scores, BTState(new, 1.0, 0.0, self._gradient(layout, new, 1.0, 0.0), step)
@@ -109,5 +119,11 @@ class SyncBradleyTerry(BradleyTerry):
 
     def postprocess(self, layout, x, state):
         xp = layout.xp
-        stats = {"gradient_norm": state.residual, "step_norm": state.step, "sweeps": layout.nfev}
-        return x - xp.mean(x), stats
+        offset = float(xp.mean(x))
+        stats = {
+            "gradient_norm": state.residual,
+            "step_norm": state.step,
+            "sweeps": layout.nfev,
+            "score_offset": offset,
+        }
+        return x - offset, stats

@@ -158,10 +158,10 @@ def _bradley_terry_case(**options):
         return itersolve.bradley_terry(counts, x0=np.zeros(4), **options, **kw)
 
     def nonfinite(**kw):
-        # The home side won every game: Ford's condition holds, but theta's MLE is +inf,
-        # and the first sweep's theta update overflows (theta = inf, then NaN residuals).
-        data = itersolve.PairwiseData.from_pairs([0, 1, 2], [1, 2, 0], home=[0, 1, 2])
-        return itersolve.bradley_terry(data, home_advantage=True, **options, **kw)
+        # Valid data never leave the finite range, but a start far out does: exp(800)
+        # overflows, so the gradient at x0 is NaN and the fit ends with NONFINITE.
+        counts = np.array([[0, 2, 1], [1, 0, 2], [2, 1, 0]], dtype=float)
+        return itersolve.bradley_terry(counts, x0=np.array([800.0, -800.0, 0.0]), **options, **kw)
 
     def solution(dtype):
         return _bradley_terry_counts(prior)[1].astype(dtype)

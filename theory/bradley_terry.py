@@ -414,7 +414,9 @@ def _check_options(method, update):
 # Public API
 
 
-def jacobian(counts, scores, *, method="newman", update="sync", prior=None) -> np.ndarray:
+def jacobian(
+    counts, scores, *, method="newman", update="sync", prior=None, damped=True
+) -> np.ndarray:
     """Jacobian of one sweep of Zermelo's or Newman's iteration, in ``s = ln pi``.
 
     Parameters
@@ -432,6 +434,11 @@ def jacobian(counts, scores, *, method="newman", update="sync", prior=None) -> n
     prior : None, "logistic" or float
         ``None`` for ML; a strength ``A > 0`` for the dummy-player prior (``"logistic"``:
         ``A = 1``).
+    damped : bool
+        Sync Newman only: the fitter damps player i's log-step by
+        ``beta_i = min(1, N_i / ((1 + MARGIN) H_ii))`` (``H`` the negative Hessian), which
+        at a fixed point turns ``J`` into ``I - B (I - J)``; False gives the plain Jacobi
+        sweep, which can be unstable.
 
     Returns
     -------
@@ -450,10 +457,25 @@ def jacobian(counts, scores, *, method="newman", update="sync", prior=None) -> n
     if A == 0:
         s = s - s.mean()  # J is shift invariant; centring keeps exp(s) in range
     J = _sync_jacobian(w, s, method, A)
+    if update == "sync" and method == "newman" and damped:
+        J = _damped(J, w, s, A)
     if update == "async":
         lower = np.tril(J, -1)
         J = np.linalg.solve(np.eye(len(s)) - lower, J - lower)
     return J
+
+
+def _damped(J, w, s, A):
+    """``I - B (I - J)``: the fitter's per-player damping of sync Newman, at a fixed point."""
+    from itersolve._ranking._kernels import MARGIN
+
+    p = np.exp(s)
+    games = w + w.T
+    pair = p[:, None] * p[None, :] / (p[:, None] + p[None, :]) ** 2
+    curvature = (games * pair).sum(axis=1) + 2 * A * p / (1 + p) ** 2
+    numerator = (w * p[None, :] / (p[:, None] + p[None, :])).sum(axis=1) + A / (p + 1)
+    beta = np.minimum(1.0, numerator / ((1 + MARGIN) * curvature))
+    return np.eye(len(s)) - beta[:, None] * (np.eye(len(s)) - J)
 
 
 def _sync_jacobian(w, s, method, A):
@@ -481,7 +503,7 @@ def _sync_jacobian(w, s, method, A):
 
 
 def iteration_matrix(
-    counts, scores, *, method="newman", update="sync", prior=None, scale_fix=True
+    counts, scores, *, method="newman", update="sync", prior=None, scale_fix=True, damped=True
 ) -> np.ndarray:
     """The linearised error map of one full sweep, normalisation included.
 
@@ -491,7 +513,7 @@ def iteration_matrix(
     at a MAP point; ``scale_fix=False``: ``J`` (the plain MAP iteration). For ML,
     ``scale_fix`` has no effect. Parameters as in :func:`jacobian`.
     """
-    J = jacobian(counts, scores, method=method, update=update, prior=prior)
+    J = jacobian(counts, scores, method=method, update=update, prior=prior, damped=damped)
     n = J.shape[0]
     if prior is None:
         return J - J.mean(axis=0, keepdims=True)
@@ -503,7 +525,7 @@ def iteration_matrix(
 
 
 def linear_rate(
-    counts, scores, *, method="newman", update="sync", prior=None, scale_fix=True
+    counts, scores, *, method="newman", update="sync", prior=None, scale_fix=True, damped=True
 ) -> float:
     """Predicted asymptotic convergence rate per sweep at the fixed point ``scores``.
 
@@ -527,7 +549,8 @@ def linear_rate(
     0.1875
     """
     matrix = iteration_matrix(
-        counts, scores, method=method, update=update, prior=prior, scale_fix=scale_fix
+        counts, scores, method=method, update=update, prior=prior, scale_fix=scale_fix,
+        damped=damped,
     )
     return float(np.max(np.abs(np.linalg.eigvals(matrix))))
 

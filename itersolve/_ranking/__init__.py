@@ -54,6 +54,13 @@ class RankingResult(SolveResult):
 
 def _check_existence(data, ties):
     """Ford's condition: ML exists iff the who-beat-whom graph is strongly connected."""
+    silent = np.flatnonzero(data.games_per_player() == 0)
+    if silent.size:
+        shown = ", ".join(repr(data.label(i)) for i in silent[:8])
+        raise ValueError(
+            f"the maximum-likelihood scores do not exist: players {{{shown}}} have no comparisons. "
+            "Pass prior= (for example prior=1.0) for a MAP fit, which scores them at the prior."
+        )
     graph = data.win_graph()
     count, component = connected_components(graph, directed=True, connection="strong")
     if count == 1:
@@ -192,6 +199,16 @@ def bradley_terry(
         raise ValueError("ties='davidson' needs decided comparisons too; every comparison is a tie")
     if home_advantage and not data.has_home:
         raise ValueError("home_advantage=True needs comparisons with a home player (`home=`)")
+    if home_advantage:
+        home = data.home
+        scored = np.sum(data.first_wins[home] + data.ties[home])
+        conceded = np.sum(data.second_wins[home] + data.ties[home])
+        if scored == 0 or conceded == 0:
+            side = "never won or drew" if scored == 0 else "never lost or drew"
+            raise ValueError(
+                f"the home advantage has no estimate: the home side {side} (theta -> "
+                f"{'0' if scored == 0 else 'infinity'}); fit without home_advantage"
+            )
     start = _start(x0, data)
     check_choice("backend", backend, (None, *BACKENDS))
     on_device = backend in ("array-api", "cupy")
@@ -271,12 +288,14 @@ def _solve(fit, data, start, maxiter, callback, throw):
         )
     scores = base.x.get() if hasattr(base.x, "get") else np.asarray(base.x)
     order = np.argsort(-scores, kind="stable")
+    with np.errstate(all="ignore"):  # a NONFINITE result has non-finite scores
+        strengths = np.exp(scores)
     fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(SolveResult)}
     fields["x"] = scores
     return RankingResult(
         **fields,
         scores=scores,
-        strengths=np.exp(scores),
+        strengths=strengths,
         ranking=data.labels[order] if data.labels is not None else order,
         labels=data.labels,
         tie_parameter=base.stats.get("tie_parameter"),

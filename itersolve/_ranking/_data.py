@@ -146,6 +146,9 @@ class PairwiseData:
             )
         if not np.all(np.isfinite(weight)) or np.any(weight < 0):
             raise ValueError("`weights` must be finite and non-negative")
+        with np.errstate(over="ignore"):
+            if not np.isfinite(weight.sum()):
+                raise ValueError("`weights` are too large: their sum overflows")
         tied = np.zeros(m, bool) if ties is None else _as_flags(ties, "ties", m)
         home_first, home_second = cls._venues(home, winner_index, loser_index, index, labels, m)
         # Orient each comparison: home player first; neutral ones with the smaller index first.

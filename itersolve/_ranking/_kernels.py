@@ -25,20 +25,38 @@ import math
 
 from .._jit import njit_kernel
 
+# Damped Jacobi: the step of player i is scaled so that M_i >= (1 + MARGIN) H_ii. Any
+# MARGIN >= 0 makes the sweep locally convergent; 0.25 keeps a two-player (bipartite) mode
+# from crawling at rate 1 - 2 MARGIN, at about 30 % more sweeps on dense random data.
+MARGIN = 0.25
+
 
 @njit_kernel
 def plain_sweep(indptr, opponents, wins, losses, source, target, newman, prior):
-    """One sweep without ties or home advantage (the fast path)."""
+    """One sweep without ties or home advantage (the fast path).
+
+    Synchronous Newman is damped per player. Near the fixed point a Jacobi sweep's
+    Jacobian is ``I - M^{-1} H`` (``H`` the negative Hessian of the log-posterior,
+    ``M = diag(N_i)`` for Newman), stable iff ``2M - H`` is positive definite, which fails
+    on sparse data (``itersolve.theory.bradley_terry``). Scaling player i's log-step by
+    ``beta_i = min(1, N_i / ((1 + MARGIN) H_ii))`` makes ``M_i >= H_ii``, hence ``2M - H``
+    diagonally dominant: locally convergent, still never slower than Zermelo (whose
+    ``M_i = W_i >= H_ii``), and undamped wherever Newman's own step is safe.
+    """
+    damp = newman and source is not target
     for i in range(indptr.size - 1):
         pi_i = source[i]
         numerator = 0.0
         denominator = 0.0
+        curvature = 0.0
         for k in range(indptr[i], indptr[i + 1]):
             pi_j = source[opponents[k]]
             inverse = 1.0 / (pi_i + pi_j)
             if newman:
                 numerator += wins[k] * pi_j * inverse
                 denominator += losses[k] * inverse
+                if damp:
+                    curvature += (wins[k] + losses[k]) * pi_i * pi_j * inverse * inverse
             else:
                 numerator += wins[k]
                 denominator += (wins[k] + losses[k]) * inverse
@@ -47,10 +65,15 @@ def plain_sweep(indptr, opponents, wins, losses, source, target, newman, prior):
             if newman:
                 numerator += dummy
                 denominator += dummy
+                curvature += 2.0 * pi_i * dummy / (pi_i + 1.0)
             else:
                 numerator += prior
                 denominator += 2.0 * dummy
-        target[i] = numerator / denominator
+        value = numerator / denominator
+        if damp and numerator < (1.0 + MARGIN) * curvature:
+            beta = numerator / ((1.0 + MARGIN) * curvature)
+            value = pi_i * (value / pi_i) ** beta
+        target[i] = value
 
 
 @njit_kernel

@@ -175,9 +175,15 @@ class BradleyTerry:
 
     def postprocess(self, layout, x, state):
         """Scores centred to mean 0 (the strengths to geometric mean 1), ML and MAP alike."""
-        stats = {"gradient_norm": state.residual, "step_norm": state.step, "sweeps": layout.nfev}
+        offset = float(np.mean(x))
+        stats = {
+            "gradient_norm": state.residual,
+            "step_norm": state.step,
+            "sweeps": layout.nfev,
+            "score_offset": offset,  # mean log-strength before centring (0 for ML)
+        }
         if self.fit_nu:
             stats["tie_parameter"] = state.nu
         if self.fit_theta:
             stats["home_advantage"] = state.theta
-        return x - np.mean(x), stats
+        return x - offset, stats

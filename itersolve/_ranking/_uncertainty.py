@@ -30,7 +30,8 @@ def fisher(fit, data, result):
         )
     theta = result.home_advantage if result.home_advantage is not None else 1.0
     nu = result.tie_parameter if result.tie_parameter is not None else 0.0
-    scores = result.scores
+    # MAP's prior curvature depends on the absolute scale: evaluate at the MAP point itself
+    scores = result.scores + result.stats["score_offset"]
     step = 1e-5
     hessian = np.empty((n, n))
     for j in range(n):
@@ -40,11 +41,17 @@ def fisher(fit, data, result):
         lower = solver.gradient_vector(layout, np.exp(scores - shift), theta, nu)
         hessian[:, j] = (upper - lower) / (2 * step)
     information = -(hessian + hessian.T) / 2
-    covariance = np.linalg.pinv(information, hermitian=True)
     centring = np.eye(n) - 1.0 / n
-    covariance = centring @ covariance @ centring
+    if solver.prior == 0.0:
+        # ML: the information is singular along the constants (the scale). For the centred
+        # scores, inv(I + 1 1^T / n) - 1 1^T / n is the exact pseudo-inverse, where pinv's
+        # cutoff would invert finite-difference noise in that direction.
+        covariance = np.linalg.inv(information + 1.0 / n) - 1.0 / n
+    else:
+        covariance = centring @ np.linalg.inv(information) @ centring
     errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
-    return errors, np.column_stack([scores - Z_95 * errors, scores + Z_95 * errors])
+    centred = result.scores
+    return errors, np.column_stack([centred - Z_95 * errors, centred + Z_95 * errors])
 
 
 def bootstrap(fit, data, result, replicates, rng, maxiter):
