@@ -549,7 +549,12 @@ def linear_rate(
     0.1875
     """
     matrix = iteration_matrix(
-        counts, scores, method=method, update=update, prior=prior, scale_fix=scale_fix,
+        counts,
+        scores,
+        method=method,
+        update=update,
+        prior=prior,
+        scale_fix=scale_fix,
         damped=damped,
     )
     return float(np.max(np.abs(np.linalg.eigvals(matrix))))

@@ -21,6 +21,7 @@ from ._map import FixedPointProblem
 
 __all__ = ["METHODS", "fixed_point"]
 
+
 class _MethodDefault:
     """Marks an option left to the method's default (shown as such in signatures)."""
 
