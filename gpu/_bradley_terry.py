@@ -58,7 +58,8 @@ class SyncBradleyTerry(BradleyTerry):
         xp = layout.xp
         x0 = xp.asarray(x0)
         pi = xp.exp(x0 - xp.mean(x0))
-        return BTState(pi, 1.0, 0.0, self._gradient(layout, pi, 1.0, 0.0))
+        residual = self._gradient(layout, pi, 1.0, 0.0)
+        return BTState(pi, 1.0, 0.0, residual, in_sweep=residual)
 
     def gradient_vector(self, layout, pi, theta, nu, *, nuisance=False):
         xp = layout.xp
@@ -93,6 +94,7 @@ class SyncBradleyTerry(BradleyTerry):
             denominator = denominator + (dummy if self.method == "newman" else 2.0 * dummy)
             if self.method == "newman":
                 curvature = curvature + 2.0 * pi * dummy / (pi + 1.0)
+        in_sweep = float(xp.max(xp.abs(numerator - pi * denominator)))  # gradient at pi
         value = numerator / denominator
         if self.method == "newman":  # the per-player damping of the CPU kernel's sync sweep
             limit = (1.0 + MARGIN) * curvature
@@ -102,7 +104,7 @@ class SyncBradleyTerry(BradleyTerry):
         new = self._rescale_xp(xp, value)
         scores = xp.log(new)
         step = float(xp.max(xp.abs(scores - xp.log(pi))))
-        return scores, BTState(new, 1.0, 0.0, self._gradient(layout, new, 1.0, 0.0), step)
+        return scores, self._next_state(layout, new, 1.0, 0.0, step, in_sweep, state.in_sweep)
 
     def _rescale_xp(self, xp, pi):
         """As :meth:`BradleyTerry._rescale`, on ``xp``: geometric mean 1 (ML), or the MAP scale."""

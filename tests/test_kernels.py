@@ -77,3 +77,39 @@ def test_aitken_takes_exactly_scipys_del2_steps():
 def test_aitken_is_exact_in_one_step_on_scalar_affine_maps():
     result = itersolve.fixed_point(lambda x: 0.9 * x + 1.0, 0.0, method="aitken", rtol=1e-14)
     assert result.nit == 1 and result.x == pytest.approx(10.0, rel=1e-14)
+
+
+@pytest.mark.parametrize("newman", [True, False])
+@pytest.mark.parametrize("prior", [0.0, 1.5])
+@pytest.mark.parametrize("general", [False, True])
+def test_bradley_terry_sweeps_return_the_gradient_they_meet(newman, prior, general):
+    """A Jacobi sweep's by-product is exactly max |gradient| at the iterate it reads."""
+    from itersolve._ranking import _kernels
+    from itersolve._ranking._solver import BradleyTerry, Layout
+
+    rng = np.random.default_rng(3)
+    n, m = 12, 150
+    i = rng.integers(0, n, m)
+    j = (i + rng.integers(1, n, m)) % n
+    home = np.where(rng.random(m) < 0.5, i, -1)
+    ties = rng.random(m) < 0.2
+    data = itersolve.PairwiseData.from_pairs(i, j, ties=ties, home=home.tolist(), n_items=n)
+    layout = Layout(data, ties="davidson" if general else "half", home_advantage=general)
+    solver = BradleyTerry(1e-8, 0.0, scale=1.0, prior=prior, fit_nu=general, fit_theta=general)
+    pi = np.exp(rng.standard_normal(n))
+    theta, nu = 1.3, 0.4
+    target = np.empty(n)
+    common = (layout.indptr, layout.opponents, layout.wins, layout.losses)
+    if general:
+        extra = (layout.ties, layout.self_home, layout.opp_home)
+        met = _kernels.general_sweep(*common, *extra, pi, target, theta, nu, newman, prior)
+    else:
+        met = _kernels.plain_sweep(*common, pi, target, newman, prior)
+    exact = np.max(np.abs(solver.gradient_vector(layout, pi, theta, nu)))
+    assert met == pytest.approx(exact, rel=1e-12, abs=1e-12)
+    pi[3] = math.nan  # a NaN anywhere is reported, never skipped by the max
+    if general:
+        met = _kernels.general_sweep(*common, *extra, pi, target, theta, nu, newman, prior)
+    else:
+        met = _kernels.plain_sweep(*common, pi, target, newman, prior)
+    assert math.isnan(met)

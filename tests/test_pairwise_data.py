@@ -369,3 +369,73 @@ def test_win_graph():
     assert sp.issparse(graph) and graph.shape == (3, 3)
     np.testing.assert_allclose(graph.toarray(), [[0, 3, 0], [1, 0, 1.5], [0, 0.5, 0]])
     assert graph.nnz == 4  # no explicit zeros
+
+
+def _random_comparisons(seed, n, m):
+    """Comparisons with repeats, venues, ties and weights (some zero)."""
+    rng = np.random.default_rng(seed)
+    i = rng.integers(0, n, m)
+    j = (i + rng.integers(1, n, m)) % n
+    venue = rng.integers(0, 3, m)
+    home = np.where(venue == 1, i, np.where(venue == 2, j, -1))
+    ties = rng.random(m) < 0.2
+    weights = rng.choice([0.0, 0.5, 1.0, 3.0], m)
+    return i, j, home, ties, weights
+
+
+@settings(max_examples=60)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 9), m=st.integers(1, 80))
+def test_counting_sort_aggregation_matches_a_sorting_reference(seed, n, m):
+    i, j, home, ties, weights = _random_comparisons(seed, n, m)
+    if not np.any(weights > 0):
+        weights[0] = 1.0
+    data = PairwiseData.from_pairs(i, j, home=home.tolist(), ties=ties, weights=weights)
+    # Reference: orient, then np.unique over (first, second, home) and bincount.
+    swap = (home == j) | ((home < 0) & (i > j))
+    first, second, at_home = np.where(swap, j, i), np.where(swap, i, j), home >= 0
+    key = (first * n + second) * 2 + at_home
+    unique, inverse = np.unique(key, return_inverse=True)
+
+    def total(selected):
+        return np.bincount(inverse, np.where(selected, weights, 0.0), unique.size)
+
+    cells = (total(~ties & ~swap), total(~ties & swap), total(ties))
+    kept = cells[0] + cells[1] + cells[2] > 0
+    expected = {
+        (int(k // 2 // n), int(k // 2 % n), bool(k % 2), float(a), float(b), float(t))
+        for k, a, b, t, keep in zip(unique, *cells, kept, strict=True)
+        if keep
+    }
+    assert _groups(data) == expected
+    assert data.n_groups == len(expected)  # no group twice
+    assert np.all(np.diff(data.first) >= 0)  # ordered by first player
+
+
+@settings(max_examples=60)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 9), m=st.integers(1, 40))
+def test_layout_and_strong_connectivity_match_the_incidence_and_scipy(seed, n, m):
+    from scipy.sparse.csgraph import connected_components
+
+    from itersolve._ranking._solver import Layout
+
+    i, j, home, ties, weights = _random_comparisons(seed, n, m)
+    weights[0] = 1.0
+    data = PairwiseData.from_pairs(i, j, home=home.tolist(), ties=ties, weights=weights, n_items=n)
+    indptr, groups, is_first = data.incidence
+    for tie_model, venues in (("half", False), ("davidson", True)):
+        layout = Layout(data, ties=tie_model, home_advantage=venues)
+        np.testing.assert_array_equal(layout.indptr, indptr)
+        np.testing.assert_array_equal(
+            layout.opponents, np.where(is_first, data.second[groups], data.first[groups])
+        )
+        half = 0.5 * data.ties if tie_model == "half" else 0.0
+        a, b = data.first_wins + half, data.second_wins + half
+        np.testing.assert_array_equal(layout.wins, np.where(is_first, a[groups], b[groups]))
+        np.testing.assert_array_equal(layout.losses, np.where(is_first, b[groups], a[groups]))
+        assert layout.most_games == pytest.approx(data.games_per_player().max())
+        if venues:
+            np.testing.assert_array_equal(layout.ties, data.ties[groups])
+            np.testing.assert_array_equal(layout.self_home, data.home[groups] & is_first)
+            np.testing.assert_array_equal(layout.opp_home, data.home[groups] & ~is_first)
+        count, _ = connected_components(data.win_graph(), directed=True, connection="strong")
+        assert layout.strongly_connected() == (count == 1)

@@ -52,8 +52,10 @@ class RankingResult(SolveResult):
     intervals: np.ndarray | None = None
 
 
-def _check_existence(data, ties):
+def _check_existence(data, layout):
     """Ford's condition: ML exists iff the who-beat-whom graph is strongly connected."""
+    if layout.strongly_connected():
+        return
     silent = np.flatnonzero(data.games_per_player() == 0)
     if silent.size:
         shown = ", ".join(repr(data.label(i)) for i in silent[:8])
@@ -61,10 +63,8 @@ def _check_existence(data, ties):
             f"the maximum-likelihood scores do not exist: players {{{shown}}} have no comparisons. "
             "Pass prior= (for example prior=1.0) for a MAP fit, which scores them at the prior."
         )
-    graph = data.win_graph()
+    graph = layout.win_graph()
     count, component = connected_components(graph, directed=True, connection="strong")
-    if count == 1:
-        return
     coo = graph.tocoo()
     across = component[coo.row] != component[coo.col]
     # W[i, j] > 0: i beat j. A group whose members never lost to an outsider drifts to +inf.
@@ -217,13 +217,14 @@ def bradley_terry(
             f"backend={backend!r} runs the synchronous sweep of plain Bradley-Terry: it needs "
             "update='sync' and supports neither ties='davidson', home_advantage nor uncertainty"
         )
-    if prior == 0.0:
-        _check_existence(data, ties)
-
     if on_device:
         fit = _device_fitter(data, ties, method, prior, rtol, atol, backend)
     else:
         fit = _fitter(data, ties, home_advantage, method, update, prior, rtol, atol)
+    if prior == 0.0:
+        _check_existence(
+            data, fit[1] if not on_device else Layout(data, ties=ties, home_advantage=False)
+        )
     result = _solve(fit, data, start, maxiter, callback, throw)
     if uncertainty is not None:
         from ._uncertainty import bootstrap, fisher
@@ -244,7 +245,7 @@ def _fitter(data, ties, home_advantage, method, update, prior, rtol, atol):
     solver = BradleyTerry(
         rtol,
         atol,
-        scale=float(np.max(data.games_per_player())) + 2.0 * prior,
+        scale=float(layout.most_games) + 2.0 * prior,
         method=method,
         update=update,
         prior=prior,

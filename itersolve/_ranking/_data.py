@@ -122,7 +122,8 @@ class PairwiseData:
         else:
             if labels is not None:
                 labels = np.asarray(labels, dtype=object)
-            winner_index, loser_index = winners.astype(np.int64), losers.astype(np.int64)
+            winner_index = winners.astype(np.int64, copy=False)
+            loser_index = losers.astype(np.int64, copy=False)
             lowest = min(winner_index.min(), loser_index.min())
             if lowest < 0:
                 raise ValueError(f"player indices must be non-negative, got {lowest}")
@@ -139,8 +140,8 @@ class PairwiseData:
             k = int(np.argmax(same))
             who = labels[winner_index[k]] if labels is not None else winner_index[k]
             raise ValueError(f"comparison {k} compares player {who!r} with itself")
-        weight = np.ones(m) if weights is None else np.asarray(weights, dtype=np.float64)
-        if weight.shape != (m,):
+        weight = np.zeros(0) if weights is None else np.asarray(weights, dtype=np.float64)
+        if weights is not None and weight.shape != (m,):
             raise ValueError(
                 f"`weights` must have one entry per comparison ({m}), got {weight.shape}"
             )
@@ -149,25 +150,9 @@ class PairwiseData:
         with np.errstate(over="ignore"):
             if not np.isfinite(weight.sum()):
                 raise ValueError("`weights` are too large: their sum overflows")
-        tied = np.zeros(m, bool) if ties is None else _as_flags(ties, "ties", m)
-        home_first, home_second = cls._venues(home, winner_index, loser_index, index, labels, m)
-        # Orient each comparison: home player first; neutral ones with the smaller index first.
-        swap = home_second | (~home_first & ~home_second & (winner_index > loser_index))
-        first = np.where(swap, loser_index, winner_index)
-        second = np.where(swap, winner_index, loser_index)
-        first_wins = np.where(~tied & ~swap, weight, 0.0)
-        second_wins = np.where(~tied & swap, weight, 0.0)
-        tie_weight = np.where(tied, weight, 0.0)
-        return cls._aggregate(
-            first,
-            second,
-            home_first | home_second,
-            first_wins,
-            second_wins,
-            tie_weight,
-            n_items,
-            labels,
-        )
+        tied = np.zeros(0, bool) if ties is None else _as_flags(ties, "ties", m)
+        home_side = cls._venues(home, winner_index, loser_index, index, labels, m)
+        return cls._aggregate(winner_index, loser_index, weight, tied, home_side, n_items, labels)
 
     @staticmethod
     def _lookup(values, index, name):
@@ -180,8 +165,9 @@ class PairwiseData:
 
     @staticmethod
     def _venues(home, winner_index, loser_index, index, labels, m):
+        """Per comparison: 0 neutral, 1 the winner at home, 2 the loser (empty: all neutral)."""
         if home is None:
-            return np.zeros(m, bool), np.zeros(m, bool)
+            return np.zeros(0, np.int8)
         home = np.asarray(home, dtype=object)
         if home.shape != (m,):
             raise ValueError(
@@ -212,25 +198,16 @@ class PairwiseData:
             raise ValueError(
                 f"comparison {k}: the home player {home[k]!r} is neither of its two players"
             )
-        return home_first, home_second
+        return home_first.astype(np.int8) + 2 * home_second.astype(np.int8)
 
     @classmethod
-    def _aggregate(cls, first, second, home, first_wins, second_wins, ties, n_items, labels):
-        key = (first * n_items + second) * 2 + home
-        unique, inverse = np.unique(key, return_inverse=True)
-        size = unique.size
+    def _aggregate(cls, winners, losers, weights, tied, home_side, n_items, labels):
+        from ._build import aggregate
 
-        def total(values):
-            return np.bincount(inverse, weights=values, minlength=size)
-
-        groups = (unique // 2 // n_items, unique // 2 % n_items, (unique % 2).astype(bool))
-        counts = (total(first_wins), total(second_wins), total(ties))
-        keep = (counts[0] + counts[1] + counts[2]) > 0
-        if not np.any(keep):
+        groups = aggregate(winners, losers, weights, tied, home_side, n_items)
+        if groups[0].size == 0:
             raise ValueError("the data are empty: every comparison has weight 0")
-        return cls(
-            *(g[keep] for g in groups), *(c[keep] for c in counts), n_items=n_items, labels=labels
-        )
+        return cls(*groups, n_items=n_items, labels=labels)
 
     @classmethod
     def from_counts(cls, wins, *, ties=None, labels=None):
@@ -253,11 +230,11 @@ class PairwiseData:
                 "`wins` has a non-zero diagonal entry: player "
                 f"{matrix.row[np.argmax(diagonal)]} compared with itself"
             )
-        rows, cols = matrix.row.astype(np.int64), matrix.col.astype(np.int64)
-        first, second = np.minimum(rows, cols), np.maximum(rows, cols)
-        first_wins = np.where(rows < cols, data, 0.0)
-        second_wins = np.where(rows > cols, data, 0.0)
-        tie_counts = np.zeros_like(data)
+        off_diagonal = matrix.row != matrix.col  # explicit zeros on the diagonal
+        winners = matrix.row[off_diagonal].astype(np.int64)
+        losers = matrix.col[off_diagonal].astype(np.int64)
+        weights = data[off_diagonal]
+        tied = np.zeros(0, bool)
         if ties is not None:
             tie_matrix = sp.coo_array(sp.triu(sp.coo_array(ties), k=1))
             if tie_matrix.shape != (n, n):
@@ -265,18 +242,16 @@ class PairwiseData:
             tie_data = np.asarray(tie_matrix.data, dtype=np.float64)
             if not np.all(np.isfinite(tie_data)) or np.any(tie_data < 0):
                 raise ValueError("`ties` must hold finite, non-negative counts")
-            first = np.concatenate([first, tie_matrix.row.astype(np.int64)])
-            second = np.concatenate([second, tie_matrix.col.astype(np.int64)])
-            first_wins = np.concatenate([first_wins, np.zeros_like(tie_data)])
-            second_wins = np.concatenate([second_wins, np.zeros_like(tie_data)])
-            tie_counts = np.concatenate([tie_counts, tie_data])
-        if first.size == 0:
+            tied = np.concatenate([np.zeros(winners.size, bool), np.ones(tie_data.size, bool)])
+            winners = np.concatenate([winners, tie_matrix.row.astype(np.int64)])
+            losers = np.concatenate([losers, tie_matrix.col.astype(np.int64)])
+            weights = np.concatenate([weights, tie_data])
+        if winners.size == 0:
             raise ValueError("the data are empty: no comparisons")
         labels = None if labels is None else np.asarray(labels, dtype=object)
         if labels is not None and labels.size != n:
             raise ValueError(f"`labels` has {labels.size} entries for {n} players")
-        home = np.zeros(first.size, bool)
-        return cls._aggregate(first, second, home, first_wins, second_wins, tie_counts, n, labels)
+        return cls._aggregate(winners, losers, weights, tied, np.zeros(0, np.int8), n, labels)
 
     @classmethod
     def from_dataframe(cls, frame, *, winner, loser, tie=None, home=None, weight=None, labels=None):
@@ -355,15 +330,9 @@ class PairwiseData:
     @functools.cached_property
     def incidence(self):
         """Per-player CSR of the groups each player is in: ``(indptr, groups, is_first)``."""
-        n = self.n_items
-        players = np.concatenate([self.first, self.second])
-        order = np.argsort(players, kind="stable")
-        group_index = np.concatenate([np.arange(self.n_groups), np.arange(self.n_groups)])[order]
-        is_first = np.concatenate([np.ones(self.n_groups, bool), np.zeros(self.n_groups, bool)])[
-            order
-        ]
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(players, minlength=n))])
-        return indptr.astype(np.int64), group_index.astype(np.int64), is_first
+        from ._build import incidence
+
+        return incidence(self.first, self.second, self.n_items)
 
     def win_graph(self):
         """Sparse ``W[i, j] > 0`` when ``i`` beat ``j`` at least once (ties count both ways)."""

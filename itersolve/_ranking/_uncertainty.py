@@ -85,8 +85,6 @@ def bootstrap(fit, data, result, replicates, rng, maxiter):
             labels=data.labels,
         )
         try:
-            if solver.prior == 0.0:
-                _check_existence(resampled, ties)
             refit = _fitter(
                 resampled,
                 ties if resampled.has_ties or ties != "davidson" else None,
@@ -97,6 +95,8 @@ def bootstrap(fit, data, result, replicates, rng, maxiter):
                 solver.rtol,
                 solver.atol,
             )
+            if solver.prior == 0.0:
+                _check_existence(resampled, refit[1])
         except ValueError:
             failures += 1
             continue
