@@ -15,7 +15,7 @@ with its fastest input form:
 
 * itersolve ``bradley_terry(data, method="newman", update="async")`` from the ``(winners,
   losers)`` index arrays (construction + fit), the construction alone
-  (``PairwiseData.from_pairs`` + its incidence CSR) and the fit on that prebuilt
+  (``PairwiseData.from_pairs``) and the fit on that prebuilt
   ``PairwiseData``; ``method="zermelo"`` for information. One untimed warm-up call first
   (Numba), and the cold first call measured in fresh processes (on-disk Numba cache as
   installed, and ``ITERSOLVE_NUMBA_CACHE=0``, i.e. full compilation).
@@ -245,9 +245,7 @@ def itersolve_fit(data, rtol, method="newman", update="async"):
 def itersolve_construct(winners, losers):
     import itersolve
 
-    data = itersolve.PairwiseData.from_pairs(winners, losers)
-    data.incidence  # noqa: B018 - the cached per-player CSR every fit sweeps over
-    return data
+    return itersolve.PairwiseData.from_pairs(winners, losers)
 
 
 # ---------------------------------------------------------------- contenders: evalica
@@ -587,12 +585,10 @@ def profile_itersolve(winners, losers, rtol):
     functions = {
         "PairwiseData.from_pairs": PairwiseData.__dict__["from_pairs"].__func__,
         "PairwiseData._aggregate": PairwiseData.__dict__["_aggregate"].__func__,
-        "PairwiseData.incidence": PairwiseData.__dict__["incidence"].func,
-        "PairwiseData.win_graph": PairwiseData.win_graph,
-        "PairwiseData.games_per_player": PairwiseData.games_per_player,
         "bradley_terry": ranking.bradley_terry,
         "_check_existence": ranking._check_existence,
         "_fitter": ranking._fitter,
+        "Layout.strongly_connected": _solver.Layout.strongly_connected,
         "_solve": ranking._solve,
         "Layout.__init__": _solver.Layout.__init__,
         "driver run": _driver.run,
@@ -622,12 +618,9 @@ def profile_itersolve(winners, losers, rtol):
 
 PHASES = (  # (label, traced function, "incl": its whole time / "own": minus traced callees)
     ("construction: from_pairs (checks, orientation)", "PairwiseData.from_pairs", "own"),
-    ("construction: _aggregate (np.unique + bincount)", "PairwiseData._aggregate", "incl"),
-    ("existence check: win_graph", "PairwiseData.win_graph", "incl"),
-    ("existence check: connected_components etc.", "_check_existence", "own"),
-    ("construction: incidence CSR (argsort)", "PairwiseData.incidence", "incl"),
-    ("construction: Layout gathers (np.where)", "Layout.__init__", "own"),
-    ("setup: games_per_player (gradient scale)", "PairwiseData.games_per_player", "incl"),
+    ("construction: _aggregate (counting sort kernel)", "PairwiseData._aggregate", "incl"),
+    ("existence check: strong connectivity (DFS kernel)", "Layout.strongly_connected", "incl"),
+    ("construction: per-player Layout (kernel)", "Layout.__init__", "own"),
     ("fit: sweeps (plain_sweep kernel)", "plain_sweep (Numba kernel)", "incl"),
     ("fit: gradient (plain_gradient kernel)", "plain_gradient (Numba kernel)", "incl"),
     ("fit: rescaling (geometric mean)", "BradleyTerry._rescale", "incl"),
@@ -809,7 +802,7 @@ def part_one(n, m, repeats, choix_repeats, mm_full, quick):
         "itersolve newman async, (winners, losers)": lambda: itersolve_fit(
             (winners, losers), r_newman
         ),
-        "  construction: from_pairs + incidence": lambda: itersolve_construct(winners, losers),
+        "  construction: PairwiseData.from_pairs": lambda: itersolve_construct(winners, losers),
         "  fit on prebuilt PairwiseData": lambda: itersolve_fit(prebuilt, r_newman),
         "itersolve zermelo async, (winners, losers)": lambda: itersolve_fit(
             (winners, losers), r_zermelo, "zermelo"
@@ -831,7 +824,7 @@ def part_one(n, m, repeats, choix_repeats, mm_full, quick):
             res_newman.nit,
             error(res_newman.scores, reference),
         ),
-        "  construction: from_pairs + incidence": ("-", "-", None),
+        "  construction: PairwiseData.from_pairs": ("-", "-", None),
         "  fit on prebuilt PairwiseData": (
             f"rtol={r_newman:.0e}",
             res_pre.nit,
