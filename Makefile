@@ -31,7 +31,11 @@ $(VENV)/.installed-docs: pyproject.toml $(STAMP)
 docs: $(VENV)/.installed-docs
 	$(BIN)/mkdocs build --strict -f docs/mkdocs.yml
 
-bench: $(STAMP)
+$(VENV)/.installed-bench: pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_fixed_point.py
 	$(BIN)/python benchmarks/bench_sor.py
 	$(BIN)/python benchmarks/bench_learning.py

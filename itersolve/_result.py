@@ -17,7 +17,7 @@ class Status(enum.IntEnum):
 
     The codes follow scipy's elementwise iterative methods (``0`` converged, ``1`` in
     progress, ``-2`` iteration limit, ``-3`` non-finite values, ``-4`` stopped by the
-    callback, ``-5`` invalid input); ``-6`` and ``-7`` are itersolve's additions.
+    callback, ``-5`` invalid input); ``-6`` to ``-8`` are itersolve's additions.
     ``Status.X.advice`` is the paragraph that goes into ``SolveResult.message``.
     """
 
@@ -29,6 +29,7 @@ class Status(enum.IntEnum):
     INVALID_INPUT = -5
     STAGNATED = -6
     INFEASIBLE = -7
+    UNBOUNDED = -8
 
     @property
     def advice(self) -> str:
@@ -58,6 +59,10 @@ _ADVICE = {
     ),
     Status.INFEASIBLE: (
         "The problem has no solution; a verified certificate of infeasibility is in `stats`."
+    ),
+    Status.UNBOUNDED: (
+        "The objective is unbounded below on the feasible set (the dual problem is "
+        "infeasible); a verified ray along which it decreases is in `stats`."
     ),
 }
 

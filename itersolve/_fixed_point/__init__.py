@@ -74,6 +74,17 @@ def _build_solver(method, rtol, atol, options, backend):
     return Aitken(rtol, atol, del2=backend.pick(numpy=del2_numba, generic=del2_generic))
 
 
+def _drift_speed(method, options) -> float:
+    """How far an iteration moves per step along ``-v`` when ``T`` has no fixed point."""
+    if method == "halpern":
+        return 0.5  # x_k = x_0 - (k/2) v on a translation, restarts or not
+    if method == "mann":
+        return options["relaxation"]
+    if method == "anderson":
+        return options["damping"]
+    return 1.0
+
+
 def fixed_point(
     T: Callable[[Any], Any],
     x0: ArrayLike,
@@ -91,6 +102,7 @@ def fixed_point(
     regularization: float = _UNSET,
     damping: float = _UNSET,
     safeguard: float | None = _UNSET,
+    detect_infeasibility: bool = False,
 ) -> SolveResult:
     r"""Find a fixed point ``x = T(x)``.
 
@@ -141,6 +153,16 @@ def fixed_point(
         1: for nonexpansive ``T`` the residual history is then non-increasing. ``None``
         turns it off, which gives plain type-II Anderson (scipy's ``anderson`` with
         ``alpha=1, w0=0, line_search=None``, and GMRES on linear maps).
+    detect_infeasibility : bool
+        Watch for a map without fixed point (nonexpansive ``T``): end with
+        ``Status.INFEASIBLE`` when the residual settles at a non-zero vector ``v_hat``
+        (stable over a doubling window of iterations), the oracle inequality
+        ``<x - T x, v_hat> >= 0.99 ||v_hat||^2`` holds on the iterates seen and the
+        iterates drift as an inconsistent map makes them (see
+        :func:`itersolve.infimal_displacement`). ``stats["displacement"]`` holds ``v_hat``
+        (or, unless certified, the latest candidate) and ``stats["infeasibility"]`` the
+        tests' figures. It is a numerical certificate for an abstract ``T``, not a proof;
+        plain iteration (``method="iterate"``) needs an averaged ``T``.
 
     Returns
     -------
@@ -165,7 +187,7 @@ def fixed_point(
     Notes
     -----
     Statuses: ``CONVERGED``; ``MAXITER``; ``NONFINITE`` when the residual is NaN or Inf;
-    ``CALLBACK``.
+    ``CALLBACK``; ``INFEASIBLE`` (only with ``detect_infeasibility=True``).
 
     Halpern's adaptive restart re-anchors when the residual falls to 0.2 of its value at
     the anchor, or to 0.8 of it and then grows (Lu & Yang's rule for restarted Halpern
@@ -190,6 +212,9 @@ def fixed_point(
     check_choice("method", method, tuple(METHODS))
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
     check_callable("callback", callback, optional=True)
+    if not isinstance(detect_infeasibility, bool):
+        kind = type(detect_infeasibility).__name__
+        raise TypeError(f"`detect_infeasibility` must be True or False, got {kind}")
     given = {
         "relaxation": relaxation,
         "restart": restart,
@@ -216,6 +241,10 @@ def fixed_point(
     x = xp.asarray(x, copy=True)
 
     solver = _build_solver(method, rtol, atol, options, backend_)
+    if detect_infeasibility:
+        from .._infeasibility._detecting import InfeasibilityDetecting
+
+        solver = InfeasibilityDetecting(solver, speed=_drift_speed(method, options))
     problem = FixedPointProblem(T, x, scalar_output=scalar_input and backend_.name == "numpy")
     with np.errstate(all="ignore"):
         return run(

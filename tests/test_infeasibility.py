@@ -1,0 +1,337 @@
+"""Infimal displacement estimates, infeasibility detection in fixed_point, and feasibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from itersolve.theory import infeasibility as theory
+
+import itersolve
+from itersolve import Status
+
+
+def _translated_rotations(seed, pairs=400):
+    """``T(z) = H(R(H z)) - v``: planar rotations, angles log-spaced from a random tiny one to
+    pi, in coordinates reflected by a random Householder ``H``, and a translation ``v``
+    orthogonal to the rotated block (so ``v`` is the infimal displacement, ``x* = 0``)."""
+    rng = np.random.default_rng(seed)
+    angles = np.geomspace(10 ** rng.uniform(-6, -4), np.pi, pairs)
+    cos, sin = np.cos(angles), np.sin(angles)
+    n = 2 * pairs + 2
+    u = rng.standard_normal(n)
+    u /= np.linalg.norm(u)
+
+    def reflect(z):
+        return z - 2 * (u @ z) * u
+
+    tail = np.zeros(n)
+    tail[-2:] = rng.uniform(0.5, 2.0, 2) * rng.choice([-1, 1], 2)
+    v = reflect(tail)
+
+    def T(z):
+        w = reflect(z)
+        x, y = w[:pairs], w[pairs : 2 * pairs]
+        return reflect(np.concatenate([cos * x - sin * y, sin * x + cos * y, w[2 * pairs :]])) - v
+
+    start = np.zeros(n)
+    start[: 2 * pairs] = rng.standard_normal(2 * pairs) / np.sqrt(2 * pairs)
+    start[-2:] = rng.standard_normal(2)
+    x0 = reflect(start)
+    return T, v, x0, float(np.linalg.norm(x0))
+
+
+def _slope(iterations, errors, low=100):
+    keep = (iterations >= low) & (errors > 0)
+    return np.polyfit(np.log(iterations[keep]), np.log(errors[keep]), 1)[0]
+
+
+def _squared_errors(estimates, v):
+    return np.sum((estimates - v) ** 2, axis=1)
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_rates_on_translated_rotations(seed):
+    T, v, x0, distance = _translated_rotations(seed)
+    runs = {}
+    for method in ("mann", "halpern"):
+        seen = []
+        result = itersolve.infimal_displacement(
+            T,
+            x0,
+            method=method,
+            rtol=0.0,
+            maxiter=2000,
+            callback=lambda r, seen=seen: seen.append(r.x),
+        )
+        assert result.status == Status.MAXITER and result.nit == 2000
+        runs[method] = result
+        if method == "halpern":  # the callback sees the iterates x_k
+            errors = np.array([np.sum((x - T(x) - v) ** 2) for x in seen])
+            k = np.arange(len(seen))
+            # Theorem 8 (Park & Ryu) at every iteration, with ||x0 - x*|| for the distance.
+            assert np.all(errors <= theory.halpern_displacement_bound(k, distance) * (1 + 1e-9))
+    k = np.asarray(runs["mann"].stats["history_iterations"])
+    mann, halpern = runs["mann"].stats, runs["halpern"].stats
+    slopes = {
+        "KM residual": _slope(k, _squared_errors(mann["residual_estimates"], v)),
+        "KM normalised": _slope(k, _squared_errors(mann["normalised_estimates"], v)),
+        "Halpern residual": _slope(k, _squared_errors(halpern["residual_estimates"], v)),
+        "Halpern normalised": _slope(k, _squared_errors(halpern["normalised_estimates"], v)),
+    }
+    assert abs(slopes["KM residual"] + 1) <= 0.25, slopes
+    for name in ("KM normalised", "Halpern residual", "Halpern normalised"):
+        assert abs(slopes[name] + 2) <= 0.25, slopes
+    # The estimates satisfy the oracle inequality <x - T x, v_hat> >= (1 - delta) ||v_hat||^2
+    # (delta = 1e-2, as fixed_point's certificate) on the iterates seen and on random points
+    # at the start's scale, as v does with delta = 0.
+    rng = np.random.default_rng(seed)
+    points = x0 + rng.standard_normal((50, x0.size)) * np.linalg.norm(x0) / np.sqrt(x0.size)
+    residuals = np.concatenate(
+        [
+            np.array([p - T(p) for p in points]),
+            mann["residual_estimates"],
+            halpern["residual_estimates"],
+        ]
+    )
+    assert np.min(residuals @ v) >= (1 - 1e-12) * (v @ v)
+    for result in runs.values():
+        v_hat = result.x
+        assert np.min(residuals @ v_hat) >= (1 - 1e-2) * (v_hat @ v_hat)
+
+
+def test_translation_is_estimated_exactly():
+    shift = np.array([1.0, -2.0, 0.5])
+    for method in ("halpern", "mann"):
+        result = itersolve.infimal_displacement(lambda x: x - shift, np.ones(3), method=method)
+        assert result.success and result.nit == 1
+        np.testing.assert_allclose(result.x, shift, rtol=1e-14)
+
+
+def test_a_consistent_map_gives_zero_and_needs_atol():
+    def T(x):
+        return 0.5 * np.array([[0.0, -1.0], [1.0, 0.0]]) @ x + 1.0
+
+    # v = 0: both estimators fall like 1/k, and only atol can end the solve.
+    result = itersolve.infimal_displacement(T, np.zeros(2), atol=1e-3, maxiter=100_000)
+    assert result.success and np.linalg.norm(result.x) <= 1e-3
+    assert result.stats["displacement_norm"] == pytest.approx(np.linalg.norm(result.x))
+    assert not itersolve.infimal_displacement(T, np.zeros(2), maxiter=300).success
+
+
+def test_restarts_reach_the_displacement_of_a_polyhedral_map_fast():
+    """Douglas–Rachford for a disjoint box and affine subspace: piecewise affine, so the
+    plain iteration converges linearly and restarted Halpern keeps up where plain Halpern
+    is stuck at O(1/k)."""
+    rng = np.random.default_rng(5)
+    M = rng.standard_normal((10, 30))
+    c = M @ (3 * np.ones(30))  # the subspace passes through 3·1, outside the box
+    pinv = np.linalg.pinv(M)
+
+    def T(x):
+        a = x - pinv @ (M @ x - c)
+        return x - a + np.clip(2 * a - x, -1, 1)
+
+    plain = itersolve.infimal_displacement(T, np.zeros(30), rtol=1e-8, maxiter=20_000)
+    restarted = itersolve.infimal_displacement(
+        T, np.zeros(30), restart="adaptive", rtol=1e-8, maxiter=20_000
+    )
+    assert restarted.success and restarted.nit < plain.nit
+    assert restarted.stats["restarts"] > 0
+
+
+# ----------------------------------------------------------- fixed_point detection
+
+
+@pytest.mark.parametrize("method", ["halpern", "mann", "anderson"])
+def test_fixed_point_certifies_a_translated_rotation(method):
+    T, v, x0, _ = _translated_rotations(3, pairs=10)
+    options = {"restart": "adaptive"} if method == "halpern" else {}
+    result = itersolve.fixed_point(
+        T, x0, method=method, detect_infeasibility=True, maxiter=20_000, **options
+    )
+    assert result.status == Status.INFEASIBLE and not result.success
+    assert "no fixed point" in result.message
+    v_hat = result.stats["displacement"]
+    assert np.linalg.norm(v_hat - v) <= 2e-2 * np.linalg.norm(v)
+    assert result.stats["infeasibility"]["certified"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    method=st.sampled_from(["halpern", "mann", "anderson", "iterate"]),
+)
+def test_consistent_maps_are_never_reported_infeasible(seed, method):
+    """Slow rotations with a fixed point (a contraction factor close to 1), started far out."""
+    rng = np.random.default_rng(seed)
+    pairs = 10
+    angles = np.geomspace(1e-4, 1.0, pairs)
+    factor = 1 - 10 ** rng.uniform(-4, -2)
+    centre = rng.standard_normal(2 * pairs)
+
+    def T(z):
+        x, y = z[:pairs] - centre[:pairs], z[pairs:] - centre[pairs:]
+        c, s = factor * np.cos(angles), factor * np.sin(angles)
+        return centre + np.concatenate([c * x - s * y, s * x + c * y])
+
+    x0 = centre + 100 * rng.standard_normal(2 * pairs)
+    if method == "iterate":  # plain iteration needs an averaged map
+        result = itersolve.fixed_point(
+            lambda z: 0.5 * (z + T(z)),
+            x0,
+            method="iterate",
+            detect_infeasibility=True,
+            maxiter=3000,
+            atol=1e-6,
+        )
+    else:
+        result = itersolve.fixed_point(
+            T, x0, method=method, detect_infeasibility=True, maxiter=3000, atol=1e-6
+        )
+    assert result.status in (Status.CONVERGED, Status.MAXITER)
+    assert not result.stats["infeasibility"]["certified"]
+
+
+def test_detection_is_off_by_default_and_checked():
+    T, *_ = _translated_rotations(0, pairs=4)
+    result = itersolve.fixed_point(T, np.zeros(10), method="halpern", maxiter=200)
+    assert result.status == Status.MAXITER and "displacement" not in result.stats
+    with pytest.raises(TypeError, match="detect_infeasibility"):
+        itersolve.fixed_point(T, np.zeros(10), detect_infeasibility="yes")
+
+
+# ----------------------------------------------------------------- feasibility
+
+
+def _box(low, high):
+    return lambda x: np.clip(x, low, high)
+
+
+def _ball(centre, radius):
+    def project(x):
+        d = x - centre
+        size = np.linalg.norm(d)
+        return x if size <= radius else centre + radius * d / size
+
+    return project
+
+
+def _halfspace(normal, offset):  # {x : <normal, x> <= offset}
+    def project(x):
+        excess = normal @ x - offset
+        return x if excess <= 0 else x - excess * normal / (normal @ normal)
+
+    return project
+
+
+def _affine(M, c):  # {x : M x = c}
+    pinv = np.linalg.pinv(M)
+    return lambda x: x - pinv @ (M @ x - c)
+
+
+def _disjoint_pairs(seed):
+    """(project_a, project_b, exact gap a - b) for disjoint boxes, balls, half-spaces and
+    affine subspaces."""
+    rng = np.random.default_rng(seed)
+    n = 6
+    low1 = rng.uniform(-2, 0, n)
+    high1 = low1 + rng.uniform(0.5, 2, n)
+    shift = np.zeros(n)
+    shift[rng.integers(n)] = rng.choice([-1, 1]) * rng.uniform(3, 5)
+    low2, high2 = low1 + shift, high1 + shift
+    box_gap = np.where(low1 > high2, low1 - high2, np.where(high1 < low2, high1 - low2, 0.0))
+
+    c1, c2 = rng.standard_normal(n), rng.standard_normal(n) + 6
+    r1, r2 = rng.uniform(0.5, 2, 2)
+    d = np.linalg.norm(c1 - c2)
+    ball_gap = (d - r1 - r2) * (c1 - c2) / d
+
+    normal = rng.standard_normal(n)
+    beta1, beta2 = rng.uniform(-1, 1), rng.uniform(2, 4)  # <n, a> <= beta1, <n, b> >= beta2
+    half_gap = (beta1 - beta2) * normal / (normal @ normal)
+
+    M1, M2 = rng.standard_normal((4, n)), rng.standard_normal((4, n))  # planes in R^6
+    p, q = rng.standard_normal(n), rng.standard_normal(n)
+    # A = p + null(M1), B = q + null(M2): the gap is p - q projected off null(M1) + null(M2).
+    span = np.concatenate([_null(M1), _null(M2)], axis=1)
+    off = np.linalg.svd(span)[0][:, np.linalg.matrix_rank(span) :]
+    affine_gap = off @ off.T @ (p - q)
+    return {
+        "boxes": (_box(low1, high1), _box(low2, high2), box_gap),
+        "balls": (_ball(c1, r1), _ball(c2, r2), ball_gap),
+        "half-spaces": (
+            _halfspace(normal, beta1),
+            _halfspace(-normal, -beta2),
+            half_gap,
+        ),
+        "affine subspaces": (_affine(M1, M1 @ p), _affine(M2, M2 @ q), affine_gap),
+    }
+
+
+def _null(M):
+    return np.linalg.svd(M)[2][np.linalg.matrix_rank(M) :].T
+
+
+@pytest.mark.parametrize("kind", ["boxes", "balls", "half-spaces", "affine subspaces"])
+@pytest.mark.parametrize("method", ["douglas-rachford", "alternating"])
+@pytest.mark.parametrize("accelerate", [True, False])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_disjoint_sets_give_the_exact_gap(kind, method, accelerate, seed):
+    project_a, project_b, gap = _disjoint_pairs(seed)[kind]
+    assert np.linalg.norm(gap) > 0.1
+    result = itersolve.feasibility(
+        project_a, project_b, np.zeros(6), method=method, accelerate=accelerate
+    )
+    assert result.status == Status.INFEASIBLE, result.message
+    np.testing.assert_allclose(result.stats["gap"], gap, atol=1e-6)
+    assert result.stats["distance"] == pytest.approx(np.linalg.norm(gap), abs=1e-6)
+    a, b = result.stats["points"]
+    np.testing.assert_allclose(project_a(a), a, atol=1e-9)
+    np.testing.assert_allclose(project_b(b), b, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["douglas-rachford", "alternating"])
+@pytest.mark.parametrize("accelerate", [True, False])
+@pytest.mark.parametrize("seed", range(4))
+def test_intersecting_sets_give_a_point_in_both(method, accelerate, seed):
+    rng = np.random.default_rng(seed)
+    inside = rng.standard_normal(5)
+    project_a = _ball(inside + rng.uniform(-0.5, 0.5, 5), 1.5)
+    normal = rng.standard_normal(5)
+    project_b = _halfspace(normal, normal @ inside)
+    result = itersolve.feasibility(
+        project_a, project_b, 10 * rng.standard_normal(5), method=method, accelerate=accelerate
+    )
+    assert result.success, result.message
+    x = result.x
+    assert np.linalg.norm(project_a(x) - x) <= 1e-8
+    assert np.linalg.norm(project_b(x) - x) <= 1e-8
+
+
+def test_feasibility_rejects_bad_arguments():
+    box = _box(0.0, 1.0)
+    with pytest.raises(TypeError, match="project_a"):
+        itersolve.feasibility(None, box, np.zeros(2))
+    with pytest.raises(ValueError, match="method"):
+        itersolve.feasibility(box, box, np.zeros(2), method="dykstra")
+    with pytest.raises(TypeError, match="accelerate"):
+        itersolve.feasibility(box, box, np.zeros(2), accelerate=1)
+    with pytest.raises(ValueError, match="rtol"):
+        itersolve.feasibility(box, box, np.zeros(2), rtol=-1)
+
+
+def test_infimal_displacement_rejects_bad_arguments():
+    shift = lambda x: x - 1.0  # noqa: E731
+    with pytest.raises(ValueError, match="method"):
+        itersolve.infimal_displacement(shift, np.zeros(2), method="anderson")
+    with pytest.raises(ValueError, match="restart"):
+        itersolve.infimal_displacement(shift, np.zeros(2), method="mann", restart=10)
+    with pytest.raises(ValueError, match="relaxation"):
+        itersolve.infimal_displacement(shift, np.zeros(2), method="mann", relaxation=1.0)
+    with pytest.raises(TypeError, match="T"):
+        itersolve.infimal_displacement(3.0, np.zeros(2))
+    with pytest.raises(ValueError, match="shape"):
+        itersolve.infimal_displacement(lambda x: x[:1], np.zeros(2))
