@@ -15,7 +15,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-FAMILIES = ("itersolve._demo.fixed_point", "itersolve._demo.sor", "itersolve._demo.bradley_terry")
+FAMILIES = (
+    "itersolve._demo.fixed_point",
+    "itersolve._demo.sor",
+    "itersolve._demo.bradley_terry",
+    "itersolve._demo.infeasibility",
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -74,7 +74,7 @@ class DisplacementEstimator:
             (residual, normalised) if self.method == "halpern" else (normalised, residual)
         )
         history = state.history
-        if k >= max(10, history["iterations"][-1] * GROWTH):
+        if k <= 10 or k >= history["iterations"][-1] * GROWTH:
             history["iterations"].append(k)
             history["residual"].append(residual)
             history["normalised"].append(normalised)
