@@ -39,6 +39,8 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_fixed_point.py
 	$(BIN)/python benchmarks/bench_sor.py
 	$(BIN)/python benchmarks/bench_learning.py
+	$(BIN)/python benchmarks/bench_linprog.py
+	$(BIN)/python benchmarks/bench_infeasibility.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff

@@ -1,0 +1,279 @@
+"""Restarted Halpern PDHG for linear programs, written once against the array-API namespace.
+
+This is the only implementation: ``itersolve.linprog`` runs it with ``numpy`` +
+:mod:`scipy.sparse` (``backend="numpy"``, and ``"array-api"`` through
+``array_api_compat.numpy``) and with ``cupy`` + :mod:`cupyx.scipy.sparse` on a GPU. The
+operations are matrix-free: two sparse products per iteration, ``K~ x`` and ``K~' y``.
+
+One iteration from ``z = (x, y)`` on the scaled LP (steps ``tau = eta/omega``,
+``sigma = eta*omega``): the PDHG map ``T``
+
+    x+ = clip(x - tau (c - K'y), lb, ub)
+    w  = K(2 x+ - x) - y / sigma,     y+ = sigma (clip(w, l_c, u_c) - w)
+
+then the reflected Halpern step ``z <- (k+1)/(k+2) ((1+rho) T(z) - rho z) + z_0/(k+2)``
+(``k`` counted from the anchor ``z_0``; Lu & Yang, arXiv 2407.16144). ``K x`` and ``K'y``
+of the iterate and the anchor follow by the same linear combinations, so no extra product
+is needed. Every ``check_every`` iterations the output ``T(z)`` is tested on the unscaled
+problem (KKT error, certificates) and the restart rule is applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from itersolve._linprog._certificates import check_farkas, check_ray
+from itersolve._linprog._kkt import kkt_error
+from itersolve._result import Status
+
+__all__ = ["DeviceLP", "HalpernPDHG", "PDHGState"]
+
+SUFFICIENT, NECESSARY, ARTIFICIAL = 0.2, 0.8, 0.36  # r2HPDHG's restart constants
+
+
+class DeviceLP:
+    """An LP on ``xp``: the unscaled data (for every test) and the scaled data (to iterate)."""
+
+    def __init__(self, problem, row, col, *, xp, sparse):
+        self.xp, self.m, self.n = xp, problem.m, problem.n
+
+        def vec(v):
+            return xp.asarray(np.ascontiguousarray(v, dtype=np.float64))
+
+        def finite0(v):
+            return vec(np.where(np.isfinite(v), v, 0.0))
+
+        K = problem.K
+        self.K, self.KT = sparse.csr_matrix(K), sparse.csr_matrix(K.T.tocsr())
+        scaled = (K.multiply(row[:, None]).multiply(col[None, :])).tocsr()
+        self.Ks, self.KsT = sparse.csr_matrix(scaled), sparse.csr_matrix(scaled.T.tocsr())
+        self.c, self.l_c, self.u_c = vec(problem.c), vec(problem.l_c), vec(problem.u_c)
+        self.lb, self.ub = vec(problem.lb), vec(problem.ub)
+        self.l_c0, self.u_c0 = finite0(problem.l_c), finite0(problem.u_c)
+        self.lb0, self.ub0 = finite0(problem.lb), finite0(problem.ub)
+        self.l_c_finite = xp.asarray(np.isfinite(problem.l_c))
+        self.u_c_finite = xp.asarray(np.isfinite(problem.u_c))
+        self.lb_finite = xp.asarray(np.isfinite(problem.lb))
+        self.ub_finite = xp.asarray(np.isfinite(problem.ub))
+        # scaled problem: x = col * x~, y = row * y~
+        self.row, self.col = vec(row), vec(col)
+        self.cs = vec(problem.c * col)
+        self.lbs, self.ubs = vec(problem.lb / col), vec(problem.ub / col)
+        self.lcs, self.ucs = vec(problem.l_c * row), vec(problem.u_c * row)
+        bounds = np.concatenate([problem.l_c[: problem.m_eq], problem.u_c[problem.m_eq :]])
+        self.b_norm = float(np.linalg.norm(bounds[np.isfinite(bounds)]))
+        self.c_norm = float(np.linalg.norm(problem.c))
+        self.nfev = 0
+
+    def power_norm(self, iterations: int = 60) -> float:
+        """A power-iteration estimate of ``||K~||_2`` (deterministic start)."""
+        xp = self.xp
+        if self.m == 0 or self.Ks.nnz == 0:
+            return 0.0
+        v = xp.asarray(np.random.default_rng(0).standard_normal(self.n))
+        estimate = 0.0
+        for _ in range(iterations):
+            v = self.KsT @ (self.Ks @ v)
+            self.nfev += 2
+            size = float(xp.linalg.vector_norm(v))
+            if size == 0.0:
+                return estimate
+            v = v / size
+            done = abs(size - estimate) <= 1e-6 * size
+            estimate = size
+            if done:
+                break
+        return math.sqrt(estimate)
+
+
+@dataclasses.dataclass
+class PDHGState:
+    x: Any  # the Halpern iterate z = (x, y) and its products K x, K'y (scaled)
+    y: Any
+    Kx: Any
+    KTy: Any
+    xT: Any  # its image T(z), the candidate solution
+    yT: Any
+    KxT: Any
+    KTyT: Any
+    anchor: tuple  # (x, y, Kx, KTy) of z_0
+    omega: float
+    eta: float
+    residual: float  # relative KKT error at the latest check
+    it: int = 0
+    since_restart: int = 0
+    restarts: int = 0
+    anchor_residual: float = math.nan  # fixed-point residual ||z - T z||_M at the anchor
+    previous_residual: float = math.inf
+    status: Status | None = None
+    note: str = ""
+    certificate: Any = None
+    kkt: dict = dataclasses.field(default_factory=dict)
+    checks: list = dataclasses.field(default_factory=list)  # (iteration, relative KKT error)
+
+
+@dataclasses.dataclass(frozen=True)
+class HalpernPDHG:
+    """Restarted (reflected) Halpern PDHG; ``accelerate=False`` is plain PDHG ``z <- T z``."""
+
+    rtol: float
+    atol: float
+    accelerate: bool = True
+    restart: int | str | None = "adaptive"
+    reflection: float = 1.0
+    check_every: int = 64
+    eps_infeasible: float = 1e-8
+    col: Any = None  # the column scaling, to hand callbacks the unscaled x
+
+    def init(self, lp, x0):
+        xp = lp.xp
+        norm = lp.power_norm()
+        eta = 0.998 / norm if norm > 0 else 1.0
+        bs = float(xp.linalg.vector_norm(xp.concat([lp.l_c0 * lp.row, lp.u_c0 * lp.row])))
+        cs = float(xp.linalg.vector_norm(lp.cs))
+        omega = cs / bs if cs > 0 and bs > 0 else 1.0  # PDLP's initial primal weight
+        x = xp.asarray(x0)  # scaled and inside the box already (the front-end's job)
+        y = xp.zeros(lp.m, dtype=xp.float64)
+        Kx, KTy = lp.Ks @ x, lp.KsT @ y
+        lp.nfev += 2
+        state = PDHGState(x, y, Kx, KTy, x, y, Kx, KTy, (x, y, Kx, KTy), omega, eta, math.nan)
+        self._check(lp, state, None)
+        return state
+
+    def step(self, lp, x, state):
+        xp, s = lp.xp, state
+        tau, sigma = s.eta / s.omega, s.eta * s.omega
+        xT = xp.minimum(xp.maximum(s.x - tau * (lp.cs - s.KTy), lp.lbs), lp.ubs)
+        KxT = lp.Ks @ xT
+        w = 2.0 * KxT - s.Kx - s.y / sigma
+        yT = sigma * (xp.minimum(xp.maximum(w, lp.lcs), lp.ucs) - w)
+        KTyT = lp.KsT @ yT
+        lp.nfev += 2
+        s.it += 1
+        check = s.it % self.check_every == 0
+        previous = (s.x, s.y)
+        s.xT, s.yT, s.KxT, s.KTyT = xT, yT, KxT, KTyT
+        r = math.nan
+        if not self.accelerate:
+            s.x, s.y, s.Kx, s.KTy = xT, yT, KxT, KTyT
+        else:
+            if s.since_restart == 0 or (check and self.restart == "adaptive"):
+                r = self._fixed_point_residual(lp, s, tau, sigma)
+                if s.since_restart == 0:
+                    s.anchor_residual = s.previous_residual = r
+            if self._should_restart(s, check, r):
+                self._restart(lp, s)
+            else:
+                k, rho = s.since_restart, self.reflection
+                a, b = (k + 1) / (k + 2), 1.0 / (k + 2)
+                new = (xT, yT, KxT, KTyT)
+                old = (s.x, s.y, s.Kx, s.KTy)
+                s.x, s.y, s.Kx, s.KTy = (
+                    a * ((1 + rho) * t - rho * z) + b * z0 for t, z, z0 in zip(new, old, s.anchor)
+                )
+                s.since_restart += 1
+        if check:
+            self._check(lp, s, previous)
+        return xT, s
+
+    def _fixed_point_residual(self, lp, s, tau, sigma):
+        # ||z - T z||_M with M = [[I/tau, K'], [K, I/sigma]], the norm PDHG is firm in
+        dx, dy, dKx = s.x - s.xT, s.y - s.yT, s.Kx - s.KxT
+        xp = lp.xp
+        square = (
+            float(xp.sum(dx * dx)) / tau
+            + float(xp.sum(dy * dy)) / sigma
+            + 2.0 * float(xp.sum(dy * dKx))
+        )
+        return math.sqrt(max(square, 0.0))
+
+    def _should_restart(self, s, check, r) -> bool:
+        k = s.since_restart + 1
+        if self.restart is None:
+            return False
+        if isinstance(self.restart, int):
+            return k >= self.restart
+        if not check:
+            return False
+        grew = r > s.previous_residual
+        s.previous_residual = r
+        return (
+            r <= SUFFICIENT * s.anchor_residual
+            or (r <= NECESSARY * s.anchor_residual and grew)
+            or k >= ARTIFICIAL * s.it
+        )
+
+    def _restart(self, lp, s):
+        # re-anchor at T(z) and rebalance the primal weight as PDLP does (smoothing 0.5)
+        xp = lp.xp
+        moved_x = float(xp.linalg.vector_norm(s.xT - s.anchor[0]))
+        moved_y = float(xp.linalg.vector_norm(s.yT - s.anchor[1]))
+        if moved_x > 1e-10 and moved_y > 1e-10:
+            s.omega = math.exp(0.5 * math.log(moved_y / moved_x) + 0.5 * math.log(s.omega))
+        s.x, s.y, s.Kx, s.KTy = s.xT, s.yT, s.KxT, s.KTyT
+        s.anchor = (s.x, s.y, s.Kx, s.KTy)
+        s.since_restart = 0
+        s.restarts += 1
+
+    def _check(self, lp, s, previous):
+        """KKT error and certificate candidates at ``T(z)``, on the unscaled problem."""
+        x, y = s.xT * lp.col, s.yT * lp.row
+        relative, parts = kkt_error(lp, x, y, s.KxT / lp.row, s.KTyT / lp.col)
+        s.residual, s.kkt = relative, parts
+        s.checks.append((s.it, relative))
+        if relative <= self.rtol or parts["absolute"] <= self.atol:
+            s.status = Status.CONVERGED
+            return
+        if previous is None or not math.isfinite(relative):
+            return
+        # candidates for the infimal displacement: one step, since the anchor, the iterate
+        y_candidates = (s.yT - previous[1], s.yT - s.anchor[1], s.yT)
+        x_candidates = (s.xT - previous[0], s.xT - s.anchor[0], s.xT)
+        for candidate in y_candidates:
+            cert = check_farkas(lp, candidate * lp.row, self.eps_infeasible) if lp.m else None
+            if cert is not None and cert.verified:
+                return self._declare(s, Status.INFEASIBLE, cert, "primal infeasible")
+        for candidate in x_candidates:
+            cert = check_ray(lp, candidate * lp.col, self.eps_infeasible)
+            if cert is not None and cert.verified:
+                return self._declare(s, Status.UNBOUNDED, cert, "dual infeasible (unbounded)")
+
+    def _declare(self, s, status, cert, what):
+        s.status, s.certificate = status, cert
+        s.note = (
+            f"{what}: {cert.kind} certificate verified on the unscaled data (ray objective "
+            f"{cert.ray_objective:.3e}, max violation {cert.max_violation:.3e})"
+        )
+
+    def terminate(self, lp, x, state):
+        done = state.status is not None  # CONVERGED is 0, so test for None
+        return done, state.status if done else Status.IN_PROGRESS
+
+    def snapshot(self, x):
+        return x * self.col
+
+    def postprocess(self, lp, x, s):
+        """The unscaled primal-dual output ``T(z)`` and the figures of the solve."""
+        if not s.checks or s.checks[-1][0] != s.it:
+            self._check(lp, s, None)  # the final point's KKT error, when not just measured
+        x, y = s.xT * lp.col, s.yT * lp.row
+        x = lp.xp.minimum(lp.xp.maximum(x, lp.lb), lp.ub)
+        stats = {
+            "y": y,
+            "reduced_costs": lp.c - s.KTyT / lp.col,
+            "kkt": dict(s.kkt),
+            "check_iterations": np.asarray([c[0] for c in s.checks]),
+            "kkt_errors": np.asarray([c[1] for c in s.checks], dtype=np.float64),
+            "restarts": s.restarts,
+            "primal_weight": s.omega,
+            "step_size": s.eta,
+            "accelerate": self.accelerate,
+        }
+        if s.certificate is not None:
+            stats["certificate"] = s.certificate
+            stats["detection_iteration"] = s.it
+        return x, stats
