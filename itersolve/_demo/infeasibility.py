@@ -68,3 +68,34 @@ def cases():
     for method in ("douglas-rachford", "alternating"):
         solve = functools.partial(feasibility, box, _ball(1.2, 1.0), np.zeros(2), method=method)
         yield Case(f"feasibility {method}", problem, solve, "-")
+    yield from linprog_cases()
+
+
+def _transport(sources=20, sinks=30, seed=20261125, shortage=0.0):
+    """A transportation LP: ship supplies to demands at least cost; infeasible when the
+    demand exceeds the supply (``shortage > 0``)."""
+    rng = np.random.default_rng(seed)
+    supply = rng.uniform(5, 10, sources)
+    demand = rng.uniform(1, 5, sinks)
+    demand *= (1 + shortage) * supply.sum() / demand.sum() * 0.9
+    cost = rng.uniform(1, 10, sources * sinks)
+    ships_from = np.kron(np.eye(sources), np.ones(sinks))  # row i: what source i ships
+    arrives_at = np.kron(np.ones(sources), np.eye(sinks))  # row j: what sink j receives
+    return cost, ships_from, supply, -arrives_at, -demand
+
+
+def linprog_cases():
+    from itersolve import linprog
+
+    for shortage, label in ((0.0, "feasible"), (0.5, "demand > supply: infeasible")):
+        c, A1, b1, A2, b2 = _transport(shortage=shortage)
+        A_ub, b_ub = np.vstack([A1, A2]), np.concatenate([b1, b2])
+        for accelerate in (True, False):
+            name = "restarted Halpern" if accelerate else "plain"
+            solve = functools.partial(
+                linprog, c, A_ub=A_ub, b_ub=b_ub, accelerate=accelerate, maxiter=50_000
+            )
+            yield Case(f"linprog pdhg {name}", f"transport 20x30, {label}", solve, "-")
+    # min -x0 - x1 with x0 - x1 <= 1 and x >= 0: the ray (1, 1) decreases the cost forever
+    solve = functools.partial(linprog, [-1.0, -1.0], A_ub=[[1.0, -1.0]], b_ub=[1.0])
+    yield Case("linprog pdhg restarted Halpern", "2 variables, unbounded", solve, "-")
