@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._backend import as_array, resolve
 from .._driver import run
 from .._result import SolveResult
 from .._validation import check_callable, check_choice, check_int, check_real, check_tolerances
@@ -17,7 +16,7 @@ from ._aitken import Aitken, del2_generic, del2_numba
 from ._anderson import Anderson
 from ._halpern import Halpern
 from ._mann import Mann
-from ._map import FixedPointProblem
+from ._map import FixedPointProblem, float_start
 
 __all__ = ["METHODS", "fixed_point"]
 
@@ -232,13 +231,7 @@ def fixed_point(
         options[name] = _check_option(name, value)
 
     scalar_input = isinstance(x0, (numbers.Number, np.generic))
-    backend_, x = resolve(as_array(x0, "x0"), backend=backend)
-    xp = backend_.xp
-    if xp.isdtype(x.dtype, ("bool", "integral")):
-        x = xp.astype(x, xp.float64)
-    elif not xp.isdtype(x.dtype, ("real floating", "complex floating")):
-        raise TypeError(f"`x0` must hold real or complex numbers, got dtype {x.dtype}")
-    x = xp.asarray(x, copy=True)
+    backend_, x = float_start(x0, backend)
 
     solver = _build_solver(method, rtol, atol, options, backend_)
     if detect_infeasibility:

@@ -9,7 +9,19 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
+from .._backend import as_array, resolve
 from .._result import Status
+
+
+def float_start(x0, backend):
+    """``(backend, x)``: ``x0`` on its backend as a float copy (integers promoted to float64)."""
+    backend_, x = resolve(as_array(x0, "x0"), backend=backend)
+    xp = backend_.xp
+    if xp.isdtype(x.dtype, ("bool", "integral")):
+        x = xp.astype(x, xp.float64)
+    elif not xp.isdtype(x.dtype, ("real floating", "complex floating")):
+        raise TypeError(f"`x0` must hold real or complex numbers, got dtype {x.dtype}")
+    return backend_, xp.asarray(x, copy=True)
 
 
 class FixedPointProblem:

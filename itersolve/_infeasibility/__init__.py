@@ -7,26 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import as_array, resolve
 from .._driver import run
 from .._fixed_point import _check_option
-from .._fixed_point._map import FixedPointProblem
+from .._fixed_point._map import FixedPointProblem, float_start
 from .._result import SolveResult
 from .._validation import check_callable, check_choice, check_real, check_tolerances
 from ._estimator import DisplacementEstimator
 from ._feasibility import feasibility
 
 __all__ = ["feasibility", "infimal_displacement"]
-
-
-def _float_start(x0, backend):
-    backend_, x = resolve(as_array(x0, "x0"), backend=backend)
-    xp = backend_.xp
-    if xp.isdtype(x.dtype, ("bool", "integral")):
-        x = xp.astype(x, xp.float64)
-    elif not xp.isdtype(x.dtype, ("real floating", "complex floating")):
-        raise TypeError(f"`x0` must hold real or complex numbers, got dtype {x.dtype}")
-    return backend_, xp.asarray(x, copy=True)
 
 
 def infimal_displacement(
@@ -104,7 +93,7 @@ def infimal_displacement(
     if restart is not None and method != "halpern":
         raise ValueError("`restart` applies to method='halpern' only")
     relaxation = check_real("relaxation", relaxation, low=0, high=1, low_open=True, high_open=True)
-    backend_, x = _float_start(x0, backend)
+    backend_, x = float_start(x0, backend)
     solver = DisplacementEstimator(rtol, atol, method, restart, relaxation)
     problem = FixedPointProblem(T, x)
     with np.errstate(all="ignore"):
