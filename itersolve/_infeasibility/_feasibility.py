@@ -50,7 +50,8 @@ def feasibility(
         plain alternating projections on box-versus-subspace problems).
     rtol, atol : float
         Stopping test of the fixed-point iteration, ``||x - T x|| <= max(rtol ||T x||,
-        atol)``; a point counts as in ``B`` within ``max(rtol ||x||, atol) * 10``.
+        atol)``. For alternating projections, nearest points closer than
+        ``10 max(rtol ||x||, atol)`` count as meeting.
     maxiter, callback, throw, backend
         As in :func:`itersolve.fixed_point` (the callback sees the fixed-point iteration;
         ``maxiter`` bounds it and, separately, the polishing of a gap).
@@ -58,9 +59,9 @@ def feasibility(
     Returns
     -------
     SolveResult
-        ``CONVERGED``: ``x`` lies in ``A`` and within the tolerance of ``B``
-        (``stats["distance_to_b"]``). ``INFEASIBLE``: the sets are disjoint;
-        ``stats["gap"] = a - b`` for nearest points ``a`` of ``A`` and ``b`` of ``B``
+        ``CONVERGED``: ``x`` lies in ``A`` and, up to the solve's tolerance, in ``B``
+        (its distance to ``B`` is ``stats["distance_to_b"]``). ``INFEASIBLE``: the sets
+        are disjoint; ``stats["gap"] = a - b`` for nearest points ``a`` of ``A`` and ``b`` of ``B``
         (``stats["points"]``), ``stats["distance"] = ||a - b||``, and ``x = a``. The gap is
         verified: ``a = P_A(b)`` and ``b = P_B(a)`` hold to ``stats["pair_residual"]``,
         which makes ``(a, b)`` a pair of nearest points of the two convex sets.
@@ -102,7 +103,7 @@ def feasibility(
             iteration = {"method": "anderson", "m": 5}
         solve = fixed_point(lambda x: project_a(project_b(x)), x0, **iteration, **options)
         shadow = solve.x
-    result = _conclude(solve, shadow, project_a, project_b, rtol, atol, maxiter, backend)
+    result = _conclude(solve, shadow, method, project_a, project_b, rtol, atol, maxiter, backend)
     if throw and not result.success:
         from .._result import ConvergenceError
 
@@ -114,17 +115,23 @@ def _norm(v) -> float:
     return float(np.linalg.norm(np.asarray(v.get() if hasattr(v, "get") else v)))
 
 
-def _conclude(solve, shadow, project_a, project_b, rtol, atol, maxiter, backend):
+def _conclude(solve, shadow, method, project_a, project_b, rtol, atol, maxiter, backend):
+    """The result: a point of both sets, or a verified gap, from the fixed-point solve.
+
+    A converged Douglas–Rachford solve means the sets meet (its fixed points shadow into
+    ``A ∩ B``); a converged alternating-projections solve gives nearest points, which
+    meet or not according to their distance.
+    """
     from .._fixed_point import fixed_point
 
     stats = dict(solve.stats)
-    b = project_b(shadow)
     tolerance = 10 * max(rtol * _norm(shadow), atol)
-    distance = _norm(shadow - b)
+    distance = _norm(shadow - project_b(shadow))
     stats["distance_to_b"] = distance
-    if solve.status == Status.CONVERGED and distance <= tolerance:
+    converged = solve.status == Status.CONVERGED
+    if converged and (method == "douglas-rachford" or distance <= tolerance):
         return dataclasses.replace(solve, x=shadow, stats=stats)
-    if solve.status not in (Status.CONVERGED, Status.INFEASIBLE):
+    if not converged and solve.status != Status.INFEASIBLE:
         return dataclasses.replace(solve, x=shadow, stats=stats)
     # Disjoint (or a converged shadow outside B): nearest points by alternating
     # projections from the shadow, then the pair conditions a = P_A(b), b = P_B(a).
