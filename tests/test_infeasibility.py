@@ -335,3 +335,22 @@ def test_infimal_displacement_rejects_bad_arguments():
         itersolve.infimal_displacement(3.0, np.zeros(2))
     with pytest.raises(ValueError, match="shape"):
         itersolve.infimal_displacement(lambda x: x[:1], np.zeros(2))
+
+
+def test_float32_maps_are_watched_in_double_precision():
+    T, v, x0, _ = _translated_rotations(7, pairs=10)
+
+    def T32(z):
+        return T(z.astype(np.float64)).astype(np.float32)
+
+    result = itersolve.fixed_point(
+        T32,
+        x0.astype(np.float32),
+        method="halpern",
+        restart="adaptive",
+        detect_infeasibility=True,
+        maxiter=20_000,
+    )
+    assert result.status == Status.INFEASIBLE and result.x.dtype == np.float32
+    assert result.stats["displacement"].dtype == np.float64
+    assert np.linalg.norm(result.stats["displacement"] - v) <= 2e-2 * np.linalg.norm(v)

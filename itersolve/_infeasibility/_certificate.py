@@ -68,7 +68,7 @@ class DisplacementMonitor:
         """Take the pair of iteration ``k``; return whether inconsistency is now certified."""
         if self.certified:
             return True
-        residual = x - Tx
+        residual = self._wide(x) - self._wide(Tx)
         for window in self.windows:
             window.worst_ratio = min(window.worst_ratio, self._ratio(residual, window))
         while self.windows and k >= 2 * self.windows[0].start:
@@ -80,10 +80,20 @@ class DisplacementMonitor:
             self.checkpoints.append(window.candidate)
         if k >= self.next_open:
             size = self.norm(residual)
-            self.windows.append(_Window(k, x, residual, size))
+            self.windows.append(_Window(k, self._wide(x), residual, size))
             self.displacement, self.candidate_norm = residual, size
             self.next_open = max(k + 1, math.ceil(k * 2 ** (1 / WINDOWS_PER_DOUBLING)))
         return False
+
+    def _wide(self, a):
+        """``a`` in double precision: the iterates drift like ``k ||v||``, so single
+        precision would bury ``x - T x`` under a rounding floor of ``eps k ||v||``."""
+        xp = self.xp
+        if a.dtype == xp.float32:
+            return xp.astype(a, xp.float64)
+        if a.dtype == xp.complex64:
+            return xp.astype(a, xp.complex128)
+        return a
 
     def _ratio(self, residual, window) -> float:
         if not window.size > 0:
@@ -95,7 +105,7 @@ class DisplacementMonitor:
     def _passes(self, window, k, x, residual) -> bool:
         size = window.size
         oracle = min([window.worst_ratio] + [self._ratio(r, window) for r in self.checkpoints])
-        drift = self.norm(x - window.x) / (k - window.start)
+        drift = self.norm(self._wide(x) - window.x) / (k - window.start)
         self.details = {
             "stability": self.norm(residual - window.candidate) / size if size > 0 else math.inf,
             "oracle_ratio": oracle,
