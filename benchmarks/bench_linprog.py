@@ -9,7 +9,9 @@
 2. Primal-infeasible (planted Farkas vector) and unbounded (planted ray) LPs: iterations
    and time to a *verified* detection for itersolve (accelerated and plain PDHG), PDLP
    (``eps_primal_infeasible = eps_dual_infeasible = 1e-8``) and OSQP (the LP as a QP with
-   ``P = 0``; its default ``eps_prim_inf = eps_dual_inf = 1e-4``, checked every 25 iterations).
+   ``P = 0``, checked every 25 iterations). Tolerances are compared like for like: itersolve
+   and OSQP both at 1e-8 (itersolve's and PDLP's default) and both at 1e-4 (OSQP's default
+   ``eps_prim_inf = eps_dual_inf``).
 
 Everything runs single-threaded in one process on the same problems. ``--quick`` runs in
 seconds; ``--large`` adds n = 50,000; ``--json FILE`` writes the rows.
@@ -150,7 +152,7 @@ def run_pdlp(lp, cap, tol=1e-8):
             "fun": fun}  # fmt: skip
 
 
-def run_osqp(lp, cap):
+def run_osqp(lp, cap, eps_inf=1e-4):
     import osqp
 
     c, A_ub, b_ub, A_eq, b_eq, lb, ub = lp
@@ -161,7 +163,8 @@ def run_osqp(lp, cap):
     high = np.clip(np.concatenate([b_eq, b_ub, ub]), -big, big)
     solver = osqp.OSQP()
     solver.setup(sp.csc_matrix((n, n)), np.asarray(c, dtype=float), A, low, high,
-                 verbose=False, max_iter=cap, eps_abs=1e-8, eps_rel=1e-8)  # fmt: skip
+                 verbose=False, max_iter=cap, eps_abs=1e-8, eps_rel=1e-8,
+                 eps_prim_inf=eps_inf, eps_dual_inf=eps_inf)  # fmt: skip
     result, seconds = _timed(solver.solve)
     return {"status": str(result.info.status).upper(), "iterations": int(result.info.iter),
             "time": seconds, "fun": float("nan")}  # fmt: skip
@@ -209,15 +212,18 @@ def detection_section(n, seeds, cap, records):
                 "accelerated": run_itersolve(lp, cap),
                 "plain": run_itersolve(lp, cap, accelerate=False),
                 "pdlp": run_pdlp(lp, cap),
-                "osqp": run_osqp(lp, cap),
+                "osqp_1e-8": run_osqp(lp, cap, eps_inf=1e-8),
+                "accelerated_1e-4": run_itersolve(lp, cap, eps_infeasible=1e-4),
+                "osqp_1e-4": run_osqp(lp, cap, eps_inf=1e-4),
             }
             records.append({"part": "detection", "kind": kind, "seed": seed, "n": n, **runs})
             cells = [f"{r['iterations']} it / {r['time']:.2f} s {r['status']}"
                      for r in runs.values()]  # fmt: skip
             ratio = runs["plain"]["iterations"] / max(1, runs["accelerated"]["iterations"])
             rows.append([kind, seed, *cells, f"{ratio:.1f}"])
-    header = ["problem", "seed", "itersolve accelerated", "itersolve plain", "PDLP", "OSQP",
-              "plain/accelerated iterations"]  # fmt: skip
+    header = ["problem", "seed", "itersolve accelerated (1e-8)", "itersolve plain (1e-8)",
+              "PDLP (1e-8)", "OSQP (1e-8)", "itersolve accelerated (1e-4)", "OSQP (1e-4)",
+              "plain/accelerated iterations (1e-8)"]  # fmt: skip
     return _table(header, rows)
 
 

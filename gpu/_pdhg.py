@@ -15,7 +15,10 @@ then the reflected Halpern step ``z <- (k+1)/(k+2) ((1+rho) T(z) - rho z) + z_0/
 (``k`` counted from the anchor ``z_0``; Lu & Yang, arXiv 2407.16144). ``K x`` and ``K'y``
 of the iterate and the anchor follow by the same linear combinations, so no extra product
 is needed. Every ``check_every`` iterations the output ``T(z)`` is tested on the unscaled
-problem (KKT error, certificates) and the restart rule is applied.
+problem (KKT error, certificates) and the restart rule is applied. Farkas candidates that
+come close but do not verify are polished on their support (``itersolve._linprog._polish``)
+and tested again: the one change that made weakly infeasible LPs detectable in 1e4
+iterations instead of 1e5+.
 """
 
 from __future__ import annotations
@@ -28,11 +31,18 @@ import numpy as np
 
 from itersolve._linprog._certificates import check_farkas, check_ray
 from itersolve._linprog._kkt import kkt_error
+from itersolve._linprog._polish import polish_farkas
 from itersolve._result import Status
 
 __all__ = ["DeviceLP", "HalpernPDHG", "PDHGState"]
 
 SUFFICIENT, NECESSARY, ARTIFICIAL = 0.2, 0.8, 0.36  # r2HPDHG's restart constants
+# Farkas polishing (``_polish``): tried on candidates whose violation/objective ratio is
+# already below POLISH_GATE, while its products stay within POLISH_SHARE of the iterations'
+POLISH_GATE, POLISH_SHARE = 0.1, 0.25
+# PDLP's primal_weight_update_smoothing; cuPDLPx's PID gains amount to about 0.99, which
+# measured worse here (more iterations on 4 of 6 random sparse LPs with n = 1000, 3000)
+PRIMAL_WEIGHT_SMOOTHING = 0.5
 
 
 class DeviceLP:
@@ -109,6 +119,7 @@ class PDHGState:
     restarts: int = 0
     anchor_residual: float = math.nan  # fixed-point residual ||z - T z||_M at the anchor
     previous_residual: float = math.inf
+    polish_nfev: int = 0  # products spent polishing Farkas candidates
     status: Status | None = None
     note: str = ""
     certificate: Any = None
@@ -213,7 +224,9 @@ class HalpernPDHG:
         moved_x = float(xp.linalg.vector_norm(s.xT - s.anchor[0]))
         moved_y = float(xp.linalg.vector_norm(s.yT - s.anchor[1]))
         if moved_x > 1e-10 and moved_y > 1e-10:
-            s.omega = math.exp(0.5 * math.log(moved_y / moved_x) + 0.5 * math.log(s.omega))
+            theta = PRIMAL_WEIGHT_SMOOTHING
+            log_omega = theta * math.log(moved_y / moved_x) + (1 - theta) * math.log(s.omega)
+            s.omega = math.exp(log_omega)
         s.x, s.y, s.Kx, s.KTy = s.xT, s.yT, s.KxT, s.KTyT
         s.anchor = (s.x, s.y, s.Kx, s.KTy)
         s.since_restart = 0
@@ -233,10 +246,24 @@ class HalpernPDHG:
         # candidates for the infimal displacement: one step, since the anchor, the iterate
         y_candidates = (s.yT - previous[1], s.yT - s.anchor[1], s.yT)
         x_candidates = (s.xT - previous[0], s.xT - s.anchor[0], s.xT)
+        promising = []
         for candidate in y_candidates:
             cert = check_farkas(lp, candidate * lp.row, self.eps_infeasible) if lp.m else None
             if cert is not None and cert.verified:
                 return self._declare(s, Status.INFEASIBLE, cert, "primal infeasible")
+            if cert is not None and cert.ray_objective > 0:
+                ratio = cert.max_violation / cert.ray_objective
+                if ratio <= POLISH_GATE:
+                    promising.append((ratio, len(promising), candidate))
+        for _, _, candidate in sorted(promising):
+            if s.polish_nfev > POLISH_SHARE * 2 * s.it:
+                break
+            before = lp.nfev
+            polished = polish_farkas(lp, candidate)
+            cert = check_farkas(lp, polished * lp.row, self.eps_infeasible)
+            s.polish_nfev += lp.nfev - before
+            if cert is not None and cert.verified:
+                return self._declare(s, Status.INFEASIBLE, cert, "primal infeasible (polished)")
         for candidate in x_candidates:
             cert = check_ray(lp, candidate * lp.col, self.eps_infeasible)
             if cert is not None and cert.verified:

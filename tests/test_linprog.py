@@ -202,6 +202,18 @@ def test_unbounded_lps_come_with_a_ray(seed):
     assert result.to_scipy().status == 3
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_weakly_infeasible_lps_are_detected_within_twenty_thousand_iterations(seed):
+    # n = 200, 150 rows, distance to feasibility ~1 % of ||b||: the raw PDHG candidates reach
+    # the 1e-8 violation ratio only after 1e5+ iterations on most seeds (PDLP's too); the
+    # polished candidate (itersolve/_linprog/_polish.py) verified after 2.7e3-1.5e4 here
+    lp = infeasible_lp(seed, n=200, m_ub=100, m_eq=50)
+    result = itersolve.linprog(*lp, maxiter=20_000)
+    assert result.status == Status.INFEASIBLE, result.message
+    assert farkas_holds(lp, result.stats["certificate"])
+    assert result.stats["max_violation"] <= EPS * result.stats["ray_objective"]
+
+
 def test_accelerated_detection_needs_fewer_iterations_than_plain_pdhg():
     accelerated, plain = [], []
     for lp in [infeasible_lp(s) for s in (0, 3, 5)] + [unbounded_lp(s) for s in (0, 2, 4)]:
