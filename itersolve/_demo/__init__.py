@@ -20,6 +20,7 @@ FAMILIES = (
     "itersolve._demo.sor",
     "itersolve._demo.bradley_terry",
     "itersolve._demo.infeasibility",
+    "itersolve._demo.newton",
 )
 
 

@@ -1,0 +1,395 @@
+"""Smale's α-test for square polynomial systems: approximate, distinct and real zeros.
+
+``β = ||DF(x)⁻¹F(x)||``; ``γ`` is bounded by Shub–Smale's polynomial bound (Hauenstein & Sottile,
+*alphaCertified*, ACM TOMS 38(4), 2012, §1; Blum–Cucker–Shub–Smale, *Complexity and Real
+Computation*, 1998, Ch. 8 and 14; Macaulay2 NumericalCertification ``computeConstants``)::
+
+    γ <= μ D^{3/2} / (2 ||x||₁),   ||x||₁ = sqrt(1 + Σ|x_i|²),   D = max degree,
+    μ = max(1, ||F||_BW ||DF(x)⁻¹ Δ||),   Δ = diag(sqrt(d_i) ||x||₁^{d_i - 1}),
+
+with ``||f_i||²_BW = Σ_a |c_a|² a! (d_i - |a|)! / d_i!`` (Bombieri–Weyl) and the matrix norm
+bounded by the Frobenius norm, an upper bound of the operator norm. ``α = β γ``.
+
+Rules (the constants are quoted, see :mod:`itersolve.theory.newton`):
+
+* **approximate zero**: ``α < α₀ = (13 - 3 sqrt 17)/4``; the associated zero ζ then lies within
+  ``radius = 2β`` of ``x`` and Newton from ``x`` converges to it with
+  ``||N^k(x) - ζ|| <= (1/2)^(2^k - 1) ||x - ζ||`` (α-theorem).
+* **same zero**: ``α(x) < 0.03`` and ``||x - y|| < 1/(20 γ(x))`` (robust α-theorem). Any zero in
+  that ball is an approximate zero of itself, so ζ is the only zero within
+  ``unique_radius = 1/(20γ)``.
+* **distinct**: both certified and ``||x - y|| > 2(β(x) + β(y))`` (the balls are disjoint).
+* **real** (real ``F``): ``α < 0.03`` and ``||Im x|| < 1/(20γ)``: ``Re x`` is then an approximate
+  zero with the same ζ, and Newton from the real point ``Re x`` stays real, so ζ is real.
+  **Not real**: certified and ``||Im x|| > 2β``: ``x̄`` is an approximate zero of ζ̄ with the
+  same β and ``||x - x̄|| = 2||Im x|| > 2(β + β)``, so ζ ≠ ζ̄.
+
+**Floating point is a numerical certificate, not a proof** (``rigorous=False``). With
+``exact=True`` the squares α², β², γ² are computed in exact Gaussian-rational arithmetic (sympy's
+``QQ_I``) from the exact binary values of ``x`` and of the coefficients, and every comparison is
+rational (``rigorous=True``): a proof for the rounded point and the rationalised system.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import weakref
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+__all__ = ["AlphaCertificate", "Certification", "alpha_test", "certify"]
+
+_SAME = Fraction(3, 100)  # robust α-theorem constants (quoted)
+_DIRECT_GAMMA_MAX_ENTRIES = 20_000
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True, eq=False)
+class AlphaCertificate:
+    """The α-test at one point (see the module docstring for the rules).
+
+    Attributes
+    ----------
+    x : ndarray
+        The point tested.
+    alpha, beta, gamma : float
+        ``α = β γ``; ``gamma`` is the Shub–Smale upper bound, the one ``alpha`` uses.
+    certified : bool
+        ``α < α₀``: ``x`` is an approximate zero.
+    radius : float
+        ``2β``: the associated zero lies within it (``inf`` when not certified).
+    unique_radius : float
+        ``1/(20γ)`` when ``α < 0.03``: no other zero within it (else ``0``).
+    exact, rigorous : bool
+        Exact rational arithmetic was used; only then is the certificate a proof.
+    gamma_direct : float or None
+        Diagnostic: Frobenius bound of ``sup_k ||DF⁻¹ DᵏF/k!||^(1/(k-1))`` in floating point
+        (``None`` when too large to form).
+    squares : tuple of Fraction or None
+        Exact ``(α², β², γ²)`` when ``exact``.
+    """
+
+    x: np.ndarray
+    alpha: float
+    beta: float
+    gamma: float
+    certified: bool
+    radius: float
+    unique_radius: float
+    exact: bool
+    rigorous: bool
+    gamma_direct: float | None = None
+    squares: tuple | None = None
+
+    def __repr__(self) -> str:
+        kind = "rigorous" if self.rigorous else "numerical, not a proof"
+        return (
+            f"AlphaCertificate(certified={self.certified}, alpha={self.alpha:.3g}, "
+            f"beta={self.beta:.3g}, gamma={self.gamma:.3g}, {kind})"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Certification:
+    """Per-root certificates and pairwise verdicts of :func:`certify`.
+
+    ``distinct[i, j]``, ``same[i, j]`` (``m × m``), ``real[i]`` / ``not_real[i]`` are *certified*
+    verdicts (``False`` means "not certified", not the opposite). ``n_distinct`` is a certified
+    lower bound on the number of distinct zeros (a greedy pairwise-distinct subset of the
+    certified roots); ``duplicates`` lists pairs ``(i, j)``, ``i < j``, certified the same zero.
+    """
+
+    certificates: tuple
+    certified: np.ndarray
+    distinct: np.ndarray
+    same: np.ndarray
+    real: np.ndarray
+    not_real: np.ndarray
+    real_system: bool
+    n_distinct: int
+    duplicates: tuple
+    exact: bool
+    rigorous: bool
+
+
+def _bw2(terms, degree, abs2):
+    """Bombieri–Weyl ``||f||²`` from ``(monomial, coefficient)`` pairs."""
+    return sum(
+        abs2(c)
+        * Fraction(
+            math.prod(map(math.factorial, a)) * math.factorial(degree - sum(a)),
+            math.factorial(degree),
+        )
+        for a, c in terms
+    )
+
+
+def _abs2(z) -> Fraction:
+    """``|z|²`` of a ``QQ_I`` element, exactly."""
+    return (
+        Fraction(int(z.x.numerator), int(z.x.denominator)) ** 2
+        + Fraction(int(z.y.numerator), int(z.y.denominator)) ** 2
+    )
+
+
+class _Prepared:
+    """Per-system data, computed once: BW norm, exact polynomials, derivative lambdas."""
+
+    def __init__(self, system):
+        import sympy as sp
+
+        self.variables, self.degrees = tuple(system.variables), tuple(system.degrees)
+        self.polys = [sp.Poly(e, *self.variables) for e in system.exprs]
+        terms = [p.as_dict().items() for p in self.polys]
+        self.bw2 = float(
+            sum(_bw2(t, d, lambda c: abs(complex(c)) ** 2) for t, d in zip(terms, self.degrees))
+        )
+        self.real = all(c.is_real for t in terms for _, c in t)
+        self._exact, self._lambdas = None, {}
+
+    def exact(self):
+        """Polynomials and Jacobian over ``QQ_I`` (Floats replaced by their exact binary value)."""
+        if self._exact is None:
+            import sympy as sp
+            from sympy.polys.polyerrors import CoercionFailed
+
+            polys = []
+            for k, p in enumerate(self.polys):
+                e = p.as_expr()
+                e = e.xreplace({f: sp.Rational(f) for f in e.atoms(sp.Float)})
+                try:
+                    polys.append(sp.Poly(e, *self.variables, domain=sp.QQ_I))
+                except CoercionFailed as exc:
+                    raise ValueError(
+                        f"exact=True needs rational (or Gaussian rational) "
+                        f"coefficients; equation {k} is {e}"
+                    ) from exc
+            terms = [list(q.as_dict(native=True).items()) for q in polys]
+            jac = [
+                [list(q.diff(v).as_dict(native=True).items()) for v in self.variables]
+                for q in polys
+            ]
+            bw2 = sum(_bw2(t, d, _abs2) for t, d in zip(terms, self.degrees))
+            self._exact = (terms, jac, bw2)
+        return self._exact
+
+    def derivatives(self, k):
+        """``(f, weights)``: ``f(x)`` is ``DᵏF(x)/k!`` at each sorted multi-index (rows)."""
+        if k not in self._lambdas:
+            import sympy as sp
+
+            combos = list(itertools.combinations_with_replacement(self.variables, k))
+            self._lambdas[k] = None
+            if len(combos) * len(self.polys) <= _DIRECT_GAMMA_MAX_ENTRIES:
+                exprs = [
+                    [p.diff(*c).as_expr() / math.factorial(k) for p in self.polys] for c in combos
+                ]
+                counts = [math.prod(math.factorial(c.count(v)) for v in set(c)) for c in combos]
+                weights = math.factorial(k) / np.array(counts, dtype=float)
+                self._lambdas[k] = (sp.lambdify([self.variables], exprs, "numpy"), weights)
+        return self._lambdas[k]
+
+
+def _prepare(system) -> _Prepared:
+    for attr in ("exprs", "variables", "degrees", "n_equations", "n_variables", "jacobian"):
+        if not hasattr(system, attr):
+            raise TypeError(f"`system` must be a PolynomialSystem, got {type(system).__name__}")
+    if system.n_equations != system.n_variables:
+        raise ValueError(
+            f"`system` must be square for the α-test: it has "
+            f"{system.n_equations} equations in {system.n_variables} variables"
+        )
+    if system not in _CACHE:
+        _CACHE[system] = _Prepared(system)
+    return _CACHE[system]
+
+
+def _point(name, x, n) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"`{name}` must be numeric, got dtype {arr.dtype}")
+    if arr.shape != (n,):
+        raise ValueError(
+            f"`{name}` must have length {n} (one entry per variable), got shape {arr.shape}"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"`{name}` contains NaN or infinite entries: {arr}")
+    return arr.astype(complex if arr.dtype.kind == "c" else float)
+
+
+def _float_squares(prep, system, x):
+    """``(α², β², γ², DF⁻¹)`` in floating point; ``None`` when DF(x) is singular."""
+    F, J = system(x), system.jacobian(x)
+    try:
+        Jinv = np.linalg.inv(J)
+        b2 = float(np.linalg.norm(np.linalg.solve(J, F)) ** 2)
+    except np.linalg.LinAlgError:
+        return None
+    n1sq, d = 1.0 + float(np.sum(np.abs(x) ** 2)), np.array(prep.degrees, dtype=float)
+    frob2 = float(np.sum(np.abs(Jinv) ** 2 * (d * n1sq ** (d - 1))))
+    g2 = max(1.0, prep.bw2 * frob2) * max(prep.degrees) ** 3 / (4 * n1sq)
+    return b2 * g2, b2, g2, Jinv
+
+
+def _exact_squares(prep, x):
+    """``(α², β², γ²)`` as Fractions, in Gaussian-rational arithmetic; ``None`` if DF singular."""
+    from sympy import QQ, QQ_I
+    from sympy.polys.matrices import DomainMatrix
+
+    terms, jac, bw2 = prep.exact()
+    xs = [
+        QQ_I(QQ(*float(v.real).as_integer_ratio()), QQ(*float(v.imag).as_integer_ratio()))
+        for v in np.asarray(x, dtype=complex)
+    ]
+
+    def value(t):
+        return sum(
+            (c * math.prod((xs[j] ** e for j, e in enumerate(a)), start=QQ_I.one) for a, c in t),
+            QQ_I.zero,
+        )
+
+    n, d = len(xs), prep.degrees
+    J = DomainMatrix([[value(t) for t in row] for row in jac], (n, n), QQ_I)
+    if J.det() == QQ_I.zero:
+        return None
+    Jinv, F = J.inv().to_list(), [value(t) for t in terms]
+    b2 = sum(_abs2(sum((Jinv[i][j] * F[j] for j in range(n)), QQ_I.zero)) for i in range(n))
+    n1sq = 1 + sum(_abs2(v) for v in xs)
+    frob2 = sum(_abs2(Jinv[i][j]) * d[j] * n1sq ** (d[j] - 1) for i in range(n) for j in range(n))
+    g2 = max(Fraction(1), bw2 * frob2) * max(d) ** 3 / (4 * n1sq)
+    return b2 * g2, b2, g2
+
+
+def _direct_gamma(prep, x, Jinv):
+    """Frobenius upper bound of ``sup_k ||DF⁻¹ DᵏF(x)/k!||^(1/(k-1))`` (floating point)."""
+    gamma = 0.0
+    for k in range(2, max(prep.degrees) + 1):
+        if prep.derivatives(k) is None:
+            return None
+        f, weights = prep.derivatives(k)
+        T = np.array(f(x), dtype=Jinv.dtype).reshape(len(weights), -1)
+        norm2 = float(weights @ np.sum(np.abs(T @ Jinv.T) ** 2, axis=1))
+        gamma = max(gamma, norm2 ** (1 / (2 * (k - 1))))
+    return gamma
+
+
+def alpha_test(system, x, *, exact=False) -> AlphaCertificate:
+    """Smale's α-test at ``x`` for a square :class:`PolynomialSystem` (see the module docstring).
+
+    Parameters
+    ----------
+    system : PolynomialSystem
+        Square (``N = n``); coefficients may be complex.
+    x : array_like, shape (n,)
+        The point, real or complex, finite.
+    exact : bool
+        Compute α², β², γ² in exact rational arithmetic (a proof for the rounded point);
+        otherwise floating point (a numerical certificate, not a proof).
+
+    Returns
+    -------
+    AlphaCertificate
+
+    Examples
+    --------
+    >>> from itersolve._newton._polynomial import PolynomialSystem
+    >>> F = PolynomialSystem(["x**2 + y**2 - 4", "x*y - 1"], ["x", "y"])
+    >>> a = (2 + 3 ** 0.5) ** 0.5
+    >>> alpha_test(F, [a, 1 / a], exact=True).certified
+    True
+    >>> alpha_test(F, [a + 0.5, 1 / a], exact=True).certified
+    False
+    """
+    from itersolve.theory.newton import alpha0, alpha_squared_below_alpha0
+
+    prep = _prepare(system)
+    x = _point("x", x, system.n_variables)
+    floats = _float_squares(prep, system, x)
+    gamma_direct = None if floats is None else _direct_gamma(prep, x, floats[3])
+    squares = _exact_squares(prep, x) if exact else floats and floats[:3]
+    if squares is None:  # singular Jacobian: no certificate
+        inf = math.inf
+        return AlphaCertificate(x, inf, inf, inf, False, inf, 0.0, bool(exact), bool(exact))
+    a2, b2, g2 = squares
+    ok = alpha_squared_below_alpha0(a2) if exact else bool(a2 < alpha0() ** 2)
+    beta, gamma = math.sqrt(b2), math.sqrt(g2)
+    return AlphaCertificate(
+        x, math.sqrt(a2), beta, gamma, ok, 2 * beta if ok else math.inf,
+        1 / (20 * gamma) if a2 < _SAME**2 else 0.0, bool(exact), bool(exact), gamma_direct,
+        tuple(squares) if exact else None,
+    )  # fmt: skip
+
+
+def certify(system, roots, *, exact=False) -> Certification:
+    """α-certify several points and decide which are distinct, the same, real or not real.
+
+    Parameters
+    ----------
+    system : PolynomialSystem
+        Square polynomial system.
+    roots : array_like, shape (m, n)
+        Approximate roots, one per row.
+    exact : bool
+        As in :func:`alpha_test`; all pairwise comparisons are then rational too.
+
+    Returns
+    -------
+    Certification
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from itersolve._newton._polynomial import PolynomialSystem
+    >>> F = PolynomialSystem(["x**2 + y**2 - 4", "x*y - 1"], ["x", "y"])
+    >>> a, b = np.sqrt(2 + np.sqrt(3)), np.sqrt(2 - np.sqrt(3))
+    >>> result = certify(F, [[a, 1 / a], [-a, -1 / a], [b, 1 / b], [-b, -1 / b]])
+    >>> result.n_distinct, bool(result.real.all())
+    (4, True)
+    """
+    prep, n = _prepare(system), system.n_variables
+    rows = list(roots) if isinstance(roots, (list, tuple)) else list(np.atleast_2d(roots))
+    if not rows:
+        raise ValueError(f"`roots` must be a non-empty sequence of vectors of length {n}")
+    points = [_point(f"roots[{i}]", r, n) for i, r in enumerate(rows)]
+    certs = tuple(alpha_test(system, p, exact=exact) for p in points)
+    inf = (math.inf,) * 3
+    sq = [tuple(map(Fraction, c.squares)) if c.squares else inf for c in certs]
+    sq = [s if exact else (c.alpha**2, c.beta**2, c.gamma**2) for s, c in zip(sq, certs)]
+    m, cut = len(certs), _SAME**2
+    certified = np.array([c.certified for c in certs])
+    distinct, same = np.zeros((m, m), bool), np.diag(certified)
+    for i, j in itertools.combinations(range(m), 2):
+        (ai, bi, gi), (aj, bj, gj), d2 = sq[i], sq[j], _norm2(points[i], points[j], exact)
+        gap = d2 - 4 * bi - 4 * bj  # ||xi - xj|| > 2(βi + βj)  <=>  gap > 0, gap² > 64 βi² βj²
+        distinct[i, j] = distinct[j, i] = bool(
+            certified[i] and certified[j] and gap > 0 and gap**2 > 64 * bi * bj
+        )
+        same[i, j] = same[j, i] = bool(
+            (ai < cut and d2 * 400 * gi < 1) or (aj < cut and d2 * 400 * gj < 1)
+        )
+    im2 = [_norm2(1j * p.imag, 0 * p, exact) for p in points]
+    not_real = np.array(
+        [bool(prep.real and c and y > 4 * s[1]) for c, y, s in zip(certified, im2, sq)]
+    )
+    real = np.array(
+        [bool(prep.real and s[0] < cut and y * 400 * s[2] < 1) for y, s in zip(im2, sq)]
+    )
+    reps = []
+    for i in np.flatnonzero(certified):
+        reps += [int(i)] if all(distinct[i, j] for j in reps) else []
+    duplicates = tuple((i, j) for i, j in itertools.combinations(range(m), 2) if same[i, j])
+    return Certification(
+        certs, certified, distinct, same, real, not_real, prep.real, len(reps), duplicates,
+        bool(exact), bool(exact),
+    )  # fmt: skip
+
+
+def _norm2(p, q, exact):
+    """``||p - q||²``: exact (Fractions of the binary values) or in floating point."""
+    if not exact:
+        return float(np.sum(np.abs(p - q) ** 2))
+    parts = zip(np.r_[p.real, np.imag(p)], np.r_[q.real, np.imag(q)])
+    return sum((Fraction(float(u)) - Fraction(float(v))) ** 2 for u, v in parts)

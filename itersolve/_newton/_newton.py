@@ -1,0 +1,153 @@
+"""The Newton solver object: plain or deflated steps, optional Armijo backtracking."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from .._result import Status
+from ._deflation import ShiftedDeflation
+from ._jacobian import NewtonProblem, SingularJacobianError, norm
+
+ARMIJO_C = 1e-4  # sufficient-decrease constant (Nocedal & Wright's usual choice)
+MIN_STEP = 2.0**-30  # backtracking gives up below this fraction of the Newton step
+
+
+@dataclasses.dataclass
+class NewtonState:
+    Fx: Any
+    residual: float  # ||F(x)||_2, the undeflated residual
+    xnorm: float
+    nit: int = 0
+    previous_residual: float = math.inf
+    step_norm: float = math.nan  # ||x_k - x_{k-1}|| of the last step
+    stop: Status | None = None  # a stop decided in `step` (singular Jacobian, line search)
+    note: str = ""
+    step_norms: list = dataclasses.field(default_factory=list)
+    taus: list = dataclasses.field(default_factory=list)
+    backtracks: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Newton:
+    """Newton's method ``x <- x + t tau delta``, ``delta = -J(x)^{-1} F(x)``.
+
+    ``deflation`` (a :class:`ShiftedDeflation`) turns it into Newton on ``G = eta F`` with
+    the Sherman–Morrison factor ``tau``; otherwise ``tau = 1``. ``linesearch="armijo"``
+    backtracks ``t = 1, 1/2, ...`` until ``||M(x + t s)||^2 <= (1 - 2 c t) ||M(x)||^2``
+    with ``M = F`` (plain) or ``M = G`` (deflated), ``c = 1e-4``.
+
+    Stopping test (on the undeflated residual ``||F||_2``): converged when
+    ``||F(x_k)|| <= atol``, or when the last step was small, ``||x_k - x_{k-1}|| <= rtol
+    ||x_k||``, *and* it did not increase the residual. A small step alone is not enough:
+    a huge Jacobian also gives small steps far from a root.
+    """
+
+    rtol: float
+    atol: float
+    linesearch: str | None = None
+    deflation: ShiftedDeflation | None = None
+
+    def _evaluate(self, problem: NewtonProblem, x) -> tuple[Any, float]:
+        if not np.all(np.isfinite(x)):
+            # Do not call F on an overflowed iterate: the solve ends with NONFINITE.
+            return np.full(problem.n, np.nan, dtype=problem.dtype), math.nan
+        Fx = problem(x)
+        return Fx, norm(Fx)
+
+    def init(self, problem, x0):
+        Fx, residual = self._evaluate(problem, x0)
+        return NewtonState(Fx=Fx, residual=residual, xnorm=norm(x0))
+
+    def _merit(self, x, residual) -> float:
+        if self.deflation is None or not len(self.deflation):
+            return residual
+        with np.errstate(all="ignore"):
+            return self.deflation.eta(x) * residual
+
+    def step(self, problem, x, state):
+        k = state.nit + 1
+        try:
+            J = problem.jacobian(x, state.Fx)
+            delta = -problem.solve(J, state.Fx)
+        except SingularJacobianError as exc:
+            note = f"singular Jacobian at iteration {k} ({exc})"
+            return x, dataclasses.replace(state, stop=Status.STAGNATED, note=note)
+        tau = 1.0
+        if self.deflation is not None and len(self.deflation):
+            tau = self.deflation.tau(x, delta)
+            if not math.isfinite(tau):
+                note = f"the deflated Jacobian is singular at iteration {k} (tau = {tau})"
+                return x, dataclasses.replace(state, stop=Status.STAGNATED, note=note)
+            state.taus.append(tau)
+        direction = tau * delta
+        t, backtracks = 1.0, 0
+        merit = self._merit(x, state.residual)
+        while True:
+            with np.errstate(all="ignore"):
+                y = x + t * direction
+            Fy, residual = self._evaluate(problem, y)
+            if self.linesearch is None:
+                break
+            trial = self._merit(y, residual)
+            # Compared as norms, not squares: Python floats raise on overflow.
+            if math.isfinite(trial) and trial <= math.sqrt(1 - 2 * ARMIJO_C * t) * merit:
+                break
+            if t / 2 < MIN_STEP:
+                note = f"the line search found no decrease of the merit at iteration {k}"
+                return x, dataclasses.replace(state, stop=Status.STAGNATED, note=note)
+            t, backtracks = t / 2, backtracks + 1
+        step_norm = norm(y - x)
+        state.step_norms.append(step_norm)
+        return y, dataclasses.replace(
+            state,
+            Fx=Fy,
+            residual=residual,
+            xnorm=norm(y),
+            nit=k,
+            previous_residual=state.residual,
+            step_norm=step_norm,
+            backtracks=state.backtracks + backtracks,
+        )
+
+    def terminate(self, problem, x, state):
+        if state.stop is not None:
+            return True, state.stop
+        small_step = (
+            state.step_norm <= self.rtol * state.xnorm and state.residual <= state.previous_residual
+        )
+        if not (state.residual <= self.atol or small_step):
+            return False, Status.IN_PROGRESS
+        if self.deflation is not None and len(self.deflation):
+            # A root indistinguishable from a deflated one is no new root: deflation was
+            # defeated (F vanishing faster than eta blows up, e.g. a multiple root, p = 1).
+            # "Indistinguishable": closer than 100 last steps (the error of a linearly
+            # converging iterate is a few steps) or than 1e-8 relative.
+            step = state.step_norm if math.isfinite(state.step_norm) else 0.0
+            for i, r in enumerate(self.deflation.roots):
+                distance = norm(x - r)
+                if distance <= max(100 * step, 1e-8 * max(1.0, norm(r))):
+                    state.note = (
+                        f"the iterate converged to the deflated root {i} (distance {distance:.2e})"
+                    )
+                    return True, Status.STAGNATED
+        return True, Status.CONVERGED
+
+    def postprocess(self, problem, x, state):
+        steps = np.array(state.step_norms)
+        with np.errstate(all="ignore"):
+            ratios = steps[1:] / steps[:-1] if steps.size > 1 else np.empty(0)
+        stats = {
+            "jacobian_evaluations": problem.njev,
+            "linear_solves": problem.nsolve,
+            "step_norms": steps,
+            "step_ratios": ratios,
+            "backtracks": state.backtracks,
+        }
+        if self.deflation is not None:
+            stats["taus"] = np.array(state.taus)
+            stats["deflated_roots"] = len(self.deflation)
+        return x, stats

@@ -1,0 +1,193 @@
+"""``find_roots``: solve, record the root, deflate it, solve again from the same guess."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .._driver import run
+from .._result import Status
+from .._validation import check_int, check_real
+from ._deflation import ShiftedDeflation
+from ._jacobian import NewtonProblem, norm, start_vector
+from ._newton import Newton
+from ._polynomial import PolynomialSystem
+from ._solve import prepare
+
+__all__ = ["RootsResult", "find_roots"]
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class RootsResult:
+    """The distinct roots :func:`find_roots` found, and how the search ended.
+
+    Attributes
+    ----------
+    roots : numpy.ndarray, shape (k, n)
+        One row per distinct root, in the order found.
+    results : tuple of SolveResult
+        The converged deflated solve that found each root (``results[i].x == roots[i]``).
+    attempts : tuple of SolveResult
+        Every deflated solve, converged or not, in the order run.
+    success : bool
+        At least one root was found.
+    status : Status
+        ``CONVERGED`` when a root was found, else the status of the last attempt.
+    reason : {"max_roots", "exhausted"}
+        ``"max_roots"``: the requested number of roots was found. ``"exhausted"``: the
+        last deflated solve from every starting guess failed to find a new root, the
+        normal end of a deflation search (it cannot prove that no root is left).
+    message : str
+    nit, nfev, jacobian_evaluations, linear_solves : int
+        Totals over all attempts.
+    """
+
+    roots: np.ndarray
+    results: tuple
+    attempts: tuple
+    success: bool
+    status: Status
+    reason: str
+    message: str
+    nit: int
+    nfev: int
+    jacobian_evaluations: int
+    linear_solves: int
+
+    def __repr__(self) -> str:
+        return (
+            f"RootsResult(roots={len(self.roots)}, reason={self.reason!r}, "
+            f"attempts={len(self.attempts)}, nit={self.nit}, linear_solves={self.linear_solves})"
+        )
+
+
+def _starts(x0, n):
+    starts = np.asarray(x0)
+    if starts.ndim == 2:
+        rows = [start_vector(row) for row in starts]
+    else:
+        rows = [start_vector(x0)]
+    if not rows:
+        raise ValueError("`x0` has no starting guess")
+    if n is not None and rows[0].shape[0] != n:
+        raise ValueError(f"`x0` rows have {rows[0].shape[0]} entries for {n} unknowns")
+    return rows
+
+
+def find_roots(
+    F: Callable | PolynomialSystem,
+    x0: ArrayLike,
+    *,
+    jac: Callable | str | None = None,
+    max_roots: int | None = None,
+    power: float = 2.0,
+    shift: float = 1.0,
+    weight=1.0,
+    linesearch: str | None = None,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+    maxiter: int | None = 100,
+    distinct_tol: float = 1e-6,
+) -> RootsResult:
+    r"""Find several roots of ``F`` by repeated deflation from the same starting guess.
+
+    From each starting guess: run :func:`deflated_newton` with every root found so far
+    deflated; a converged solve adds its root and the search repeats from the same guess;
+    a failed one moves on to the next guess. The search ends when ``max_roots`` roots are
+    known or every guess is exhausted.
+
+    Parameters
+    ----------
+    F, jac, linesearch, rtol, atol, maxiter
+        As in :func:`newton` (``maxiter`` per deflated solve).
+    x0 : array_like, shape (n,) or (k, n)
+        One starting guess, or ``k`` guesses as rows (tried in order).
+    max_roots : int or None
+        Stop after this many distinct roots (``None``: no limit).
+    power, shift, weight
+        The shifted deflation's ``p``, ``sigma`` and norm weights
+        (:class:`ShiftedDeflation`); for a discretised PDE pass ``weight=h``.
+    distinct_tol : float
+        A converged point within ``distinct_tol * max(1, ||r||)`` of a known root ``r``
+        is the same root (possible only when deflation is defeated); it is not added.
+
+    Returns
+    -------
+    RootsResult
+        ``roots`` (one row per distinct root), the per-root ``results``, every attempt,
+        and the totals.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from itersolve._newton import find_roots
+    >>> F = lambda x: np.array([x[0]**2 + x[1]**2 - 4, x[0] * x[1] - 1])
+    >>> found = find_roots(F, [3.0, 0.5])
+    >>> len(found.roots), found.reason
+    (4, 'exhausted')
+    >>> np.allclose(np.sort(found.roots[:, 0] * found.roots[:, 1]), 1.0)
+    True
+    """
+    if max_roots is not None:
+        max_roots = check_int("max_roots", max_roots, low=1)
+    distinct_tol = check_real("distinct_tol", distinct_tol, low=0)
+    n = F.n_variables if isinstance(F, PolynomialSystem) else None
+    starts = _starts(x0, n)
+    # Validate everything once, before any work.
+    _, _, rtol, atol, maxiter = prepare(F, starts[0], jac, linesearch, rtol, atol, maxiter, None)
+    jac = jac if jac is not None else (F.jacobian if isinstance(F, PolynomialSystem) else "2-point")
+
+    deflation = ShiftedDeflation(power=power, shift=shift, weight=weight)
+    solver = Newton(rtol, atol, linesearch=linesearch, deflation=deflation)
+    roots, results, attempts = [], [], []
+    totals = {"nit": 0, "nfev": 0, "jacobian_evaluations": 0, "linear_solves": 0}
+
+    def done():
+        return max_roots is not None and len(roots) >= max_roots
+
+    for start in starts:
+        while not done():
+            problem = NewtonProblem(F, jac, start)
+            with np.errstate(all="ignore"):
+                result = run(solver, problem, start.copy(), maxiter=maxiter)
+            attempts.append(result)
+            totals["nit"] += result.nit
+            totals["nfev"] += result.nfev
+            totals["jacobian_evaluations"] += problem.njev
+            totals["linear_solves"] += problem.nsolve
+            if not result.success:
+                break
+            if any(norm(result.x - r) <= distinct_tol * max(1.0, norm(r)) for r in roots):
+                break
+            roots.append(result.x)
+            results.append(result)
+            deflation.add(result.x)
+        if done():
+            break
+
+    reason = "max_roots" if done() else "exhausted"
+    if reason == "max_roots":
+        message = f"Found the requested {len(roots)} distinct roots."
+    else:
+        last = attempts[-1]
+        message = (
+            f"Found {len(roots)} distinct roots; then the deflated solve from every starting "
+            f"guess ended without a new root (last: {last.status.name}, {last.nit} "
+            "iterations). This is the normal end of a deflation search, not a proof that no "
+            "other root exists."
+        )
+    status = Status.CONVERGED if roots else attempts[-1].status
+    n_cols = starts[0].shape[0]
+    return RootsResult(
+        roots=np.array(roots) if roots else np.empty((0, n_cols), dtype=starts[0].dtype),
+        results=tuple(results),
+        attempts=tuple(attempts),
+        success=bool(roots),
+        status=status,
+        reason=reason,
+        message=message,
+        **totals,
+    )

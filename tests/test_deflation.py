@@ -1,0 +1,193 @@
+"""Shifted deflation: the Sherman–Morrison step, all roots of known systems, failure modes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.optimize
+import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from itersolve._newton import PolynomialSystem, ShiftedDeflation, deflated_newton, find_roots
+from itersolve._result import Status
+
+
+def circle_hyperbola(x):
+    return np.array([x[0] ** 2 + x[1] ** 2 - 4, x[0] * x[1] - 1])
+
+
+def circle_hyperbola_jac(x):
+    return np.array([[2 * x[0], 2 * x[1]], [x[1], x[0]]])
+
+
+def exact_four_roots():
+    """(a, 1/a) with a^2 = 2 +- sqrt(3), and their negatives: signs equal within a root."""
+    roots = []
+    for a in (math.sqrt(2 + math.sqrt(3)), math.sqrt(2 - math.sqrt(3))):
+        roots += [(a, 1 / a), (-a, -1 / a)]
+    return np.array(roots)
+
+
+def assert_same_root_set(found, exact, tol):
+    assert len(found) == len(exact)
+    for root in exact:
+        assert np.min(np.linalg.norm(found - root, axis=1)) <= tol
+
+
+@pytest.mark.parametrize(
+    "F", [circle_hyperbola, PolynomialSystem(["x**2 + y**2 - 4", "x*y - 1"], ["x", "y"])]
+)
+def test_four_roots_from_one_guess(F):
+    found = find_roots(
+        F, [3.0, 0.5], jac=None if isinstance(F, PolynomialSystem) else circle_hyperbola_jac
+    )
+    assert_same_root_set(found.roots, exact_four_roots(), 1e-12)
+    assert found.success and found.reason == "exhausted"
+    # The fifth solve, with all four roots deflated, fails and says why the search ended.
+    assert len(found.attempts) == 5 and not found.attempts[-1].success
+    assert "normal end" in found.message
+    assert all(r.success and r.nit <= 15 for r in found.results)
+    assert found.nit == sum(a.nit for a in found.attempts)
+    assert found.linear_solves == found.jacobian_evaluations == found.nit
+
+
+def test_max_roots_and_several_starts():
+    found = find_roots(circle_hyperbola, [3.0, 0.5], jac=circle_hyperbola_jac, max_roots=2)
+    assert len(found.roots) == 2 and found.reason == "max_roots"
+    starts = np.array([[3.0, 0.5], [-3.0, -0.5], [0.5, 3.0]])
+    several = find_roots(circle_hyperbola, starts, jac=circle_hyperbola_jac)
+    assert_same_root_set(several.roots, exact_four_roots(), 1e-12)
+
+
+def test_complex_cube_roots_of_unity():
+    found = find_roots(PolynomialSystem(["z**3 - 1"], ["z"]), [0.5 + 0.5j])
+    exact = np.exp(2j * np.pi * np.arange(3) / 3)[:, None]
+    assert found.roots.dtype == np.complex128
+    assert_same_root_set(found.roots, exact, 1e-12)
+
+
+# --- the deflation operator ----------------------------------------------------------------
+
+
+def dense_deflated_newton_step(F, J, deflation, u):
+    """-G'(u)^{-1} G(u) with G' = eta J + F grad_eta^T formed and solved densely."""
+    eta, grad = deflation.eta(u), deflation.grad_eta(u)
+    G_prime = eta * J(u) + np.outer(F(u), grad)
+    return -np.linalg.solve(G_prime, eta * F(u))
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    power=st.sampled_from([1.0, 2.0, 3.0]),
+    shift=st.sampled_from([0.0, 0.01, 1.0]),
+    n_roots=st.integers(1, 3),
+)
+def test_sherman_morrison_step_equals_dense_solve(seed, power, shift, n_roots):
+    rng = np.random.default_rng(seed)
+    n = 4
+    A = rng.standard_normal((n, n)) + 3 * np.eye(n)
+
+    def F(u):
+        return A @ u + u**3 - 1
+
+    def J(u):
+        return A + np.diag(3 * u**2)
+
+    weight = rng.uniform(0.5, 2.0, n)
+    deflation = ShiftedDeflation(rng.standard_normal((n_roots, n)), power, shift, weight=weight)
+    u = rng.standard_normal(n)
+    delta = -np.linalg.solve(J(u), F(u))
+    tau = deflation.tau(u, delta)
+    np.testing.assert_allclose(
+        tau * delta, dense_deflated_newton_step(F, J, deflation, u), rtol=1e-7, atol=1e-10
+    )
+    # grad_eta itself against central differences of eta.
+    h = 1e-6
+    fd = [(deflation.eta(u + h * e) - deflation.eta(u - h * e)) / (2 * h) for e in np.eye(n)]
+    np.testing.assert_allclose(deflation.grad_eta(u), fd, rtol=1e-5, atol=1e-8)
+
+
+def test_shifted_deflation_values_and_input():
+    d = ShiftedDeflation([[1.0, 0.0], [0.0, 2.0]], power=2, shift=1.0)
+    # (1/1 + 1) * (1/4 + 1)
+    assert d.eta(np.zeros(2)) == pytest.approx(2.5)
+    assert d.eta(np.array([1.0, 0.0])) == math.inf
+    with pytest.raises(ValueError, match="power"):
+        ShiftedDeflation(power=0)
+    with pytest.raises(ValueError, match="shift"):
+        ShiftedDeflation(shift=-1)
+    with pytest.raises(ValueError, match="root"):
+        d.add([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="NaN"):
+        d.add([np.nan, 0.0])
+    with pytest.raises(ValueError, match="roots"):
+        deflated_newton(circle_hyperbola, [3.0, 0.5], roots=[[1.0, 2.0, 3.0]])
+
+
+def test_never_converges_to_a_deflated_root():
+    # A double root at 0 with power 1: G = (1/|x| + 1) x^2 -> 0, so Newton on G goes to
+    # the deflated root. That is not a success.
+    result = deflated_newton(
+        lambda x: x**2, [0.5], jac=lambda x: np.diag(2 * x), roots=[[0.0]], power=1
+    )
+    assert not result.success and result.status == Status.STAGNATED
+    assert "deflated root 0" in result.message
+    # With every root of the 2x2 system deflated, no solve succeeds, from many starts.
+    deflation = ShiftedDeflation(exact_four_roots())
+    rng = np.random.default_rng(1)
+    for x0 in rng.uniform(-3, 3, (10, 2)):
+        result = deflated_newton(
+            circle_hyperbola, x0, jac=circle_hyperbola_jac, roots=deflation, maxiter=50
+        )
+        assert not result.success
+        assert result.status in (Status.MAXITER, Status.NONFINITE, Status.STAGNATED)
+
+
+# --- Bratu ---------------------------------------------------------------------------------
+
+
+def bratu(N, lam=2.0):
+    """-u'' = lam e^u on (0, 1), u(0) = u(1) = 0, second-order differences, N intervals."""
+    m, h = N - 1, 1.0 / N
+    A = sp.diags_array([-np.ones(m - 1), 2 * np.ones(m), -np.ones(m - 1)], offsets=[-1, 0, 1])
+    A = sp.csc_array(A / h**2)
+
+    def F(u):
+        return A @ u - lam * np.exp(u)
+
+    def J(u):
+        return sp.csc_array(A - sp.diags_array(lam * np.exp(u)))
+
+    return F, J
+
+
+def bratu_exact_midpoints(lam=2.0):
+    """u(1/2) = 2 ln cosh(theta/4) with theta = sqrt(2 lam) cosh(theta/4), both branches."""
+
+    def g(t):
+        return t - math.sqrt(2 * lam) * math.cosh(t / 4)
+
+    thetas = [scipy.optimize.brentq(g, 0.1, 4.0), scipy.optimize.brentq(g, 4.0, 12.0)]
+    return np.array([2 * math.log(math.cosh(t / 4)) for t in thetas])
+
+
+def test_bratu_both_branches_and_second_order_mesh_convergence():
+    exact = bratu_exact_midpoints()
+    np.testing.assert_allclose(exact, [0.3289524, 2.8955313], atol=1e-7)
+    errors = []
+    for N in (50, 100, 200, 400):
+        F, J = bratu(N)
+        # weight = h: the deflation's norm is the L2 norm of the mesh function (defcon's).
+        found = find_roots(F, np.zeros(N - 1), jac=J, weight=1.0 / N)
+        assert len(found.roots) == 2 and found.reason == "exhausted"
+        # The solve after both roots are deflated diverges: a status, not an exception.
+        assert found.attempts[-1].status in (Status.NONFINITE, Status.MAXITER)
+        midpoints = np.sort(found.roots[:, N // 2 - 1])
+        errors.append(np.abs(midpoints - exact))
+    errors = np.array(errors)
+    assert np.all(errors[-1] < 1e-5)
+    ratios = errors[:-1] / errors[1:]
+    assert np.all((ratios > 3.5) & (ratios < 4.5)), ratios

@@ -1,0 +1,264 @@
+"""Newton's method: known roots, convergence orders, statuses, bad input, the batched mirror."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
+from itersolve.gpu._newton import batched_newton
+
+from itersolve._newton import PolynomialSystem, newton
+from itersolve._result import ConvergenceError, Status
+
+
+def circle_hyperbola(x):
+    return np.array([x[0] ** 2 + x[1] ** 2 - 4, x[0] * x[1] - 1])
+
+
+def circle_hyperbola_jac(x):
+    return np.array([[2 * x[0], 2 * x[1]], [x[1], x[0]]])
+
+
+# The root near (3, 0.5): (a, 1/a) with a^2 = 2 + sqrt(3).
+ROOT = np.array([math.sqrt(2 + math.sqrt(3)), 1 / math.sqrt(2 + math.sqrt(3))])
+
+
+def iterates(F, x0, **kwargs):
+    """Run newton and return the result and every iterate (through the callback)."""
+    seen = []
+    result = newton(F, x0, callback=lambda r: seen.append(np.array(r.x)), **kwargs)
+    return result, np.array(seen)
+
+
+@pytest.mark.parametrize("jac", [circle_hyperbola_jac, None, "3-point"])
+def test_known_root_and_quadratic_convergence(jac):
+    result, xs = iterates(circle_hyperbola, [3.0, 0.5], jac=jac)
+    assert result.success and result.status == Status.CONVERGED
+    np.testing.assert_allclose(result.x, ROOT, rtol=1e-14)
+    assert result.residuals[-1] <= 1e-12 and result.residuals[0] == pytest.approx(
+        np.linalg.norm(circle_hyperbola([3.0, 0.5]))
+    )
+    errors = np.linalg.norm(xs - ROOT, axis=1)
+    # Quadratic: e_{k+1} <= C e_k^2 over the steps above the rounding floor.
+    tail = [(a, b) for a, b in zip(errors[:-1], errors[1:]) if a > 1e-7]
+    assert len(tail) >= 3
+    assert all(b <= 2.0 * a**2 + 1e-15 for a, b in tail[-3:])
+    assert result.stats["jacobian_evaluations"] == result.nit == result.stats["linear_solves"]
+    evaluations_per_jacobian = {None: 2, "3-point": 4}.get(jac, 0)
+    assert result.nfev == 1 + result.nit * (1 + evaluations_per_jacobian)
+
+
+def test_polynomial_system_uses_its_exact_jacobian():
+    system = PolynomialSystem(["x**2 + y**2 - 4", "x*y - 1"], ["x", "y"])
+    result = newton(system, [3.0, 0.5])
+    assert result.success and result.nfev == result.nit + 1
+    np.testing.assert_allclose(result.x, ROOT, rtol=1e-14)
+
+
+def test_complex_roots_keep_complex_dtype():
+    system = PolynomialSystem(["z**2 + 1"], ["z"])
+    result = newton(system, [0.5 + 0.5j])
+    assert result.success and result.x.dtype == np.complex128
+    np.testing.assert_allclose(result.x, [1j], atol=1e-14)
+    # Finite differences with a real step are exact for holomorphic F.
+    fd = newton(lambda z: z**2 + 1, [0.5 - 0.5j])
+    assert fd.success and fd.x.dtype == np.complex128
+    np.testing.assert_allclose(fd.x, [-1j], atol=1e-12)
+
+
+def test_sparse_jacobian():
+    n = 30
+    A = sp.diags_array([-np.ones(n - 1), 4 * np.ones(n), -np.ones(n - 1)], offsets=[-1, 0, 1])
+    b = np.linspace(0, 1, n)
+
+    def F(x):
+        return A @ x + x**3 - b
+
+    result = newton(F, np.zeros(n), jac=lambda x: sp.csr_array(A + sp.diags_array(3 * x**2)))
+    assert result.success and result.stats["linear_solves"] == result.nit
+    assert np.linalg.norm(F(result.x)) <= 1e-12
+
+
+def test_armijo_rescues_arctan():
+    plain = newton(np.arctan, [2.0], jac=lambda x: np.array([[1 / (1 + x[0] ** 2)]]))
+    assert not plain.success
+    damped = newton(np.arctan, [2.0], linesearch="armijo")
+    assert damped.success and abs(damped.x[0]) < 1e-12 and damped.stats["backtracks"] > 0
+
+
+def test_overflow_ends_nonfinite_without_warnings():
+    # x <- x - 1 + exp(-x) from -30 jumps to ~1e13, where exp overflows.
+    result = newton(lambda x: np.exp(x) - 1, [-30.0], jac=lambda x: np.diag(np.exp(x)))
+    assert result.status == Status.NONFINITE and not result.success
+    assert "Non-finite" in result.message
+
+
+def test_maxiter_callback_and_throw():
+    result = newton(circle_hyperbola, [3.0, 0.5], maxiter=2)
+    assert result.status == Status.MAXITER and result.nit == 2
+    with pytest.raises(ConvergenceError) as info:
+        newton(circle_hyperbola, [3.0, 0.5], maxiter=2, throw=True)
+    assert info.value.result.status == Status.MAXITER
+
+    def stop(intermediate):
+        if intermediate.nit == 1:
+            raise StopIteration
+
+    assert newton(circle_hyperbola, [3.0, 0.5], callback=stop).status == Status.CALLBACK
+
+
+def test_singular_jacobian_is_a_status():
+    # Two copies of the same equation: J has equal rows at every point.
+    def F(x):
+        return np.array([x[0] ** 2 + x[1] ** 2 - 1] * 2)
+
+    result = newton(F, [0.3, 0.4], jac=lambda x: np.array([[2 * x[0], 2 * x[1]]] * 2))
+    assert result.status == Status.STAGNATED and not result.success
+    assert "singular Jacobian at iteration 1" in result.message
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="square"):
+        newton(PolynomialSystem(["x + y", "x - y", "x*y"], ["x", "y"]), [1.0, 1.0])
+    with pytest.raises(ValueError, match="3 equations for 2 unknowns"):
+        newton(lambda x: np.array([x[0], x[1], 1.0]), [1.0, 1.0])
+    with pytest.raises(ValueError, match=r"`jac` returned shape \(2, 3\)"):
+        newton(circle_hyperbola, [3.0, 0.5], jac=lambda x: np.ones((2, 3)))
+    with pytest.raises(ValueError, match="NaN"):
+        newton(circle_hyperbola, [np.nan, 0.5])
+    with pytest.raises(ValueError, match="`x0` has 3 entries"):
+        newton(PolynomialSystem(["x", "y"], ["x", "y"]), [1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="linesearch"):
+        newton(circle_hyperbola, [3.0, 0.5], linesearch="wolfe")
+    with pytest.raises(ValueError, match="jac"):
+        newton(circle_hyperbola, [3.0, 0.5], jac="5-point")
+    with pytest.raises(TypeError, match="F"):
+        newton(3.0, [1.0])
+    with pytest.raises(ValueError, match="rtol"):
+        newton(circle_hyperbola, [3.0, 0.5], rtol=-1.0)
+    with pytest.raises(TypeError, match="complex values for a real iterate"):
+        newton(lambda x: x + 1j, [1.0])
+
+
+# --- convergence at multiple roots -------------------------------------------------------
+
+
+@given(
+    m=st.integers(2, 5),
+    root=st.floats(-2, 2),
+    offsets=st.lists(st.floats(1, 3), max_size=3),
+    signs=st.lists(st.sampled_from([-1.0, 1.0]), min_size=4, max_size=4),
+)
+def test_univariate_multiplicity_ratio(m, root, offsets, signs):
+    others = [root + s * o for s, o in zip(signs, offsets)]
+
+    def F(x):
+        return (x - root) ** m * np.prod([x - r for r in others], axis=0)
+
+    def jac(x):
+        # Product rule, term by term (no division, exact at any x).
+        factors = [(x[0] - root) ** m] + [x[0] - r for r in others]
+        dfactors = [m * (x[0] - root) ** (m - 1)] + [1.0] * len(others)
+        total = sum(
+            d * math.prod(f for j, f in enumerate(factors) if j != i)
+            for i, d in enumerate(dfactors)
+        )
+        return np.array([[total]])
+
+    _, xs = iterates(F, [root + signs[0] * 0.05], jac=jac, rtol=0.0, atol=0.0, maxiter=60)
+    errors = np.abs(xs[:, 0] - root)
+    usable = errors[errors > 1e-7]
+    assert usable.size >= 10
+    assert abs(usable[-1] / usable[-2] - (m - 1) / m) <= 0.02
+
+
+@given(n=st.integers(2, 4), m=st.integers(2, 5), seed=st.integers(0, 2**32 - 1))
+def test_breadth_one_multiplicity_ratio(n, m, seed):
+    # f = (u_1^m, u_2, ..., u_n) with u = Q (x - xi): a root of multiplicity m, breadth one.
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    xi = rng.uniform(-2, 2, n)
+
+    def F(x):
+        u = Q @ (x - xi)
+        return np.concatenate([[u[0] ** m], u[1:]])
+
+    def jac(x):
+        u = Q @ (x - xi)
+        scale = np.ones(n)
+        scale[0] = m * u[0] ** (m - 1)
+        return scale[:, None] * Q
+
+    x0 = xi + Q.T @ rng.uniform(0.05, 0.1, n)
+    _, xs = iterates(F, x0, jac=jac, rtol=0.0, atol=0.0, maxiter=40)
+    errors = np.linalg.norm(xs - xi, axis=1)
+    usable = errors[errors > 1e-7]
+    assert usable.size >= 5
+    assert abs(usable[-1] / usable[-2] - (m - 1) / m) <= 0.02
+
+
+# --- PolynomialSystem ----------------------------------------------------------------------
+
+
+def test_polynomial_derivatives_and_norms():
+    system = PolynomialSystem(["x**2 + y**2 - 4", "x*y - 1", "x**3*y - 2*x + 3"], ["x", "y"])
+    assert system.degrees == (2, 2, 4)
+    x = np.array([0.7, -1.3])
+    h = 1e-6
+    for order in (1, 2, 3):
+        D = system.derivatives(x, order)
+        assert D.shape == (3,) + (2,) * order
+        # Central differences of the order-(k-1) tensor along each variable.
+        for i in range(2):
+            e = np.zeros(2)
+            e[i] = h
+            fd = (system.derivatives(x + e, order - 1) - system.derivatives(x - e, order - 1)) / (
+                2 * h
+            )
+            np.testing.assert_allclose(D[..., i], fd, atol=1e-6)
+    assert not np.any(system.derivatives(x, 5))
+    np.testing.assert_array_equal(system.derivatives(x, 1), system.jacobian(x))
+    np.testing.assert_array_equal(system.derivatives(x, 0), system(x))
+    # Bombieri-Weyl: x^2 + y^2 - 4 -> 1 + 1 + 16; x y - 1 -> 1/2 + 1;
+    # x^3 y - 2x + 3 -> 3!1!/4! + 4 * 1!3!/4! + 9 = 1/4 + 1 + 9.
+    np.testing.assert_allclose(system.coefficient_norms(), np.sqrt([18, 1.5, 10.25]))
+
+
+def test_polynomial_bad_input():
+    with pytest.raises(ValueError, match="not a polynomial"):
+        PolynomialSystem(["sin(x)"], ["x"])
+    with pytest.raises(ValueError, match=r"\['z'\]"):
+        PolynomialSystem(["x + z"], ["x"])
+    system = PolynomialSystem(["x + y"], ["x", "y"])
+    with pytest.raises(ValueError, match="shape"):
+        system(np.ones(3))
+    with pytest.raises(ValueError, match="order"):
+        system.derivatives(np.ones(2), -1)
+
+
+# --- the batched (GPU) mirror on NumPy -----------------------------------------------------
+
+
+def test_batched_newton_equals_per_start_newton():
+    def F(X):
+        return np.stack([X[:, 0] ** 2 + X[:, 1] ** 2 - 4, X[:, 0] * X[:, 1] - 1], axis=1)
+
+    def J(X):
+        return np.stack(
+            [np.stack([2 * X[:, 0], 2 * X[:, 1]], -1), np.stack([X[:, 1], X[:, 0]], -1)], axis=1
+        )
+
+    rng = np.random.default_rng(7)
+    X0 = rng.normal(scale=3.0, size=(64, 2))
+    X0[0] = [0.0, 0.0]  # a singular Jacobian at the start
+    out = batched_newton(F, J, X0, maxiter=50)
+    assert out.status[0] == int(Status.STAGNATED)
+    assert np.sum(out.converged) >= 60
+    for b in range(X0.shape[0]):
+        single = newton(circle_hyperbola, X0[b], jac=circle_hyperbola_jac, maxiter=50)
+        assert int(single.status) == out.status[b] and single.nit == out.nit[b]
+        np.testing.assert_allclose(out.x[b], single.x, rtol=1e-12, atol=1e-14)
