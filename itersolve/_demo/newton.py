@@ -7,7 +7,7 @@ import functools
 import numpy as np
 import scipy.sparse as sp
 
-from itersolve import PolynomialSystem, deflated_newton, find_roots, newton
+from itersolve import PolynomialSystem, deflated_newton, find_roots, newton, singular_newton
 from itersolve.theory import newton as theory
 
 from . import Case
@@ -47,6 +47,8 @@ def cases():
         solve = functools.partial(newton, system, np.array([2.0]), maxiter=200)
         predicted = f"{theory.multiplicity_ratio(m) ** m:.3f}"
         yield Case("newton", f"(x-1)^{m} (x+2): root of multiplicity {m}", solve, predicted)
+        solve = functools.partial(singular_newton, system, np.array([2.0]))
+        yield Case("singular_newton lvz", f"(x-1)^{m} (x+2): root of multiplicity {m}", solve, "-")
 
     F, jac, h = bratu()
     problem = "Bratu lambda = 2, N = 400 (two solutions)"

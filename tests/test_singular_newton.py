@@ -1,0 +1,169 @@
+"""Newton with LVZ deflation at singular roots: stages, quadratic convergence, bad input."""
+
+from __future__ import annotations
+
+import doctest
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from itersolve._newton import _singular
+from itersolve._newton._polynomial import PolynomialSystem
+from itersolve._newton._singular import singular_newton
+from itersolve._result import ConvergenceError, Status
+
+from .test_multiplicity import CAPRASSE, OJIKA3, _planted
+
+# Spec §6: (name, polynomials, variables, root, μ, depth, LVZ stages, final size).
+LVZ_TABLE = [
+    ("cbms1", ["x**3 - y*z", "y**3 - x*z", "z**3 - x*y"], "x y z", [0, 0, 0], 11, 4, 1, (7, 4)),
+    ("cbms2", ["x**3 - 3*x**2*y + 3*x*y**2 - y**3 - z**2",
+               "z**3 - 3*z**2*x + 3*z*x**2 - x**3 - y**2",
+               "y**3 - 3*y**2*z + 3*y*z**2 - z**3 - x**2"], "x y z", [0, 0, 0], 8, 3, 1, (7, 4)),
+    ("mth191", ["x**3 + y**2 + z**2 - 1", "x**2 + y**3 + z**2 - 1", "x**2 + y**2 + z**3 - 1"],
+     "x y z", [0, 1, 0], 4, 2, 1, (7, 5)),
+    ("decker2", ["x + y**3", "x**2*y - y**4"], "x y", [0, 0], 4, 3, 3, (23, 16)),
+    ("ojika3@001", OJIKA3, "x y z", [0, 0, 1], 4, 3, 3, (31, 24)),
+    ("griewank-osborne", ["29*x**3/16 - 2*x*y", "x**2 - y"], "x y", [0, 0], 3, 2, 2, (11, 8)),
+    ("x2", ["x**2"], "x", [0], 2, 1, 1, (3, 2)),
+    ("x3", ["x**3"], "x", [0], 3, 2, 2, (7, 4)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", LVZ_TABLE, ids=[c[0] for c in LVZ_TABLE])
+def test_published_lvz_stages(case):
+    _, exprs, names, root, mu, depth, stages, size = case
+    system = PolynomialSystem(exprs, sp.symbols(names))
+    root = np.array(root, dtype=float)
+    x0 = root + 0.01 * np.random.default_rng(1).standard_normal(root.shape)
+    res = singular_newton(system, x0, rng=0)
+    assert res.success, res.message
+    assert np.linalg.norm(res.x - root) < 1e-10
+    assert res.stats["deflation_stages"] == stages <= depth
+    assert res.stats["stage_sizes"][-1] == size
+    assert res.stats["multiplicity"] == mu
+    assert res.stats["structure"].depth == depth
+
+
+def test_complex_root():
+    system = PolynomialSystem(CAPRASSE, sp.symbols("x1 x2 x3 x4"))
+    root = np.array([2, -1j * np.sqrt(3), 2, 1j * np.sqrt(3)])
+    res = singular_newton(system, root + 1e-2 * (1 + 1j), rng=0)
+    assert res.success and np.iscomplexobj(res.x)
+    assert np.linalg.norm(res.x - root) < 1e-10
+    assert res.stats["multiplicity"] == 4 and res.stats["deflation_stages"] == 1
+
+
+def _errors(system, x0, xi, **kwargs):
+    iterates = []
+    res = singular_newton(system, x0, callback=lambda r: iterates.append(r.x), **kwargs)
+    return res, [float(np.linalg.norm(x - xi)) for x in iterates]
+
+
+def _plain_newton(system, x0, steps):
+    x = np.array(x0, dtype=float)
+    out = [x]
+    for _ in range(steps):
+        x = x + np.linalg.lstsq(system.jacobian(x), -system(x), rcond=None)[0]
+        out.append(x)
+    return out
+
+
+@settings(max_examples=8)
+@given(n=st.integers(1, 3), m=st.integers(2, 4), seed=st.integers(0, 2**32 - 1))
+def test_deflation_restores_quadratic_convergence(n, m, seed):
+    system, xi, Q = _planted(n, [m] + [1] * (n - 1), seed)
+    x0 = xi + 0.05 * Q[0]  # along u_1, the singular direction
+    # A looser rank tolerance deflates earlier, leaving more steps to watch.
+    res, e = _errors(system, x0, xi, rank_tol=1e-4, rng=seed)
+    assert res.success, res.message
+    assert e[-1] < 1e-12
+    assert res.stats["multiplicity"] == m
+    assert res.stats["deflation_stages"] == m - 1  # breadth one: one stage per order
+    # e_{k+1} <= C e_k^2 from the last deflation stage on (x_{k+1} comes from the first
+    # step on the final system when k + 1 = that stage's iteration), above the rounding
+    # floor. Plain Newton's e_{k+1} = (m - 1)/m e_k >= e_k / 2 fails both checks.
+    first = res.stats["stage_iterations"][-1] - 1
+    pairs = [(a, b) for a, b in zip(e[first:], e[first + 1 :]) if a > 1e-12]
+    assert pairs and all(b <= 1e5 * a * a + 1e-13 for a, b in pairs)
+    assert all(b <= 0.25 * a for a, b in pairs)  # plain Newton: b = (m - 1)/m a >= a/2
+    # Plain Newton from the same start: linear with ratio (m - 1) / m (spec §7).
+    plain = [float(np.linalg.norm(x - xi)) for x in _plain_newton(system, x0, 12)]
+    ratios = [b / a for a, b in zip(plain[4:], plain[5:])]
+    assert np.allclose(ratios, (m - 1) / m, rtol=1e-3)
+
+
+@settings(max_examples=6)
+@given(a=st.integers(1, 3), b=st.integers(1, 3), seed=st.integers(0, 2**32 - 1))
+def test_planted_product_converges(a, b, seed):
+    system, xi, Q = _planted(2, [a, b], seed)
+    res, e = _errors(system, xi + 0.02 * (Q[0] + Q[1]), xi, rng=seed)
+    assert res.success, res.message
+    assert e[-1] < 1e-12
+    assert res.stats["multiplicity"] == a * b
+    assert res.stats["deflation_stages"] <= max(res.stats["structure"].depth, 0)
+
+
+def test_regular_root_needs_no_deflation():
+    system = PolynomialSystem(["x**2 + y**2 - 4", "x*y - 1"], ["x", "y"])
+    res = singular_newton(system, [2.0, 0.5])
+    assert res.success and res.stats["deflation_stages"] == 0
+    assert res.stats["multiplicity"] == 1
+    assert np.allclose(system(res.x), 0, atol=1e-14)
+
+
+def test_no_root_ends_unsuccessfully():
+    system = PolynomialSystem(["x**2 + 1", "y"], ["x", "y"])  # no real root
+    res = singular_newton(system, [0.3, 0.0], maxiter=30)
+    assert not res.success and res.status == Status.MAXITER
+    assert res.stats["multiplicity"] is None and "not a root" in res.stats["structure_error"]
+    with pytest.raises(ConvergenceError):
+        singular_newton(system, [0.3, 0.0], maxiter=30, throw=True)
+
+
+def test_too_deep_for_lvz_stops_with_a_status():
+    system = PolynomialSystem(
+        ["x**4", "x**2*y + y**4", "z + z**2 - 7*x**3 - 8*x**2"], "x y z".split()
+    )
+    res = singular_newton(system, [0.01, -0.02, -1.01], rng=0)
+    assert res.status == Status.STAGNATED and "terms" in res.message
+
+
+def test_callback_sees_x_and_can_stop():
+    system = PolynomialSystem(["x**2", "y**2"], ["x", "y"])
+    seen = []
+
+    def stop(r):
+        seen.append(r.x.shape)
+        if r.nit == 3:
+            raise StopIteration
+
+    res = singular_newton(system, [0.1, 0.1], callback=stop)
+    assert res.status == Status.CALLBACK and res.nit == 3 and set(seen) == {(2,)}
+
+
+def test_argument_checks():
+    system = PolynomialSystem(["x**2", "y**2"], ["x", "y"])
+    with pytest.raises(ValueError, match="finite"):
+        singular_newton(system, [np.nan, 0.0])
+    with pytest.raises(ValueError, match="shape"):
+        singular_newton(system, [0.1])
+    with pytest.raises(ValueError, match="underdetermined"):
+        singular_newton(PolynomialSystem(["x*y"], ["x", "y"]), [0.1, 0.1])
+    with pytest.raises(ValueError, match="method"):
+        singular_newton(system, [0.1, 0.1], method="bogus")
+    with pytest.raises(NotImplementedError, match="mms"):
+        singular_newton(system, [0.1, 0.1], method="mms")
+    with pytest.raises(ValueError, match="rank_tol"):
+        singular_newton(system, [0.1, 0.1], rank_tol=2.0)
+    with pytest.raises(TypeError, match="system"):
+        singular_newton(lambda x: x, [0.1, 0.1])
+    with pytest.raises(ValueError, match="not in `variables`"):
+        PolynomialSystem(["x**2", "z"], ["x", "y"])
+
+
+def test_docstring_examples():
+    assert doctest.testmod(_singular).failed == 0
