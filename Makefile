@@ -41,6 +41,8 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_learning.py
 	$(BIN)/python benchmarks/bench_linprog.py
 	$(BIN)/python benchmarks/bench_infeasibility.py
+	$(BIN)/python benchmarks/bench_newton.py
+	$(BIN)/python benchmarks/bench_singular_newton.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff
