@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from itersolve._newton import _singular
+from itersolve._newton._mms import ExtendedSystem
+from itersolve._newton._multiplicity import multiplicity_structure
 from itersolve._newton._polynomial import PolynomialSystem
 from itersolve._newton._singular import singular_newton
 from itersolve._result import ConvergenceError, Status
@@ -85,10 +87,12 @@ def test_deflation_restores_quadratic_convergence(n, m, seed):
     assert res.stats["deflation_stages"] == m - 1  # breadth one: one stage per order
     # e_{k+1} <= C e_k^2 from the last deflation stage on (x_{k+1} comes from the first
     # step on the final system when k + 1 = that stage's iteration), above the rounding
-    # floor. Plain Newton's e_{k+1} = (m - 1)/m e_k >= e_k / 2 fails both checks.
+    # floor: the 1e-12 the final error is held to (the lifted systems of m = 4 in rotated
+    # coordinates end at a few 1e-13). Plain Newton's e_{k+1} = (m - 1)/m e_k >= e_k / 2
+    # fails both checks.
     first = res.stats["stage_iterations"][-1] - 1
-    pairs = [(a, b) for a, b in zip(e[first:], e[first + 1 :]) if a > 1e-12]
-    assert pairs and all(b <= 1e5 * a * a + 1e-13 for a, b in pairs)
+    pairs = [(a, b) for a, b in zip(e[first:], e[first + 1 :]) if a > 1e-10]
+    assert pairs and all(b <= 1e5 * a * a + 1e-12 for a, b in pairs)
     assert all(b <= 0.25 * a for a, b in pairs)  # plain Newton: b = (m - 1)/m a >= a/2
     # Plain Newton from the same start: linear with ratio (m - 1) / m (spec §7).
     plain = [float(np.linalg.norm(x - xi)) for x in _plain_newton(system, x0, 12)]
@@ -155,8 +159,6 @@ def test_argument_checks():
         singular_newton(PolynomialSystem(["x*y"], ["x", "y"]), [0.1, 0.1])
     with pytest.raises(ValueError, match="method"):
         singular_newton(system, [0.1, 0.1], method="bogus")
-    with pytest.raises(NotImplementedError, match="mms"):
-        singular_newton(system, [0.1, 0.1], method="mms")
     with pytest.raises(ValueError, match="rank_tol"):
         singular_newton(system, [0.1, 0.1], rank_tol=2.0)
     with pytest.raises(TypeError, match="system"):
@@ -167,3 +169,109 @@ def test_argument_checks():
 
 def test_docstring_examples():
     assert doctest.testmod(_singular).failed == 0
+
+
+# MMS extended deflated system (spec §4).
+
+
+def _quadratic_from_start(res, e):
+    """e_{k+1} <= C e_k^2 on the extended system's steps, above the rounding floor."""
+    first = res.stats["starts"][-1]["iteration"] - 1  # e[first] is the lifted start
+    pairs = [(a, b) for a, b in zip(e[first:], e[first + 1 :]) if a > 1e-12]
+    assert pairs and all(b <= 1e3 * a * a + 1e-13 for a, b in pairs)
+    assert all(b <= 0.01 * a for a, b in pairs)  # plain Newton: b >= a / 2 here
+
+
+@settings(max_examples=8, deadline=None)
+@given(n=st.integers(1, 3), m=st.integers(2, 5), seed=st.integers(0, 2**32 - 1))
+def test_mms_planted_breadth_one(n, m, seed):
+    system, xi, Q = _planted(n, [m] + [1] * (n - 1), seed)
+    res, e = _errors(system, xi + 0.05 * Q[0], xi, method="mms")
+    assert res.success, res.message
+    assert e[-1] < 1e-12
+    assert res.stats["multiplicity"] == m == len(res.stats["primal_basis"])
+    assert res.stats["deformation"] <= 1e-10 and res.stats["commutation_residual"] <= 1e-10
+    _quadratic_from_start(res, e)
+
+
+MMS_TABLE = [c for c in LVZ_TABLE if c[0] in ("cbms1", "cbms2", "mth191", "decker2", "ojika3@001")]
+
+
+@pytest.mark.parametrize("case", MMS_TABLE, ids=[c[0] for c in MMS_TABLE])
+def test_mms_published_systems(case):
+    _, exprs, names, root, mu, *_ = case
+    system = PolynomialSystem(exprs, sp.symbols(names))
+    root = np.array(root, dtype=float)
+    x0 = root + 0.01 * np.random.default_rng(1).standard_normal(root.shape)
+    res, e = _errors(system, x0, root, method="mms")
+    assert res.success, res.message
+    assert e[-1] < 1e-12
+    assert res.stats["multiplicity"] == mu == res.stats["structure"].multiplicity
+    assert res.stats["deformation"] <= 1e-10 and res.stats["commutation_residual"] <= 1e-10
+    rows, unknowns = res.stats["extended_size"]
+    assert rows == len(exprs) * mu + len(root) * (len(root) - 1) // 2 * mu**2
+    assert len(res.stats["square_rows"]) == unknowns
+    _quadratic_from_start(res, e)
+
+
+@pytest.mark.parametrize(
+    ("exprs", "names", "root"),
+    [
+        (["x - y**2", "x*y"], "x y", [0.0, 0.0]),  # spec §4 toy check
+        (["x**3 - y*z", "y**3 - x*z", "z**3 - x*y"], "x y z", [0.0, 0.0, 0.0]),  # cbms1
+        (OJIKA3, "x y z", [0.0, 0.0, 1.0]),
+    ],
+)
+def test_mms_exact_structure_is_a_simple_root(exprs, names, root):
+    """(ξ, μ) from the exact root and its inverse system solves (E1)+(E2) with a Jacobian
+    of full column rank (the regularity the quadratic convergence rests on)."""
+    system = PolynomialSystem(exprs, sp.symbols(names))
+    structure = multiplicity_structure(system, root)
+    polys = _singular._Sparse.from_system(system, np.dtype(float)).polys
+    ext = ExtendedSystem(polys, len(root), structure.primal_basis, np.dtype(float))
+    z = np.concatenate([root, ext.initial_mu(structure.dual_basis)])
+    F, J = ext.evaluate(z)
+    assert np.linalg.norm(F) < 1e-12
+    s = np.linalg.svd(J, compute_uv=False)
+    assert s[-1] > 1e-4 * s[0]
+    # The Jacobian is exact: compare with central differences.
+    h = 1e-6
+    fd = [(ext.evaluate(z + h * d, False)[0] - ext.evaluate(z - h * d, False)[0]) / (2 * h)
+          for d in np.eye(z.size)]  # fmt: skip
+    assert np.allclose(np.array(fd).T, J, atol=1e-6)
+
+
+def test_mms_deformation_of_a_perturbed_triple_root():
+    """f = (x - y² + δ₁, xy + δ₂) has no triple root; the limit is ξ = (-δ₁, 0), a triple root
+    of f - δ·b(x - ξ) with x ≡ y², and the deformation is ||δ|| (spec §4 toy check)."""
+    d1, d2 = 1e-8, 3e-8
+    system = PolynomialSystem([f"x - y**2 + {d1}", f"x*y + {d2}"], ["x", "y"])
+    res = singular_newton(system, [0.01, -0.02], method="mms")
+    assert res.success, res.message
+    assert res.stats["multiplicity"] == 3
+    assert np.allclose(res.x, [-d1, 0.0], atol=1e-15)
+    assert res.stats["deformation"] == pytest.approx(np.hypot(d1, d2), rel=1e-6)
+    M = res.stats["multiplication_matrices"]
+    assert np.allclose(M[0] @ M[1], M[1] @ M[0], atol=1e-14)
+    # The deformed system f - Σ_i r_ji b_i(x - ξ) has the limit as a triple root.
+    r, xi = res.stats["deformation_coefficients"], res.x
+    shifted = [v - float(c) for v, c in zip(system.variables, xi)]
+    basis = [sp.Mul(*[v**a for v, a in zip(shifted, b)]) for b in res.stats["primal_basis"]]
+    deformed = [p - sum(float(c) * b for c, b in zip(rj, basis)) for p, rj in zip(system.exprs, r)]
+    structure = multiplicity_structure(PolynomialSystem(deformed, system.variables), xi, tol=1e-9)
+    assert structure.multiplicity == 3
+    with pytest.raises(ValueError, match="not a root"):  # f itself has no root there
+        multiplicity_structure(system, xi, tol=1e-9)
+
+
+def test_mms_divergent_start_and_complex_root():
+    # Griewank–Osborne: plain Newton, the approach to the root, is repelled.
+    system = PolynomialSystem(["29*x**3/16 - 2*x*y", "x**2 - y"], ["x", "y"])
+    res = singular_newton(system, [0.01, -0.005], method="mms")
+    assert not res.success and res.status == Status.STAGNATED and "diverged" in res.message
+    system = PolynomialSystem(CAPRASSE, sp.symbols("x1 x2 x3 x4"))
+    root = np.array([2, -1j * np.sqrt(3), 2, 1j * np.sqrt(3)])
+    res = singular_newton(system, root + 1e-2 * (1 + 1j), method="mms")
+    assert res.success, res.message
+    assert np.iscomplexobj(res.x) and np.linalg.norm(res.x - root) < 1e-10
+    assert res.stats["multiplicity"] == 4 and res.stats["deformation"] <= 1e-10

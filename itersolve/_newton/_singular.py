@@ -18,6 +18,7 @@ import numpy as np
 from .._driver import run
 from .._result import SolveResult, Status
 from .._validation import check_callable, check_choice, check_int, check_real, check_tolerances
+from ._mms import MMS
 from ._multiplicity import multiplicity_structure
 
 __all__ = ["singular_newton"]
@@ -284,9 +285,17 @@ def singular_newton(
         and ``jacobian`` in the shape of ``PolynomialSystem``).
     x0 : array_like, shape (n,)
         Starting point near the root; complex for a complex root.
-    method : {"lvz"}
-        "mms" (Mantzaflaris–Mourrain–Szanto extended deflated system) raises
-        ``NotImplementedError``: its formulation is not yet checked against the paper.
+    method : {"lvz", "mms"}
+        "lvz": the deflation above. "mms": Newton on the Mantzaflaris–Mourrain–Szanto
+        extended deflated system (see ``itersolve._newton._mms``): plain Newton until its
+        step is below 1e-4 (relative), the primal basis B and multiplication matrices read
+        off there (:func:`multiplicity_structure` with a loose tolerance), then
+        Gauss–Newton and finally Newton on a square subsystem in (ξ, μ), where μ are the
+        normal-form entries of the multiplication matrices; at the limit the structure is
+        confirmed with ``rank_tol`` (and the solve restarted on the full one if it was
+        only a part of it). Plain Newton must reach the root: it fails (status
+        STAGNATED) where Newton is repelled, e.g. Griewank–Osborne. ``max_stages`` and
+        ``rng`` are unused.
     rtol, atol : float
         Stop when the Jacobian has full column rank and the last step in x is at most
         ``atol + rtol * ||x||``.
@@ -314,6 +323,15 @@ def singular_newton(
         whose step was the first on each stage's system), ``multipliers`` (λ), ``structure`` (a
         :class:`MultiplicityStructure` at x, or None with ``structure_error``) and
         ``multiplicity``.
+        With ``method="mms"``: ``multiplicity`` (μ = |B|, None unless the structure at
+        the limit confirmed it), ``structure``, ``primal_basis`` (B), ``deformation``
+        (||r||₂, where r_j = f_j(ξ + M)e_1 are the (E1) residuals at the limit: the
+        coefficients, in the basis b_i(x - ξ), of the smallest perturbation f̃_j = f_j -
+        Σ_i r_ji b_i(x - ξ) of this form that has ξ as an exact root with structure (B, M)),
+        ``deformation_coefficients`` (r, shape (N, μ)), ``commutation_residual``,
+        ``extended_size`` ((E1)+(E2) equations, unknowns n + dim μ), ``square_rows``,
+        ``multiplication_matrices`` (shape (n, μ, μ)) and ``starts`` (the iteration
+        and μ of each start on an extended system).
 
     Examples
     --------
@@ -342,18 +360,15 @@ def singular_newton(
         raise ValueError(f"`x0` must be a numeric array of shape ({n},), got shape {x0.shape}")
     if not np.all(np.isfinite(x0)):
         raise ValueError("`x0` must be finite (it contains NaN or Inf)")
-    if method == "mms":
-        raise NotImplementedError(
-            "method='mms' (the MMS extended deflated system) is not implemented: the "
-            "formulation available to us is a reconstruction that has not been checked "
-            "against the paper; use method='lvz'"
-        )
     import sympy as sp
 
     complex_mode = x0.dtype.kind == "c" or any(
         not c.is_real for e in system.exprs for c in sp.Poly(e, *system.variables).coeffs()
     )
     x0 = x0.astype(np.complex128 if complex_mode else np.float64)
-    solver = _LVZ(n, rtol, atol, rank_tol, max_stages, np.random.default_rng(rng))
+    if method == "mms":
+        solver = MMS(n, rtol, atol, rank_tol)
+    else:
+        solver = _LVZ(n, rtol, atol, rank_tol, max_stages, np.random.default_rng(rng))
     problem = _Problem(system, complex_mode)
     return run(solver, problem, x0, maxiter=maxiter, callback=callback, throw=throw)
