@@ -53,6 +53,12 @@ class Layout:
             self.groups = (data.first, data.second, home, first_wins, second_wins, tie_counts)
         self.nfev = 0  # sweeps
 
+    @property
+    def arrays(self) -> tuple:
+        """The per-player arrays the kernels take first: the plain or the general set."""
+        plain = (self.indptr, self.opponents, self.wins, self.losses)
+        return (*plain, self.ties, self.self_home, self.opp_home) if self.general else plain
+
     def strongly_connected(self) -> bool:
         """Whether the who-beat-whom graph is strongly connected (ML exists)."""
         from ._build import strongly_connected
@@ -112,29 +118,14 @@ class BradleyTerry:
         """The gradient in the scores (and, with ``nuisance``, in log nu and log theta)."""
         out = np.empty_like(pi)
         if layout.general:
-            _kernels.general_gradient(
-                layout.indptr,
-                layout.opponents,
-                layout.wins,
-                layout.losses,
-                layout.ties,
-                layout.self_home,
-                layout.opp_home,
-                pi,
-                theta,
-                nu,
-                self.prior,
-                out,
-            )
+            _kernels.general_gradient(*layout.arrays, pi, theta, nu, self.prior, out)
             if nuisance:
                 extra = _kernels.nuisance_updates(
                     *layout.groups, pi, theta, nu, self.fit_nu, self.fit_theta
                 )[2:]
                 out = np.concatenate([out, extra])
         else:
-            _kernels.plain_gradient(
-                layout.indptr, layout.opponents, layout.wins, layout.losses, pi, self.prior, out
-            )
+            _kernels.plain_gradient(*layout.arrays, pi, self.prior, out)
         return out
 
     def step(self, layout, x, state):
@@ -145,19 +136,7 @@ class BradleyTerry:
         theta, nu = state.theta, state.nu
         if layout.general:
             in_sweep = _kernels.general_sweep(
-                layout.indptr,
-                layout.opponents,
-                layout.wins,
-                layout.losses,
-                layout.ties,
-                layout.self_home,
-                layout.opp_home,
-                source,
-                target,
-                theta,
-                nu,
-                newman,
-                self.prior,
+                *layout.arrays, source, target, theta, nu, newman, self.prior
             )
             if self.fit_nu or self.fit_theta:
                 nu, theta, gradient_nu, gradient_theta = _kernels.nuisance_updates(
@@ -165,16 +144,7 @@ class BradleyTerry:
                 )
                 in_sweep = max(in_sweep, abs(gradient_nu), abs(gradient_theta))
         else:
-            in_sweep = _kernels.plain_sweep(
-                layout.indptr,
-                layout.opponents,
-                layout.wins,
-                layout.losses,
-                source,
-                target,
-                newman,
-                self.prior,
-            )
+            in_sweep = _kernels.plain_sweep(*layout.arrays, source, target, newman, self.prior)
         layout.nfev += 1
         pi = self._rescale(target)
         with np.errstate(all="ignore"):
