@@ -55,6 +55,13 @@ def as_array(x, name: str):
         raise TypeError(f"`{name}` must be array-like, got {type(x).__name__}") from exc
 
 
+def to_host(a) -> np.ndarray:
+    """``a`` as a NumPy array on the host (a copy for device arrays, a view otherwise)."""
+    if hasattr(a, "get"):  # CuPy
+        return a.get()
+    return np.asarray(a)
+
+
 def resolve(x, *, backend: str | None, name: str = "x0"):
     """Choose the backend for the array ``x`` and return ``(Backend, x)`` moved onto it."""
     if backend is not None and backend not in BACKENDS:

@@ -1,0 +1,114 @@
+"""A learned predictor: the solution trajectory as a function of the problem's parameters."""
+
+from __future__ import annotations
+
+import itertools
+
+import array_api_compat
+import numpy as np
+
+from .._backend import to_host
+from .._validation import check_int, check_real
+
+__all__ = ["TrajectoryModel"]
+
+
+def _features(parameters: np.ndarray, degree: int) -> np.ndarray:
+    """Monomials of the parameters up to total degree ``degree`` (constant first)."""
+    columns = [np.ones(parameters.shape[0])]
+    for power in range(1, degree + 1):
+        for combo in itertools.combinations_with_replacement(range(parameters.shape[1]), power):
+            columns.append(np.prod(parameters[:, list(combo)], axis=1))
+    return np.stack(columns, axis=1)
+
+
+def _parameters(values, name) -> np.ndarray:
+    p = np.asarray(to_host(values) if array_api_compat.is_array_api_obj(values) else values)
+    if p.dtype.kind not in "iuf":
+        raise TypeError(f"`{name}` must hold real numbers, got dtype {p.dtype}")
+    p = p.astype(np.float64)
+    if p.ndim == 1:
+        p = p[:, None]
+    if p.ndim != 2:
+        raise ValueError(f"`{name}` must have shape (m,) or (m, q), got {p.shape}")
+    if not np.all(np.isfinite(p)):
+        raise ValueError(f"`{name}` contains NaN or Inf")
+    return p
+
+
+class TrajectoryModel:
+    r"""Least-squares model ``X*(p) = sum_k C_k phi_k(p)`` of a family's solution trajectories.
+
+    Fitted on trajectories already solved for parameters ``p_1..p_m`` (the sequential
+    answers of earlier solves), it predicts the trajectory for a new parameter; as a
+    ``predictor`` of :func:`~itersolve.solve_chain` it replaces the starting guess, and the
+    exact step takes over after it, so the answer does not depend on the model's quality,
+    only the number of sweeps does. ``phi`` are the monomials of ``p`` up to ``degree``.
+
+    This is the Picard Consistency Model idea (a learned jump to the fixed point, then the
+    exact map) with a linear regression in place of a trained network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from itersolve import TrajectoryModel
+    >>> runs = np.stack([np.outer(np.arange(4.0), [a]) for a in (1.0, 2.0, 3.0)])
+    >>> model = TrajectoryModel.fit([1.0, 2.0, 3.0], runs)
+    >>> model.predict(2.5)[:, 0]
+    array([0. , 2.5, 5. , 7.5])
+    """
+
+    def __init__(self, coefficients: np.ndarray, degree: int, n_parameters: int, shape):
+        self.coefficients = coefficients
+        self.degree = degree
+        self.n_parameters = n_parameters
+        self.shape = tuple(shape)
+
+    @classmethod
+    def fit(cls, parameters, trajectories, *, degree: int = 1, ridge: float = 0.0):
+        """Fit on ``trajectories[i]`` (shape ``(n_steps + 1, *state_shape)``) solved at
+        ``parameters[i]`` (scalars or vectors); ``ridge`` adds Tikhonov regularisation."""
+        degree = check_int("degree", degree, low=0)
+        ridge = check_real("ridge", ridge, low=0)
+        p = _parameters(parameters, "parameters")
+        runs = [to_host(x) for x in trajectories]
+        if len(runs) != p.shape[0]:
+            raise ValueError(
+                f"got {p.shape[0]} parameters and {len(runs)} trajectories; they must pair up"
+            )
+        if not runs:
+            raise ValueError("`trajectories` is empty: fit needs at least one solved run")
+        shape = runs[0].shape
+        if any(run.shape != shape for run in runs):
+            raise ValueError("`trajectories` must all have the same shape")
+        Y = np.stack([run.reshape(-1) for run in runs])
+        if not np.all(np.isfinite(Y)):
+            raise ValueError("`trajectories` contain NaN or Inf")
+        Phi = _features(p, degree)
+        if ridge:
+            k = Phi.shape[1]
+            Phi = np.vstack([Phi, np.sqrt(ridge) * np.eye(k)])
+            Y = np.vstack([Y, np.zeros((k, Y.shape[1]), dtype=Y.dtype)])
+        coefficients = np.linalg.lstsq(Phi, Y, rcond=None)[0]
+        return cls(coefficients, degree, p.shape[1], shape)
+
+    def predict(self, parameter) -> np.ndarray:
+        """The predicted trajectory at ``parameter`` (a NumPy array)."""
+        p = _parameters(np.reshape(np.asarray(parameter, dtype=np.float64), (1, -1)), "parameter")
+        if p.shape[1] != self.n_parameters:
+            raise ValueError(
+                f"`parameter` has {p.shape[1]} entries; the model was fitted on {self.n_parameters}"
+            )
+        return (_features(p, self.degree) @ self.coefficients).reshape(self.shape)
+
+    def predictor(self, parameter):
+        """``predictor(t, X)`` for :func:`~itersolve.solve_chain`: the predicted states at
+        ``t``, shifted so that the first row matches the (final) anchor ``X[0]``."""
+        trajectory = self.predict(parameter)
+
+        def predict(t, X):
+            xp = array_api_compat.array_namespace(X)
+            guess = xp.asarray(trajectory[to_host(t)], dtype=X.dtype)
+            return guess + (X[0, ...] - guess[0, ...])
+
+        return predict

@@ -1,0 +1,71 @@
+"""The user's step function, guarded and counted, over a trajectory held in one buffer."""
+
+from __future__ import annotations
+
+import math
+
+import array_api_compat
+import numpy as np
+
+
+class ChainProblem:
+    """``step`` wrapped so that every evaluation is counted and its output checked.
+
+    ``step(t, X)`` receives an integer array ``t`` of step indices (shape ``(m,)``) and the
+    states ``X`` (shape ``(m, *state_shape)``) and must return the ``m`` next states with
+    the same shape, dtype and array library. Anything else is an error, raised at the
+    first call that shows it rather than converted silently.
+
+    ``nfev`` counts step evaluations (one per state, the work); ``calls`` counts calls of
+    ``step`` (batched evaluations in sequence, the latency of a sequential device).
+    """
+
+    def __init__(self, step, x0, n_steps: int):
+        self.step = step
+        self.xp = array_api_compat.array_namespace(x0)
+        self.state_shape = tuple(x0.shape)
+        self.dtype = x0.dtype
+        self.array_type = type(x0)
+        self.n_steps = n_steps
+        self.size = math.prod(self.state_shape)
+        self.eps = float(self.xp.finfo(self.dtype).eps)
+        # Our own arithmetic runs with floating-point warnings silenced (a diverging chain
+        # ends with Status.NONFINITE); the step runs under the caller's settings.
+        self.user_errstate = np.geterr()
+        self.nfev = 0
+        self.calls = 0
+
+    def __call__(self, t, X):
+        with np.errstate(**self.user_errstate):
+            Y = self.step(t, X)
+        self.nfev += int(X.shape[0])
+        self.calls += 1
+        if type(Y) is not self.array_type:  # the common case skips the slower checks
+            self.check_library(Y)
+        if tuple(Y.shape) != tuple(X.shape):
+            raise ValueError(
+                f"`step` returned shape {tuple(Y.shape)} for a batch of shape "
+                f"{tuple(X.shape)}; it must return one next state per row (leading axis = "
+                "step index)"
+            )
+        if Y.dtype != self.dtype:
+            raise TypeError(
+                f"`step` returned dtype {Y.dtype} for states of dtype {self.dtype}; it must "
+                "preserve the dtype (cast inside step, or pass x0 with the dtype it returns)"
+            )
+        return Y
+
+    def check_library(self, Y):
+        if not array_api_compat.is_array_api_obj(Y):
+            raise TypeError(f"`step` must return an array, got {type(Y).__name__}")
+        if array_api_compat.array_namespace(Y) is not self.xp:
+            raise TypeError(
+                f"`step` returned a {type(Y).__module__}.{type(Y).__name__} for states of "
+                "another array library; it must return arrays of the states' library"
+            )
+
+    def state_norms(self, V):
+        """2-norm of each state (row) of ``V``, as a 1-D real array."""
+        xp = self.xp
+        flat = xp.reshape(V, (V.shape[0], self.size))
+        return xp.linalg.vector_norm(flat, axis=1)

@@ -1,0 +1,279 @@
+"""``solve_chain`` and ``sequential_chain``: a sequential computation as one system."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .._backend import to_host
+from .._driver import run
+from .._fixed_point._map import float_start
+from .._result import SolveResult, Status
+from .._validation import check_callable, check_choice, check_int, check_tolerances
+from ._blocks import Blocks
+from ._problem import ChainProblem
+from ._start import ChainStart, remember
+from ._window import Jacobi, Picard
+
+__all__ = ["METHODS", "sequential_chain", "solve_chain"]
+
+METHODS = ("picard", "jacobi", "gauss-seidel", "hybrid")
+# Picard cannot reproduce the sequential loop bit for bit, so it needs a tolerance; the
+# other methods reach the sequential states exactly and test for equality by default.
+DEFAULT_RTOL = {"picard": 1e-10, "jacobi": 0.0, "gauss-seidel": 0.0, "hybrid": 0.0}
+
+
+def _start(x0, n_steps, backend):
+    n_steps = check_int("n_steps", n_steps, low=0)
+    backend_, x = float_start(x0, backend)
+    if not bool(backend_.xp.all(backend_.xp.isfinite(x))):
+        raise ValueError("`x0` contains NaN or Inf")
+    return n_steps, backend_, x
+
+
+def _optional_int(name, value, low):
+    return None if value is None else check_int(name, value, low=low)
+
+
+def _tol_scale(tol_scale, problem):
+    if tol_scale is None:
+        return np.full(problem.n_steps + 1, math.sqrt(problem.size))
+    try:
+        scale = np.asarray(to_host(tol_scale), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"`tol_scale` must be an array of real numbers: {exc}") from None
+    if scale.shape != (problem.n_steps + 1,):
+        raise ValueError(
+            f"`tol_scale` must have shape (n_steps + 1,) = ({problem.n_steps + 1},), "
+            f"got {scale.shape}"
+        )
+    if not np.all(np.isfinite(scale)) or np.any(scale < 0):
+        raise ValueError("`tol_scale` must be finite and non-negative")
+    return scale
+
+
+def solve_chain(
+    step: Callable[[Any, Any], Any],
+    x0: ArrayLike,
+    n_steps: int,
+    *,
+    method: str = "picard",
+    window: int | None = None,
+    block: int | None = None,
+    rtol: float | None = None,
+    atol: float = 0.0,
+    tol_scale: ArrayLike | None = None,
+    init: Any = None,
+    predictor: Callable[[Any, Any], Any] | None = None,
+    predictor_sweeps: int | None = None,
+    maxiter: int | None = None,
+    callback: Callable[[SolveResult], None] | None = None,
+    throw: bool = False,
+    backend: str | None = None,
+) -> SolveResult:
+    r"""Evaluate ``x_{t+1} = step(t, x_t)``, ``t = 0..n_steps-1``, by parallel sweeps.
+
+    The chain is solved as one system whose unknowns are all the states at once; every
+    sweep evaluates the step on many states in one batched call, and the result is the
+    trajectory :func:`sequential_chain` computes (bit for bit with the exact methods,
+    within the tolerance with Picard).
+
+    Parameters
+    ----------
+    step : callable
+        ``step(t, X) -> array``: ``t`` is an integer array of ``m`` step indices, ``X`` the
+        ``m`` states (shape ``(m, *x0.shape)``); returns the ``m`` next states with the same
+        shape, dtype and array library. Rows must not depend on each other: the methods
+        batch arbitrary sets of steps. Noise of a stochastic chain (a diffusion sampler)
+        must be drawn up front and looked up by ``t``, so that the chain is a fixed map.
+    x0 : array_like
+        The initial state, of any shape. Integers are promoted to float64; float32, float64
+        and complex dtypes are kept. CuPy arrays run on the GPU.
+    n_steps : int
+        Number of steps ``T`` (0 returns ``x0`` alone).
+    method : {"picard", "jacobi", "gauss-seidel", "hybrid"}
+        ``"picard"`` (default): ``X[j+1] = X[b] + sum_{i=b}^{j} (step(i, X[i]) - X[i])`` over
+        the window, ParaDiGMS's sweep; converges superlinearly for ``step = id + h f``.
+        ``"jacobi"``: ``X[j+1] = step(j, X[j])`` for the whole window at once (Song et
+        al.); contracts only where the steps do. ``"hybrid"``: Jacobi across blocks of
+        ``block`` steps, sequential inside each block (Song et al.'s Jacobi-GS).
+        ``"gauss-seidel"``: one block, i.e. the sequential loop in one sweep.
+    window : int, optional
+        Picard and Jacobi: the sliding window ``p`` of ParaDiGMS, the number of steps
+        evaluated per sweep (``None``: the whole horizon). Smaller windows waste less work
+        on states far from final, larger ones need fewer sweeps.
+    block : int, optional
+        ``"hybrid"``: steps per block; default ``ceil(sqrt(n_steps))``.
+    rtol, atol : float
+        State ``j`` is accepted when its update in a sweep satisfies ``||X_new[j] -
+        X_old[j]||_2 <= max(rtol ||X_new[j]||_2, atol tol_scale[j])``. ``rtol`` defaults to
+        1e-10 for Picard and 0 for the others, which then stop on exact equality and
+        return the sequential states bit for bit. Picard also accepts updates below 100
+        rounding units of the magnitudes summed into the state.
+    tol_scale : array_like, optional
+        ``(n_steps + 1,)`` per-state scale of ``atol``; default ``sqrt(x0.size)``, so that
+        ``atol`` bounds the root-mean-square update per entry. ParaDiGMS uses ``sqrt(D)
+        sigma_t`` with the sampler's noise level ``sigma_t``.
+    init : None, "previous", SolveResult or array_like
+        The starting trajectory, shape ``(n_steps + 1, *x0.shape)`` (row 0 is replaced by
+        ``x0``). ``None``: ``x0`` everywhere, and each state entering the window starts at
+        the last state computed. ``"previous"``: the trajectory of the last converged
+        chain solve in this thread (warm start for a sequence of related solves, the
+        Real-Time Iteration idea); a ``SolveResult`` uses its ``x``.
+    predictor : callable, optional
+        ``predictor(t, X) -> guess``: a model of the solution, called on the states not
+        yet final (``t`` = their indices, from the anchor to ``n_steps``; ``X`` their current
+        values) and returning a guess of the same shape. Its guesses replace the states
+        for the first ``predictor_sweeps`` sweeps (the anchor row is kept); after that the
+        exact step takes over, so the answer is the same and at most ``predictor_sweeps
+        + n_steps`` sweeps are run.
+    predictor_sweeps : int, optional
+        Sweeps that use ``predictor``; default 1 when a predictor is given.
+    maxiter : int, optional
+        Sweep limit. Every method finishes within ``n_steps + predictor_sweeps`` sweeps,
+        the default.
+    callback : callable, optional
+        ``callback(intermediate_result)`` at sweep 0 and after every sweep; its ``x`` is a
+        copy of the trajectory. Raising ``StopIteration`` ends with ``Status.CALLBACK``.
+    throw : bool
+        Raise :class:`~itersolve.ConvergenceError` when the solve does not converge.
+    backend : {None, "numpy", "cupy", "array-api"}
+        Force a backend; ``None`` follows ``x0``.
+
+    Returns
+    -------
+    SolveResult
+        ``x``: the trajectory, shape ``(n_steps + 1, *x0.shape)``. ``nit``: sweeps (the
+        latency on a parallel device, counted in batched calls for Picard and Jacobi).
+        ``nfev``: step evaluations (the work; the sequential loop needs ``n_steps``).
+        ``residuals[k]``: the largest update ``||X_new[j] - X_old[j]||_2`` in sweep ``k``
+        (``residuals[0] = 0``: no sweep yet). ``stats``: ``method``; ``window_trace``, one
+        ``(begin, end, advanced)`` row per sweep; ``final_sweep[j]``, the sweep after which
+        state ``j`` was final; ``converged_steps``, the last final state; ``calls``, the
+        calls of ``step`` (a hybrid sweep makes ``block`` calls in sequence);
+        ``predictor_calls``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad arguments, before any work; a step that returns another shape (ValueError),
+        dtype or array library (TypeError).
+    ConvergenceError
+        With ``throw=True``, when the solve ends without converging.
+
+    Notes
+    -----
+    After ``k`` exact sweeps at least the first ``k + 1`` states are final, whatever the
+    step: the finite-termination property of all these methods. Picard on ``step = id +
+    h f`` with ``f`` ``L``-Lipschitz has error ``<= (L t_n)^k / k!`` times the initial error
+    at time ``t_n`` after ``k`` sweeps (:mod:`itersolve.theory.chain`); Jacobi has no such
+    contraction on ODE-like chains and needs ``n_steps`` sweeps in the worst case.
+
+    The stopping test compares successive sweeps, as ParaDiGMS does: a tolerance larger
+    than the change a single step makes can accept a state that is not final. A state
+    accepted by the test has a defect ``||X[j+1] - step(j, X[j])||`` of at most ``(1 + L)``
+    times its threshold; the distance to the sequential trajectory is these defects
+    propagated by the chain (:func:`itersolve.theory.chain.perturbed_chain_error_bound`).
+
+    Jacobi's states equal :func:`sequential_chain`'s bit for bit when ``step`` computes
+    each row independently of the batch. BLAS matrix products are not batch-invariant
+    (``X @ W.T`` may round differently for one row and for many), so such steps agree
+    to rounding instead.
+
+    Statuses: ``CONVERGED`` when every state is final; ``MAXITER``; ``NONFINITE`` when a
+    state becomes NaN or Inf (the returned trajectory holds the states computed so far);
+    ``CALLBACK``.
+
+    References
+    ----------
+    Y. Song, C. Meng, R. Liao, S. Ermon, "Accelerating feedforward computation via parallel
+    nonlinear equation solving", ICML 2021. A. Shih, S. Belkhale, S. Ermon, D. Sadigh,
+    N. Anari, "Parallel sampling of diffusion models", NeurIPS 2023.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import itersolve
+    >>> step = lambda t, x: x + 0.01 * np.cos(x)           # Euler steps of y' = cos y
+    >>> result = itersolve.solve_chain(step, np.zeros(1), 200)
+    >>> reference = itersolve.sequential_chain(step, np.zeros(1), 200)
+    >>> result.success, result.nit < 200, bool(np.allclose(result.x, reference, rtol=1e-9))
+    (True, True, True)
+    """
+    check_callable("step", step)
+    n_steps, backend_, x = _start(x0, n_steps, backend)
+    check_choice("method", method, METHODS)
+    window = _optional_int("window", window, 1)
+    block = _optional_int("block", block, 1)
+    if window is not None and method not in ("picard", "jacobi"):
+        raise ValueError(f"`window` applies to method='picard' or 'jacobi', not {method!r}")
+    if block is not None and method != "hybrid":
+        raise ValueError(f"`block` applies to method='hybrid', not {method!r}")
+    rtol = DEFAULT_RTOL[method] if rtol is None else rtol
+    check_callable("predictor", predictor, optional=True)
+    if predictor_sweeps is not None and predictor is None:
+        raise ValueError("`predictor_sweeps` needs a `predictor`")
+    predictor_sweeps = _optional_int("predictor_sweeps", predictor_sweeps, 0)
+    if predictor_sweeps is None:
+        predictor_sweeps = 0 if predictor is None else 1
+    # every method finishes within this many sweeps, so there is always a limit
+    finite_termination = n_steps + predictor_sweeps
+    maxiter = finite_termination if maxiter is None else maxiter
+    rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
+    check_callable("callback", callback, optional=True)
+
+    problem = ChainProblem(step, x, n_steps)
+    scale = _tol_scale(tol_scale, problem)
+    start = ChainStart(problem, init, predictor, predictor_sweeps)
+    if method in ("picard", "jacobi"):
+        kind = Picard if method == "picard" else Jacobi
+        solver = kind(rtol, atol, scale, start, window=window)
+    else:
+        blocks = n_steps if method == "gauss-seidel" else block
+        solver = Blocks(rtol, atol, scale, start, block=blocks or _default_block(n_steps))
+    X = start.trajectory(problem, x)
+    with np.errstate(all="ignore"):
+        result = run(
+            solver,
+            problem,
+            X,
+            maxiter=maxiter,
+            callback=callback,
+            throw=throw,
+            stats={"method": method, "backend": backend_.name},
+        )
+    if result.status == Status.CONVERGED:
+        remember(result.x)
+    return result
+
+
+def _default_block(n_steps: int) -> int:
+    return max(1, math.isqrt(max(n_steps - 1, 0)) + 1)
+
+
+def sequential_chain(step: Callable[[Any, Any], Any], x0: ArrayLike, n_steps: int):
+    """The reference: ``x_{t+1} = step(t, x_t)`` one step at a time.
+
+    ``step`` is called ``n_steps`` times with one index and one state (batches of one),
+    under the same checks as :func:`solve_chain`. Returns the trajectory, an array of
+    shape ``(n_steps + 1, *x0.shape)`` in ``x0``'s library.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from itersolve import sequential_chain
+    >>> sequential_chain(lambda t, x: 2 * x + t, np.ones(1), 3)[:, 0]
+    array([ 1.,  2.,  5., 12.])
+    """
+    check_callable("step", step)
+    n_steps, _, x = _start(x0, n_steps, None)
+    problem = ChainProblem(step, x, n_steps)
+    xp = problem.xp
+    X = xp.asarray(xp.broadcast_to(x, (n_steps + 1, *problem.state_shape)), copy=True)
+    for t in range(n_steps):
+        X[t + 1 : t + 2, ...] = problem(xp.asarray([t], dtype=xp.int64), X[t : t + 1, ...])
+    return X

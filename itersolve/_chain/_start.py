@@ -1,0 +1,131 @@
+"""Where a chain solve starts: the initial trajectory, a predictor, and warm starts.
+
+None of these can change the answer, only the number of sweeps: the exact map takes over
+after ``predictor_sweeps`` sweeps and finite termination holds from any starting
+trajectory.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import array_api_compat
+
+from .._backend import to_host
+from .._result import SolveResult
+
+# The last trajectory a chain solve completed in this thread, for init="previous".
+_previous = threading.local()
+
+
+def remember(X) -> None:
+    _previous.trajectory = X
+
+
+def forget() -> None:
+    """Drop the remembered trajectory (the next ``init="previous"`` is an error)."""
+    _previous.trajectory = None
+
+
+def _recall(problem):
+    X = getattr(_previous, "trajectory", None)
+    if X is None:
+        raise ValueError(
+            "init='previous' needs an earlier solve_chain or picard_ode call that converged "
+            "in this thread; there is none (pass init=None for the first solve)"
+        )
+    expected = (problem.n_steps + 1, *problem.state_shape)
+    if tuple(X.shape) != expected:
+        raise ValueError(
+            f"init='previous': the previous trajectory has shape {tuple(X.shape)}, this "
+            f"solve needs {expected}"
+        )
+    return X
+
+
+def _as_trajectory(init, problem):
+    xp = problem.xp
+    if isinstance(init, SolveResult):
+        init = init.x
+    if not array_api_compat.is_array_api_obj(init):
+        try:
+            init = xp.asarray(init)
+        except Exception as exc:
+            raise TypeError(
+                f"`init` must be None, 'previous', a SolveResult or an array; got "
+                f"{type(init).__name__}"
+            ) from exc
+    if array_api_compat.array_namespace(init) is not xp:
+        raise TypeError(
+            f"`init` is a {type(init).__module__}.{type(init).__name__}; it must be an array "
+            "of x0's library"
+        )
+    expected = (problem.n_steps + 1, *problem.state_shape)
+    if tuple(init.shape) != expected:
+        raise ValueError(
+            f"`init` must have shape (n_steps + 1, *x0.shape) = {expected}, got {tuple(init.shape)}"
+        )
+    if not xp.isdtype(init.dtype, ("integral", "real floating", "complex floating")):
+        raise TypeError(f"`init` must hold numbers, got dtype {init.dtype}")
+    if not bool(xp.all(xp.isfinite(init))):
+        raise ValueError("`init` contains NaN or Inf")
+    return init
+
+
+class ChainStart:
+    """The initial trajectory and the predictor sweeps of one solve.
+
+    ``init`` is None (every state starts at ``x0``; ParaDiGMS then fills each new window
+    slot with the last computed state), ``"previous"`` (the trajectory of the last
+    converged chain solve in this thread), a :class:`~itersolve.SolveResult` or an array
+    of shape ``(n_steps + 1, *x0.shape)``. Row 0 is always replaced by ``x0``.
+    """
+
+    def __init__(self, problem, init, predictor, predictor_sweeps: int):
+        if isinstance(init, str):
+            if init != "previous":
+                raise ValueError(f"`init` must be None, 'previous' or an array; got {init!r}")
+            init = _recall(problem)
+        self.guess = None if init is None else _as_trajectory(init, problem)
+        self.predictor = predictor
+        self.predictor_sweeps = predictor_sweeps
+        # Without a guess the slots ahead of the window hold nothing better than x0, so
+        # the last computed state is the better placeholder; a guess is kept as given.
+        self.fill_ahead = self.guess is None and predictor is None
+
+    def trajectory(self, problem, x0):
+        """The starting trajectory as a fresh buffer of shape ``(n_steps + 1, *x0.shape)``."""
+        xp = problem.xp
+        shape = (problem.n_steps + 1, *problem.state_shape)
+        if self.guess is None:
+            X = xp.asarray(xp.broadcast_to(x0, shape), copy=True)
+        else:
+            X = xp.asarray(xp.astype(self.guess, problem.dtype), copy=True)
+        X[0, ...] = x0
+        return X
+
+    def predict(self, problem, X, begin: int) -> float:
+        """Replace ``X[begin+1:]`` by the predictor's guess; return the largest change."""
+        xp = problem.xp
+        t = xp.arange(begin, problem.n_steps + 1, dtype=xp.int64)
+        window = X[begin:, ...]
+        guess = self.predictor(t, window)
+        if not array_api_compat.is_array_api_obj(guess) or (
+            array_api_compat.array_namespace(guess) is not xp
+        ):
+            raise TypeError(
+                f"`predictor` must return an array of the states' library, got "
+                f"{type(guess).__module__}.{type(guess).__name__}"
+            )
+        if tuple(guess.shape) != tuple(window.shape):
+            raise ValueError(
+                f"`predictor` returned shape {tuple(guess.shape)} for a window of shape "
+                f"{tuple(window.shape)}; it must return a guess for every state it receives"
+            )
+        if guess.dtype != problem.dtype:
+            raise TypeError(
+                f"`predictor` returned dtype {guess.dtype} for states of dtype {problem.dtype}"
+            )
+        change = problem.state_norms(guess[1:, ...] - window[1:, ...])
+        X[begin + 1 :, ...] = guess[1:, ...]
+        return float(to_host(xp.max(change))) if change.shape[0] else 0.0
