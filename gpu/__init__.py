@@ -14,10 +14,20 @@ import importlib
 
 from ._device import cupy_available, require_cupy
 
-__all__ = ["cupy_available", "fixed_point", "require_cupy", "sor", "ssor_pcg"]
+__all__ = [
+    "cupy_available",
+    "fixed_point",
+    "picard_ode",
+    "require_cupy",
+    "solve_chain",
+    "sor",
+    "ssor_pcg",
+]
 
 _SOLVERS = {
     "fixed_point": "itersolve._fixed_point",
+    "picard_ode": "itersolve._chain",
+    "solve_chain": "itersolve._chain",
     "sor": "itersolve._sor",
     "ssor_pcg": "itersolve._sor",
 }

@@ -73,6 +73,15 @@ class ChainSolver:
             final_sweep=final_sweep,
         )
 
+    def sweep(self, problem, X, state):
+        """Rewrite part of ``X``; return ``(updates, new_begin, first_nonfinite)``.
+
+        ``updates`` (host) are the update norms of the states ``begin + 1, ...`` that the
+        sweep rewrote and ``first_nonfinite`` the index among them of the first NaN or Inf
+        state (``len(updates)`` when none).
+        """
+        raise NotImplementedError
+
     def step(self, problem, X, state):
         state.sweeps += 1
         if state.predictor_left > 0:
@@ -83,19 +92,19 @@ class ChainSolver:
             state.trace.append((state.begin, problem.n_steps, 0))
             return X, state
         begin, end = state.begin, state.end
-        updates, new_begin = self.sweep(problem, X, state)
+        updates, new_begin, first_nonfinite = self.sweep(problem, X, state)
+        n_final = new_begin - begin
         state.final_sweep[begin + 1 : new_begin + 1] = state.sweeps
-        state.trace.append((begin, end, new_begin - begin))
+        state.trace.append((begin, end, n_final))
         state.max_update.append(float(np.max(updates)) if updates.size else 0.0)
-        still_open = updates[new_begin - begin :]
-        finite = np.isfinite(still_open)
-        xp = problem.xp
-        if not bool(xp.all(xp.isfinite(X[begin + 1 : new_begin + 1, ...]))):
+        if first_nonfinite < n_final:
             state.residual = math.nan  # a final state is NaN or Inf: the chain itself blew up
         else:
-            state.residual = float(np.max(still_open[finite])) if finite.any() else 0.0
-        if not finite.all():
-            state.reset_states += self.reset(problem, X, new_begin, new_begin + still_open.size)
+            still_open = updates[n_final:]
+            still_open = still_open[np.isfinite(still_open)]
+            state.residual = float(np.max(still_open)) if still_open.size else 0.0
+            if first_nonfinite < updates.size:
+                state.reset_states += self.reset(problem, X, new_begin, begin + updates.size)
         state.begin = new_begin
         state.end = self.window_end(problem, new_begin)
         return X, state
@@ -114,21 +123,6 @@ class ChainSolver:
         finite = xp.reshape(finite, (region.shape[0],) + (1,) * len(problem.state_shape))
         X[anchor + 1 : end + 1, ...] = xp.where(finite, region, X[anchor, ...])
         return int(to_host(xp.sum(xp.astype(~finite, xp.int64))))
-
-    def accept(self, problem, new, updates, first: int, floor=None):
-        """``(updates, accepted)`` on the host for the states ``first, first + 1, ...``.
-
-        ``floor`` (host array or None) is a threshold below which an update counts as
-        rounding rather than progress.
-        """
-        updates = to_host(updates)
-        norms = to_host(problem.state_norms(new))
-        threshold = np.maximum(
-            self.rtol * norms, self.atol * self.tol_scale[first : first + updates.size]
-        )
-        if floor is not None:
-            threshold = np.maximum(threshold, floor)
-        return updates, updates <= threshold
 
     def terminate(self, problem, X, state):
         if state.begin >= problem.n_steps:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from itersolve.gpu._chain import assess
+
 from ._base import ChainSolver
 
 
@@ -27,10 +29,6 @@ class Blocks(ChainSolver):
         super().__init__(rtol, atol, tol_scale, start)
         self.block = block
 
-    @property
-    def name(self):
-        return "hybrid"
-
     def sweep(self, problem, X, state):
         xp, begin, n_steps, block = problem.xp, state.begin, problem.n_steps, self.block
         old = xp.asarray(X[begin + 1 :, ...], copy=True)
@@ -38,10 +36,11 @@ class Blocks(ChainSolver):
             first = begin + inner
             t = xp.arange(first, n_steps, block, dtype=xp.int64)
             X[first + 1 :: block, ...] = problem(t, X[first:n_steps:block, ...])
-        new = X[begin + 1 :, ...]
-        updates, accepted = self.accept(problem, new, problem.state_norms(new - old), begin + 1)
-        # starts of blocks 1, 2, ... as offsets into the states begin+1, ...
+        updates, accepted, first_nonfinite = assess(
+            xp, X[begin + 1 :, ...], old, self.rtol, self.atol, self.tol_scale[begin + 1 :]
+        )
+        # block starts after the first, as offsets into the states begin+1, ...
         starts = np.arange(block - 1, n_steps - begin - 1, block)
         changed = starts[~accepted[starts]]
         new_begin = begin + 1 + int(changed[0]) if changed.size else n_steps
-        return updates, new_begin
+        return updates, new_begin, first_nonfinite

@@ -231,7 +231,8 @@ def solve_chain(
     start = ChainStart(problem, init, predictor, predictor_sweeps)
     if method in ("picard", "jacobi"):
         kind = Picard if method == "picard" else Jacobi
-        solver = kind(rtol, atol, scale, start, window=window)
+        kernels = backend_.name == "numpy" and x.dtype.kind == "f"
+        solver = kind(rtol, atol, scale, start, window=window, kernels=kernels)
     else:
         blocks = n_steps if method == "gauss-seidel" else block
         solver = Blocks(rtol, atol, scale, start, block=blocks or _default_block(n_steps))

@@ -12,26 +12,31 @@ The states ``b+1, ..., b+a`` whose update met the tolerance form the accepted pr
 state just after it was computed from accepted inputs, so it is final as well and becomes
 the new anchor: ``b <- min(b + 1 + a, e)``. The anchor moves by at least one state per
 sweep, so every method here finishes within ``n_steps`` sweeps, whatever the step.
+
+On NumPy with real states the update runs as a Numba kernel (:mod:`._kernels`), elsewhere
+as array-API code (:mod:`itersolve.gpu._chain`); both do the same arithmetic.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import functools
 
-from .._backend import to_host
+from itersolve.gpu import _chain as generic
+
 from ._base import ChainSolver
 
 # Picard's prefix sum cannot reproduce the sequential loop bit for bit, so an update below
-# this many units of rounding of the magnitudes it summed counts as no update.
+# this many units of rounding of the magnitudes summed into a state counts as no update.
 ROUNDING_UNITS = 100
 
 
 class WindowSolver(ChainSolver):
     """A sweep over the window ``[b, min(b + window, n_steps))`` with ParaDiGMS's advance."""
 
-    def __init__(self, rtol, atol, tol_scale, start, *, window: int | None):
+    def __init__(self, rtol, atol, tol_scale, start, *, window: int | None, kernels: bool):
         super().__init__(rtol, atol, tol_scale, start)
         self.window = window
+        self.kernels = kernels
 
     def window_end(self, problem, begin):
         if self.window is None:
@@ -39,29 +44,46 @@ class WindowSolver(ChainSolver):
         return min(begin + self.window, problem.n_steps)
 
     def sweep(self, problem, X, state):
-        begin, end = state.begin, state.end
-        updates, accepted = self.update(problem, X, begin, end)
-        # accepted states form a prefix; the first one outside it is final as well
-        open_ = np.flatnonzero(~accepted)
-        new_begin = min(begin + 1 + (open_[0] if open_.size else accepted.size), end)
+        xp, begin, end = problem.xp, state.begin, state.end
+        G = problem(xp.arange(begin, end, dtype=xp.int64), X[begin:end, ...])
+        if self.kernels:  # NumPy, real states: the fused Numba pass on 2-D views
+            rows = (X.shape[0], problem.size)
+            updates, first_open, first_nonfinite = self.kernel()(
+                X.reshape(rows),
+                begin,
+                end,
+                G.reshape(end - begin, problem.size),
+                *self.options(problem),
+            )
+        else:
+            updates, first_open, first_nonfinite = self.generic(
+                xp, X, begin, end, G, *self.options(problem)
+            )
+        # the first state outside the accepted prefix is final as well
+        new_begin = min(begin + 1 + int(first_open), end)
         new_end = self.window_end(problem, new_begin)
         if self.start.fill_ahead and new_end > end:
             X[end + 1 : new_end + 1, ...] = X[end, ...]
-        return updates, int(new_begin)
+        return updates, new_begin, int(first_nonfinite)
+
+
+@functools.cache
+def _kernels():
+    from . import _kernels
+
+    return _kernels
 
 
 class Jacobi(WindowSolver):
     """``X[j+1] = g_j(X[j])`` for every ``j`` of the window at once."""
 
-    name = "jacobi"
+    generic = staticmethod(generic.jacobi_window)
 
-    def update(self, problem, X, begin, end):
-        xp = problem.xp
-        t = xp.arange(begin, end, dtype=xp.int64)
-        new = problem(t, X[begin:end, ...])
-        updates = problem.state_norms(new - X[begin + 1 : end + 1, ...])
-        X[begin + 1 : end + 1, ...] = new
-        return self.accept(problem, new, updates, begin + 1)
+    def kernel(self):
+        return _kernels().jacobi_window
+
+    def options(self, problem):
+        return self.rtol, self.atol, self.tol_scale
 
 
 class Picard(WindowSolver):
@@ -73,17 +95,10 @@ class Picard(WindowSolver):
     for the window to pass it.
     """
 
-    name = "picard"
+    generic = staticmethod(generic.picard_window)
 
-    def update(self, problem, X, begin, end):
-        xp = problem.xp
-        t = xp.arange(begin, end, dtype=xp.int64)
-        old = X[begin:end, ...]
-        drift = problem(t, old) - old
-        new = X[begin, ...] + xp.cumulative_sum(drift, axis=0)
-        updates = problem.state_norms(new - X[begin + 1 : end + 1, ...])
-        summed = float(to_host(problem.state_norms(X[begin : begin + 1, ...]))[0])
-        summed = summed + np.cumsum(to_host(problem.state_norms(drift)))
-        X[begin + 1 : end + 1, ...] = new
-        floor = ROUNDING_UNITS * problem.eps * summed
-        return self.accept(problem, new, updates, begin + 1, floor=floor)
+    def kernel(self):
+        return _kernels().picard_window
+
+    def options(self, problem):
+        return self.rtol, self.atol, self.tol_scale, ROUNDING_UNITS * problem.eps

@@ -1,0 +1,83 @@
+"""Picard and Jacobi window updates on the array-API namespace: the GPU mirror of ``_chain``.
+
+CuPy trajectories flow through the user's ``step`` and these updates unchanged; CI runs the
+same functions with NumPy (``backend="array-api"``) and compares them with the Numba
+kernels of :mod:`itersolve._chain._kernels`, which do the same arithmetic in one pass.
+
+Each update rewrites ``X[begin+1 .. end]`` in place from ``G``, the step's outputs on
+``X[begin .. end-1]``, and returns the host arrays and indices the window advance needs:
+``(updates, first_open, first_nonfinite)``, where ``updates[j] = ||X_new - X_old||_2`` of
+state ``begin+1+j``, ``first_open`` is the first ``j`` that failed the tolerance
+(``end - begin`` when none did) and ``first_nonfinite`` the first ``j`` whose new state
+holds NaN or Inf (``end - begin`` when none does).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["assess", "first_false", "jacobi_window", "picard_window"]
+
+
+def _host(a):
+    return a.get() if hasattr(a, "get") else np.asarray(a)
+
+
+def _rows(xp, V):
+    return xp.reshape(V, (V.shape[0], -1))
+
+
+def first_false(flags: np.ndarray) -> int:
+    """Index of the first False in a host boolean array (its length when there is none)."""
+    failed = np.flatnonzero(~flags)
+    return int(failed[0]) if failed.size else flags.size
+
+
+def assess(xp, new, old, rtol, atol, scale, floor=None):
+    """Compare ``new`` with ``old`` state by state: ``(updates, accepted, first_nonfinite)``.
+
+    ``updates[j] = ||new[j] - old[j]||_2``; state ``j`` is accepted when its update is at
+    most ``max(rtol ||new[j]||_2, atol scale[j], floor[j])`` (host arrays ``scale`` and
+    ``floor``); ``first_nonfinite`` is the first state holding NaN or Inf.
+    """
+    updates = _host(xp.linalg.vector_norm(_rows(xp, new - old), axis=1))
+    norms = _host(xp.linalg.vector_norm(_rows(xp, new), axis=1))
+    threshold = np.maximum(rtol * norms, atol * scale)
+    if floor is not None:
+        threshold = np.maximum(threshold, floor)
+    finite = _host(xp.all(xp.isfinite(_rows(xp, new)), axis=1))
+    return updates, updates <= threshold, first_false(finite)
+
+
+def picard_window(xp, X, begin, end, G, rtol, atol, scale, floor_units):
+    """``X[j+1] = X[begin] + sum_{i=begin}^{j} (G[i] - X[i])`` for the window.
+
+    The acceptance floor is ``floor_units (||X[begin]|| + sum ||drift||)``: the rounding
+    that the prefix sum alone makes.
+    """
+    old = X[begin:end, ...]
+    drift = G - old
+    new = X[begin, ...] + xp.cumulative_sum(drift, axis=0)
+    summed = float(xp.linalg.vector_norm(X[begin, ...])) + np.cumsum(
+        _host(xp.linalg.vector_norm(_rows(xp, drift), axis=1))
+    )
+    updates, accepted, first_nonfinite = assess(
+        xp,
+        new,
+        X[begin + 1 : end + 1, ...],
+        rtol,
+        atol,
+        scale[begin + 1 : end + 1],
+        floor_units * summed,
+    )
+    X[begin + 1 : end + 1, ...] = new
+    return updates, first_false(accepted), first_nonfinite
+
+
+def jacobi_window(xp, X, begin, end, G, rtol, atol, scale):
+    """``X[j+1] = G[j]`` for the window."""
+    updates, accepted, first_nonfinite = assess(
+        xp, G, X[begin + 1 : end + 1, ...], rtol, atol, scale[begin + 1 : end + 1]
+    )
+    X[begin + 1 : end + 1, ...] = G
+    return updates, first_false(accepted), first_nonfinite
