@@ -26,6 +26,10 @@ class SolverCase:
     nonfinite: Callable
     dtypes: tuple = (np.float32, np.float64, np.complex128)
     solution: Callable = None  # dtype -> the exact solution of `converging`
+    # Chains have no residual before their first sweep (residuals[0] = 0), and every chain
+    # method ends within n_steps sweeps, so zero tolerances without maxiter are valid.
+    initial_residual: bool = True
+    needs_maxiter_or_tolerance: bool = True
 
     def __repr__(self):
         return self.name
@@ -176,4 +180,53 @@ CASES += [
     _bradley_terry_case(method="newman", update="async"),
     _bradley_terry_case(method="zermelo", update="sync"),
     _bradley_terry_case(method="newman", update="async", prior=1.0),
+]
+
+
+def _chain_problem(dtype):
+    """Euler steps of y' = tanh(A y) + sin(t)/2 over 64 steps of 1/32."""
+    A = np.random.default_rng(5).standard_normal((4, 4)).astype(dtype) / 2
+    forcing = (np.sin(np.arange(64) / 32) / 2).astype(dtype)
+
+    def step(t, X):
+        return X + (np.tanh(X @ A.T) + forcing[t][:, None]) / 32
+
+    return step, np.ones(4, dtype)
+
+
+def _chain_case(method, **options):
+    def converging(dtype=np.float64, **kw):
+        step, x0 = _chain_problem(dtype)
+        return itersolve.solve_chain(step, x0, 64, method=method, **options, **kw)
+
+    def exact_start(dtype=np.float64, **kw):  # a chain of no steps is solved by x0 alone
+        step, x0 = _chain_problem(dtype)
+        return itersolve.solve_chain(step, x0, 0, method=method, **options, **kw)
+
+    def nonfinite(**kw):  # x <- x^2 + 1 overflows after about ten steps
+        with np.errstate(over="ignore", invalid="ignore"):
+            return itersolve.solve_chain(
+                lambda t, X: X * X + 1.0, np.ones(2), 30, method=method, **options, **kw
+            )
+
+    def solution(dtype):
+        return itersolve.sequential_chain(*_chain_problem(dtype), 64)
+
+    label = f"solve_chain[{method}" + "".join(f"-{k}={v}" for k, v in options.items()) + "]"
+    return SolverCase(
+        label,
+        converging,
+        exact_start,
+        nonfinite,
+        solution=solution,
+        initial_residual=False,
+        needs_maxiter_or_tolerance=False,
+    )
+
+
+CASES += [
+    _chain_case("picard"),
+    _chain_case("picard", window=8),
+    _chain_case("jacobi", window=16),
+    _chain_case("hybrid", block=4),
 ]

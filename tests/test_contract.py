@@ -37,8 +37,12 @@ def test_residual_history_and_counts(case):
     assert result.residuals.size == result.nit + 1
     assert result.nit >= 2
     assert result.nfev >= result.nit
-    assert result.residuals[0] > 0
-    assert result.residuals[-1] <= 1e-10 * result.residuals[0] * 100
+    if case.initial_residual:
+        assert result.residuals[0] > 0
+        assert result.residuals[-1] <= 1e-10 * result.residuals[0] * 100
+    else:  # nothing is measured before the first step; nothing is left moving at the end
+        assert result.residuals[0] == 0 and result.residuals[1] > 0
+        assert result.residuals[-1] <= 1e-10 * result.residuals.max() * 100
     assert "Converged" in result.message
 
 
@@ -116,6 +120,9 @@ def test_callback_stop_is_not_an_error_even_with_throw(case):
     ],
 )
 def test_bad_arguments_fail_before_any_work(case, kwargs, error, names):
+    if names == "maxiter" and "rtol" in kwargs and not case.needs_maxiter_or_tolerance:
+        assert case.converging(**kwargs).success  # zero tolerances are fine when it always ends
+        return
     with pytest.raises(error, match=names):
         case.converging(**kwargs)
 
