@@ -113,3 +113,30 @@ def test_bradley_terry_sweeps_return_the_gradient_they_meet(newman, prior, gener
     else:
         met = _kernels.plain_sweep(*common, pi, target, newman, prior)
     assert math.isnan(met)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("update", ["picard_window", "jacobi_window"])
+def test_chain_window_kernels_match_the_generic_updates(dtype, update):
+    import array_api_compat.numpy as xp
+
+    from itersolve._chain import _kernels
+    from itersolve.gpu import _chain as generic
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((40, 3)).astype(dtype)
+    X[30, 1] = np.nan  # a state ahead that went bad
+    begin, end = 5, 35
+    G = (X[begin:end] + rng.standard_normal((end - begin, 3)) * 1e-3).astype(dtype)
+    G[:4] = X[begin + 1 : begin + 5]  # unchanged states: Jacobi accepts them
+    scale = np.full(40, 1.5)
+    options = (1e-4, 1e-5, scale) + (
+        (100 * np.finfo(dtype).eps,) if update == "picard_window" else ()
+    )
+    X_kernel, X_generic = X.copy(), X.copy()
+    ours = getattr(_kernels, update)(X_kernel, begin, end, G, *options)
+    theirs = getattr(generic, update)(xp, X_generic, begin, end, G, *options)
+    assert np.array_equal(X_kernel, X_generic, equal_nan=True)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
+    assert ours[1:] == theirs[1:]
+    assert ours[2] < end - begin  # the NaN was seen
