@@ -359,6 +359,7 @@ def _good(**overrides):
         ({"init": np.ones((4, 2))}, ValueError, "init"),
         ({"init": np.full((5, 2), np.inf)}, ValueError, "init"),
         ({"init": "last"}, ValueError, "init"),
+        ({"init": np.ones((5, 2), complex)}, TypeError, "init"),
         ({"predictor": 1}, TypeError, "predictor"),
         ({"predictor_sweeps": 2}, ValueError, "predictor"),
         ({"callback": 1}, TypeError, "callback"),

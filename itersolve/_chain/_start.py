@@ -67,6 +67,10 @@ def _as_trajectory(init, problem):
         )
     if not xp.isdtype(init.dtype, ("integral", "real floating", "complex floating")):
         raise TypeError(f"`init` must hold numbers, got dtype {init.dtype}")
+    if xp.isdtype(init.dtype, "complex floating") and not xp.isdtype(
+        problem.dtype, "complex floating"
+    ):
+        raise TypeError(f"`init` is complex ({init.dtype}) but the states are {problem.dtype}")
     if not bool(xp.all(xp.isfinite(init))):
         raise ValueError("`init` contains NaN or Inf")
     return init
