@@ -95,7 +95,7 @@ class ChainStart:
         self.predictor_sweeps = predictor_sweeps
         # Without a guess the slots ahead of the window hold nothing better than x0, so
         # the last computed state is the better placeholder; a guess is kept as given.
-        self.fill_ahead = self.guess is None and predictor is None
+        self.fill_ahead = self.guess is None and (predictor is None or predictor_sweeps == 0)
 
     def trajectory(self, problem, x0):
         """The starting trajectory as a fresh buffer of shape ``(n_steps + 1, *x0.shape)``."""
