@@ -46,7 +46,8 @@ def assess(xp, new, old, rtol, atol, scale, floor=None):
     if floor is not None:
         threshold = np.maximum(threshold, floor)
     finite = _host(xp.all(xp.isfinite(_rows(xp, new)), axis=1))
-    return updates, updates <= threshold, first_false(finite)
+    # an overflowed state has an infinite norm, hence threshold: never accept it
+    return updates, (updates <= threshold) & np.isfinite(updates), first_false(finite)
 
 
 def picard_window(xp, X, begin, end, G, rtol, atol, scale, floor_units):

@@ -247,6 +247,12 @@ def test_a_chain_that_blows_up_ends_with_nonfinite(method):
         result = solve_chain(step, np.ones(1), 30, method=method)
     assert result.status == Status.NONFINITE and not result.success
     assert "NaN or Inf" in result.message and math.isnan(result.residuals[-1])
+    # 1, 2, 5, 26, ..., 1.4e181, inf: state 11 overflows; every state before it is right
+    assert "state 11 is NaN or Inf" in result.message
+    with np.errstate(all="ignore"):
+        reference = sequential_chain(step, np.ones(1), 30)
+    assert result.stats["converged_steps"] <= 11
+    np.testing.assert_allclose(result.x[:11], reference[:11], rtol=1e-12)
 
 
 def test_maxiter_callback_and_throw():

@@ -40,6 +40,7 @@ class SweepState:
     trace: list
     final_sweep: np.ndarray
     max_update: list = dataclasses.field(default_factory=list)
+    note: str = ""
     reset_states: int = 0
     predictor_calls: int = 0
 
@@ -93,18 +94,23 @@ class ChainSolver:
             return X, state
         begin, end = state.begin, state.end
         updates, new_begin, first_nonfinite = self.sweep(problem, X, state)
-        n_final = new_begin - begin
-        state.final_sweep[begin + 1 : new_begin + 1] = state.sweeps
-        state.trace.append((begin, end, n_final))
         state.max_update.append(float(np.max(updates)) if updates.size else 0.0)
-        if first_nonfinite < n_final:
-            state.residual = math.nan  # a final state is NaN or Inf: the chain itself blew up
+        if first_nonfinite < new_begin - begin:
+            # a state computed from final inputs is NaN or Inf: the chain itself blows up
+            state.residual = math.nan
+            state.note = (
+                f"state {begin + 1 + first_nonfinite} is NaN or Inf although its input was "
+                "final: the sequential chain itself overflows there"
+            )
+            new_begin = begin + first_nonfinite  # the states before it are final and finite
         else:
-            still_open = updates[n_final:]
+            still_open = updates[new_begin - begin :]
             still_open = still_open[np.isfinite(still_open)]
             state.residual = float(np.max(still_open)) if still_open.size else 0.0
             if first_nonfinite < updates.size:
                 state.reset_states += self.reset(problem, X, new_begin, begin + updates.size)
+        state.final_sweep[begin + 1 : new_begin + 1] = state.sweeps
+        state.trace.append((begin, end, new_begin - begin))
         state.begin = new_begin
         state.end = self.window_end(problem, new_begin)
         return X, state

@@ -35,7 +35,9 @@ class Blocks(ChainSolver):
         for inner in range(min(block, n_steps - begin)):
             first = begin + inner
             t = xp.arange(first, n_steps, block, dtype=xp.int64)
-            X[first + 1 :: block, ...] = problem(t, X[first:n_steps:block, ...])
+            # a contiguous copy: elementwise kernels may round strided input differently
+            states = xp.asarray(X[first:n_steps:block, ...], copy=True)
+            X[first + 1 :: block, ...] = problem(t, states)
         updates, accepted, first_nonfinite = assess(
             xp, X[begin + 1 :, ...], old, self.rtol, self.atol, self.tol_scale[begin + 1 :]
         )

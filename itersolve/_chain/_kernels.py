@@ -5,6 +5,8 @@ summation order for the trajectory, so the states agree bit for bit), fused into
 over the window: on a short window of small states the separate NumPy passes cost several
 times the user's step. ``X`` is the trajectory as a 2-D ``(n_steps + 1, size)`` view,
 ``G`` the step's outputs, real floating point only (complex states take the generic path).
+An infinite update is never accepted, even against the infinite threshold that an
+overflowed state's own norm would give.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def picard_window(X, begin, end, G, rtol, atol, scale, floor_units):
         summed += math.sqrt(drift2)
         updates[j] = math.sqrt(update2)
         threshold = max(rtol * math.sqrt(norm2), atol * scale[begin + 1 + j], floor_units * summed)
-        if first_open == m and not updates[j] <= threshold:
+        if first_open == m and not (updates[j] <= threshold and math.isfinite(updates[j])):
             first_open = j
         if first_nonfinite == m and not finite:
             first_nonfinite = j
@@ -66,7 +68,7 @@ def jacobi_window(X, begin, end, G, rtol, atol, scale):
             X[begin + 1 + j, k] = new
         updates[j] = math.sqrt(update2)
         threshold = max(rtol * math.sqrt(norm2), atol * scale[begin + 1 + j])
-        if first_open == m and not updates[j] <= threshold:
+        if first_open == m and not (updates[j] <= threshold and math.isfinite(updates[j])):
             first_open = j
         if first_nonfinite == m and not finite:
             first_nonfinite = j

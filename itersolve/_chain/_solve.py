@@ -112,8 +112,11 @@ def solve_chain(
         State ``j`` is accepted when its update in a sweep satisfies ``||X_new[j] -
         X_old[j]||_2 <= max(rtol ||X_new[j]||_2, atol tol_scale[j])``. ``rtol`` defaults to
         1e-10 for Picard and 0 for the others, which then stop on exact equality and
-        return the sequential states bit for bit. Picard also accepts updates below 100
-        rounding units of the magnitudes summed into the state.
+        return the sequential states bit for bit. On a contractive chain the last bit of
+        a state can keep changing from sweep to sweep, so the exact test may need all
+        ``n_steps`` sweeps; ``rtol=1e-15`` stops once the states agree to rounding. Picard
+        also accepts updates below 100 rounding units of the magnitudes summed into the
+        state. An update that is not finite is never accepted.
     tol_scale : array_like, optional
         ``(n_steps + 1,)`` per-state scale of ``atol``; default ``sqrt(x0.size)``, so that
         ``atol`` bounds the root-mean-square update per entry. ParaDiGMS uses ``sqrt(D)
@@ -272,9 +275,11 @@ def sequential_chain(step: Callable[[Any, Any], Any], x0: ArrayLike, n_steps: in
     """
     check_callable("step", step)
     n_steps, _, x = _start(x0, n_steps, None)
-    problem = ChainProblem(step, x, n_steps)
+    # the loop runs under the caller's floating-point settings, so no per-call errstate
+    problem = ChainProblem(step, x, n_steps, guard_errstate=False)
     xp = problem.xp
-    X = xp.asarray(xp.broadcast_to(x, (n_steps + 1, *problem.state_shape)), copy=True)
+    X = xp.empty((n_steps + 1, *problem.state_shape), dtype=x.dtype)
+    X[...] = x
     for t in range(n_steps):
         X[t + 1 : t + 2, ...] = problem(xp.asarray([t], dtype=xp.int64), X[t : t + 1, ...])
     return X

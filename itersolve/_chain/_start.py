@@ -19,7 +19,8 @@ _previous = threading.local()
 
 
 def remember(X) -> None:
-    _previous.trajectory = X
+    """Keep a copy of ``X``: the caller may change the returned trajectory in place."""
+    _previous.trajectory = array_api_compat.array_namespace(X).asarray(X, copy=True)
 
 
 def forget() -> None:
@@ -80,8 +81,8 @@ class ChainStart:
     """The initial trajectory and the predictor sweeps of one solve.
 
     ``init`` is None (every state starts at ``x0``; ParaDiGMS then fills each new window
-    slot with the last computed state), ``"previous"`` (the trajectory of the last
-    converged chain solve in this thread), a :class:`~itersolve.SolveResult` or an array
+    slot with the last computed state), ``"previous"`` (a copy of the trajectory of the
+    last converged chain solve in this thread, kept until the next one converges), a :class:`~itersolve.SolveResult` or an array
     of shape ``(n_steps + 1, *x0.shape)``. Row 0 is always replaced by ``x0``.
     """
 
@@ -101,10 +102,9 @@ class ChainStart:
         """The starting trajectory as a fresh buffer of shape ``(n_steps + 1, *x0.shape)``."""
         xp = problem.xp
         shape = (problem.n_steps + 1, *problem.state_shape)
-        if self.guess is None:
-            X = xp.asarray(xp.broadcast_to(x0, shape), copy=True)
-        else:
-            X = xp.asarray(xp.astype(self.guess, problem.dtype), copy=True)
+        # C order, whatever the layout of x0 or the guess: each state a contiguous row
+        X = xp.empty(shape, dtype=problem.dtype)
+        X[...] = x0 if self.guess is None else xp.astype(self.guess, problem.dtype)
         X[0, ...] = x0
         return X
 
