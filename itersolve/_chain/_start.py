@@ -82,8 +82,9 @@ class ChainStart:
 
     ``init`` is None (every state starts at ``x0``; ParaDiGMS then fills each new window
     slot with the last computed state), ``"previous"`` (a copy of the trajectory of the
-    last converged chain solve in this thread, kept until the next one converges), a :class:`~itersolve.SolveResult` or an array
-    of shape ``(n_steps + 1, *x0.shape)``. Row 0 is always replaced by ``x0``.
+    last converged chain solve in this thread, kept until the next one converges), a
+    :class:`~itersolve.SolveResult` or an array of shape ``(n_steps + 1, *x0.shape)``.
+    Row 0 is always replaced by ``x0``.
     """
 
     def __init__(self, problem, init, predictor, predictor_sweeps: int):
