@@ -21,6 +21,7 @@ FAMILIES = (
     "itersolve._demo.bradley_terry",
     "itersolve._demo.infeasibility",
     "itersolve._demo.newton",
+    "itersolve._demo.chain",
 )
 
 
@@ -86,6 +87,12 @@ def format_table(rows) -> str:
     return "\n".join(lines)
 
 
+def _first_positive(residuals) -> float | None:
+    r = np.asarray(residuals, dtype=np.float64)
+    positive = r[np.isfinite(r) & (r > 0)]
+    return float(positive[0]) if positive.size else None
+
+
 def plot(rows, path: str) -> None:
     """Residual histories, one panel per problem, one line per solver."""
     try:
@@ -105,9 +112,13 @@ def plot(rows, path: str) -> None:
         for case, result, _ in rows:
             if case.problem == problem:
                 axis.semilogy(result.residuals, label=case.solver)
-        # Keep diverging rows (Aitken on a coupled map) from flattening the others.
-        start = max(result.residuals[0] for case, result, _ in rows if case.problem == problem)
-        axis.set_ylim(top=1e3 * start)
+        # Keep diverging rows (Aitken on a coupled map) from flattening the others. Chain
+        # solves record no update before their first sweep (residual 0), so each history
+        # starts at its first positive residual.
+        starts = [_first_positive(result.residuals) for case, result, _ in rows]
+        starts = [s for (case, _, _), s in zip(rows, starts) if case.problem == problem and s]
+        if starts:
+            axis.set_ylim(top=1e3 * max(starts))
         axis.set_title(problem)
         axis.set_xlabel("iteration")
         axis.set_ylabel("residual norm")
