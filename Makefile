@@ -43,6 +43,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_infeasibility.py
 	$(BIN)/python benchmarks/bench_newton.py
 	$(BIN)/python benchmarks/bench_singular_newton.py
+	$(BIN)/python benchmarks/bench_chain.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff
