@@ -119,9 +119,9 @@ def test_bradley_terry_sweeps_return_the_gradient_they_meet(newman, prior, gener
 @pytest.mark.parametrize("update", ["picard_window", "jacobi_window"])
 def test_chain_window_kernels_match_the_generic_updates(dtype, update):
     import array_api_compat.numpy as xp
+    from itersolve.gpu import _chain as generic
 
     from itersolve._chain import _kernels
-    from itersolve.gpu import _chain as generic
 
     rng = np.random.default_rng(4)
     X = rng.standard_normal((40, 3)).astype(dtype)
