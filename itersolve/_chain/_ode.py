@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike
 from .._backend import to_host
 from .._result import SolveResult
 from .._validation import check_callable, check_choice
+from ._problem import check_returned
 from ._solve import _start, solve_chain
 
 __all__ = ["SCHEMES", "picard_ode"]
@@ -49,20 +50,8 @@ class _Derivative:
 
     def __call__(self, t, Y):
         F = self.f(t, Y)
-        if not array_api_compat.is_array_api_obj(F) or (
-            array_api_compat.array_namespace(F) is not self.xp
-        ):
-            raise TypeError(
-                f"`f` must return an array of the states' library, got "
-                f"{type(F).__module__}.{type(F).__name__}"
-            )
-        if tuple(F.shape) != tuple(Y.shape):
-            raise ValueError(
-                f"`f` returned shape {tuple(F.shape)} for states of shape {tuple(Y.shape)}; "
-                "it must return one derivative per state (leading axis = time)"
-            )
-        if F.dtype != self.dtype:
-            raise TypeError(f"`f` returned dtype {F.dtype} for states of dtype {self.dtype}")
+        if type(F) is not type(Y) or F.shape != Y.shape or F.dtype != self.dtype:
+            check_returned("f", F, Y, self.xp, rows="one derivative per state")
         return F
 
 

@@ -8,6 +8,28 @@ import array_api_compat
 import numpy as np
 
 
+def check_returned(name: str, Y, like, xp, *, rows: str) -> None:
+    """Raise unless ``Y``, returned by the user's ``name``, matches ``like`` in library,
+    shape and dtype; ``rows`` says what each row of the output should be."""
+    if not array_api_compat.is_array_api_obj(Y):
+        raise TypeError(f"`{name}` must return an array, got {type(Y).__name__}")
+    if array_api_compat.array_namespace(Y) is not xp:
+        raise TypeError(
+            f"`{name}` returned a {type(Y).__module__}.{type(Y).__name__} for states of "
+            "another array library; it must return arrays of the states' library"
+        )
+    if tuple(Y.shape) != tuple(like.shape):
+        raise ValueError(
+            f"`{name}` returned shape {tuple(Y.shape)} for states of shape "
+            f"{tuple(like.shape)}; it must return {rows} (leading axis = step index)"
+        )
+    if Y.dtype != like.dtype:
+        raise TypeError(
+            f"`{name}` returned dtype {Y.dtype} for states of dtype {like.dtype}; it must "
+            "preserve the dtype (cast inside it, or start from states of the dtype it returns)"
+        )
+
+
 class ChainProblem:
     """``step`` wrapped so that every evaluation is counted and its output checked.
 
@@ -43,29 +65,9 @@ class ChainProblem:
                 Y = self.step(t, X)
         self.nfev += int(X.shape[0])
         self.calls += 1
-        if type(Y) is not self.array_type:  # the common case skips the slower checks
-            self.check_library(Y)
-        if tuple(Y.shape) != tuple(X.shape):
-            raise ValueError(
-                f"`step` returned shape {tuple(Y.shape)} for a batch of shape "
-                f"{tuple(X.shape)}; it must return one next state per row (leading axis = "
-                "step index)"
-            )
-        if Y.dtype != self.dtype:
-            raise TypeError(
-                f"`step` returned dtype {Y.dtype} for states of dtype {self.dtype}; it must "
-                "preserve the dtype (cast inside step, or pass x0 with the dtype it returns)"
-            )
+        if type(Y) is not self.array_type or Y.shape != X.shape or Y.dtype != self.dtype:
+            check_returned("step", Y, X, self.xp, rows="one next state per row")
         return Y
-
-    def check_library(self, Y):
-        if not array_api_compat.is_array_api_obj(Y):
-            raise TypeError(f"`step` must return an array, got {type(Y).__name__}")
-        if array_api_compat.array_namespace(Y) is not self.xp:
-            raise TypeError(
-                f"`step` returned a {type(Y).__module__}.{type(Y).__name__} for states of "
-                "another array library; it must return arrays of the states' library"
-            )
 
     def state_norms(self, V):
         """2-norm of each state (row) of ``V``, as a 1-D real array."""

@@ -13,6 +13,7 @@ import array_api_compat
 
 from .._backend import to_host
 from .._result import SolveResult
+from ._problem import check_returned
 
 # The last trajectory a chain solve completed in this thread, for init="previous".
 _previous = threading.local()
@@ -115,22 +116,7 @@ class ChainStart:
         t = xp.arange(begin, problem.n_steps + 1, dtype=xp.int64)
         window = X[begin:, ...]
         guess = self.predictor(t, window)
-        if not array_api_compat.is_array_api_obj(guess) or (
-            array_api_compat.array_namespace(guess) is not xp
-        ):
-            raise TypeError(
-                f"`predictor` must return an array of the states' library, got "
-                f"{type(guess).__module__}.{type(guess).__name__}"
-            )
-        if tuple(guess.shape) != tuple(window.shape):
-            raise ValueError(
-                f"`predictor` returned shape {tuple(guess.shape)} for a window of shape "
-                f"{tuple(window.shape)}; it must return a guess for every state it receives"
-            )
-        if guess.dtype != problem.dtype:
-            raise TypeError(
-                f"`predictor` returned dtype {guess.dtype} for states of dtype {problem.dtype}"
-            )
+        check_returned("predictor", guess, window, xp, rows="a guess for every state it receives")
         change = problem.state_norms(guess[1:, ...] - window[1:, ...])
         X[begin + 1 :, ...] = guess[1:, ...]
         return float(to_host(xp.max(change))) if change.shape[0] else 0.0
