@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["assess", "first_false", "jacobi_window", "picard_window"]
+__all__ = ["assess", "first_false", "jacobi_window", "newton_window", "picard_window"]
 
 
 def _host(a):
@@ -81,4 +81,38 @@ def jacobi_window(xp, X, begin, end, G, rtol, atol, scale):
         xp, G, X[begin + 1 : end + 1, ...], rtol, atol, scale[begin + 1 : end + 1]
     )
     X[begin + 1 : end + 1, ...] = G
+    return updates, first_false(accepted), first_nonfinite
+
+
+def newton_window(xp, X, begin, end, G, J, rtol, atol, scale, floor_units, *, diagonal):
+    """DEER's sweep (``J`` full, ``(m, size, size)``) or, with ``diagonal``, quasi-DEER's
+    (``J`` the diagonals, shaped like the states): ``X[j+1] = G[j] + J[j] (X_new[j] -
+    X_old[j])``.
+
+    With ``delta_j = X_new[j] - X_old[j]`` (0 at the anchor) the sweep is the affine
+    recursion ``delta_{j+1} = J_j delta_j + (G_j - X_old[j+1])``, evaluated here as a
+    Hillis–Steele associative scan over the maps ``(J_j, c_j)``: ``log2 m`` rounds of
+    batched products, the depth a GPU needs, instead of ``m`` steps in sequence.
+    """
+    m = end - begin
+    old = X[begin + 1 : end + 1, ...]
+    c = _rows(xp, G - old)
+    A = _rows(xp, J) if diagonal else J
+    shift = 1
+    while shift < m:
+        if diagonal:
+            c_tail = A[shift:, ...] * c[:-shift, ...] + c[shift:, ...]
+            A_tail = A[shift:, ...] * A[:-shift, ...]
+        else:
+            c_tail = (A[shift:, ...] @ c[:-shift, ..., None])[..., 0] + c[shift:, ...]
+            A_tail = A[shift:, ...] @ A[:-shift, ...]
+        c = xp.concat([c[:shift, ...], c_tail], axis=0)
+        A = xp.concat([A[:shift, ...], A_tail], axis=0)
+        shift *= 2
+    new = old + xp.reshape(c, old.shape)
+    norms = _host(xp.linalg.vector_norm(_rows(xp, new), axis=1))
+    updates, accepted, first_nonfinite = assess(
+        xp, new, old, rtol, atol, scale[begin + 1 : end + 1], floor_units * norms
+    )
+    X[begin + 1 : end + 1, ...] = new
     return updates, first_false(accepted), first_nonfinite

@@ -194,16 +194,35 @@ def _chain_problem(dtype):
     return step, np.ones(4, dtype)
 
 
+def _chain_jacobian(dtype):
+    """The Jacobians of ``_chain_problem``'s steps: ``I + diag(1 - tanh^2) A / 32``."""
+    A = np.random.default_rng(5).standard_normal((4, 4)).astype(dtype) / 2
+
+    def jacobian(t, X):
+        slope = 1 - np.tanh(X @ A.T) ** 2
+        return np.eye(4, dtype=dtype) + slope[:, :, None] * A / 32
+
+    return jacobian
+
+
 def _chain_case(method, **options):
+    newton = method == "newton"
+
     def converging(dtype=np.float64, **kw):
         step, x0 = _chain_problem(dtype)
+        if newton:
+            kw["jacobian"] = _chain_jacobian(dtype)
         return itersolve.solve_chain(step, x0, 64, method=method, **options, **kw)
 
     def exact_start(dtype=np.float64, **kw):  # a chain of no steps is solved by x0 alone
         step, x0 = _chain_problem(dtype)
+        if newton:
+            kw["jacobian"] = _chain_jacobian(dtype)
         return itersolve.solve_chain(step, x0, 0, method=method, **options, **kw)
 
     def nonfinite(**kw):  # x <- x^2 + 1 overflows after about ten steps
+        if newton:
+            kw["jacobian"] = lambda t, X: 2 * X[:, :, None] * np.eye(2)
         with np.errstate(over="ignore", invalid="ignore"):
             return itersolve.solve_chain(
                 lambda t, X: X * X + 1.0, np.ones(2), 30, method=method, **options, **kw
@@ -229,4 +248,5 @@ CASES += [
     _chain_case("picard", window=8),
     _chain_case("jacobi", window=16),
     _chain_case("hybrid", block=4),
+    _chain_case("newton", window=16),
 ]

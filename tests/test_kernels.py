@@ -140,3 +140,32 @@ def test_chain_window_kernels_match_the_generic_updates(dtype, update):
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
     assert ours[1:] == theirs[1:]
     assert ours[2] < end - begin  # the NaN was seen
+
+
+@pytest.mark.parametrize("diagonal", [False, True])
+def test_newton_window_kernels_match_the_associative_scan(diagonal):
+    import array_api_compat.numpy as xp
+    from itersolve.gpu import _chain as generic
+
+    from itersolve._chain import _kernels
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((30, 3))
+    begin, end = 4, 25
+    G = X[begin:end] + 1e-3 * rng.standard_normal((end - begin, 3))
+    J = 0.5 * rng.standard_normal((end - begin, 3) if diagonal else (end - begin, 3, 3))
+    options = (1e-6, 0.0, np.ones(30), 1e-13)
+    kernel = _kernels.quasi_newton_window if diagonal else _kernels.newton_window
+    X_kernel, X_scan = X.copy(), X.copy()
+    ours = kernel(X_kernel, begin, end, G, J, *options)
+    theirs = generic.newton_window(xp, X_scan, begin, end, G, J, *options, diagonal=diagonal)
+    np.testing.assert_allclose(X_kernel, X_scan, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-9, atol=1e-14)
+    assert ours[1:] == theirs[1:]
+    # the recursion itself, written out
+    delta, expected = np.zeros(3), X.copy()
+    for j in range(end - begin):
+        new = G[j] + (J[j] * delta if diagonal else J[j] @ delta)
+        delta = new - X[begin + 1 + j]
+        expected[begin + 1 + j] = new
+    np.testing.assert_allclose(X_kernel, expected, rtol=1e-13, atol=1e-15)

@@ -73,3 +73,71 @@ def jacobi_window(X, begin, end, G, rtol, atol, scale):
         if first_nonfinite == m and not finite:
             first_nonfinite = j
     return updates, first_open, first_nonfinite
+
+
+@njit_kernel
+def newton_window(X, begin, end, G, J, rtol, atol, scale, floor_units):
+    """DEER's sweep: ``X[j+1] = G[j] + J[j] (X_new[j] - X_old[j])``, scanned in order.
+
+    ``J`` holds full Jacobians ``(m, size, size)``; the sequential scan is the CPU's
+    version of the associative scan that :func:`itersolve.gpu._chain.newton_window` runs.
+    """
+    m, size = end - begin, X.shape[1]
+    updates = np.empty(m)
+    delta = np.zeros(size, dtype=X.dtype)  # X_new - X_old of the state the step reads
+    new = np.empty(size, dtype=X.dtype)
+    first_open, first_nonfinite = m, m
+    for j in range(m):
+        for k in range(size):
+            value = G[j, k]
+            for col in range(size):
+                value += J[j, k, col] * delta[col]
+            new[k] = value
+        update2, norm2, finite = _store(X, begin + 1 + j, new, delta)
+        updates[j] = math.sqrt(update2)
+        threshold = max(
+            rtol * math.sqrt(norm2), atol * scale[begin + 1 + j], floor_units * math.sqrt(norm2)
+        )
+        if first_open == m and not (updates[j] <= threshold and math.isfinite(updates[j])):
+            first_open = j
+        if first_nonfinite == m and not finite:
+            first_nonfinite = j
+    return updates, first_open, first_nonfinite
+
+
+@njit_kernel
+def quasi_newton_window(X, begin, end, G, J, rtol, atol, scale, floor_units):
+    """The diagonal (quasi-DEER) sweep: ``X[j+1] = G[j] + diag(J[j]) (X_new[j] - X_old[j])``."""
+    m, size = end - begin, X.shape[1]
+    updates = np.empty(m)
+    delta = np.zeros(size, dtype=X.dtype)
+    new = np.empty(size, dtype=X.dtype)
+    first_open, first_nonfinite = m, m
+    for j in range(m):
+        for k in range(size):
+            new[k] = G[j, k] + J[j, k] * delta[k]
+        update2, norm2, finite = _store(X, begin + 1 + j, new, delta)
+        updates[j] = math.sqrt(update2)
+        threshold = max(
+            rtol * math.sqrt(norm2), atol * scale[begin + 1 + j], floor_units * math.sqrt(norm2)
+        )
+        if first_open == m and not (updates[j] <= threshold and math.isfinite(updates[j])):
+            first_open = j
+        if first_nonfinite == m and not finite:
+            first_nonfinite = j
+    return updates, first_open, first_nonfinite
+
+
+@njit_kernel
+def _store(X, row, new, delta):
+    """Write ``new`` into ``X[row]``, leave ``new - X_old[row]`` in ``delta``; return the
+    squared update, the squared norm and whether ``new`` is finite."""
+    update2, norm2 = 0.0, 0.0
+    finite = True
+    for k in range(new.size):
+        delta[k] = new[k] - X[row, k]
+        update2 += delta[k] * delta[k]
+        norm2 += new[k] * new[k]
+        finite = finite and math.isfinite(new[k])
+        X[row, k] = new[k]
+    return update2, norm2, finite

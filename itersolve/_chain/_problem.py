@@ -42,8 +42,9 @@ class ChainProblem:
     ``step`` (batched evaluations in sequence, the latency of a sequential device).
     """
 
-    def __init__(self, step, x0, n_steps: int, *, guard_errstate: bool = True):
+    def __init__(self, step, x0, n_steps: int, *, guard_errstate: bool = True, jacobian=None):
         self.step = step
+        self.jacobian_function = jacobian
         self.xp = array_api_compat.array_namespace(x0)
         self.state_shape = tuple(x0.shape)
         self.dtype = x0.dtype
@@ -56,6 +57,7 @@ class ChainProblem:
         self.user_errstate = np.geterr() if guard_errstate else None
         self.nfev = 0
         self.calls = 0
+        self.njev = 0
 
     def __call__(self, t, X):
         if self.user_errstate is None:
@@ -68,6 +70,20 @@ class ChainProblem:
         if type(Y) is not self.array_type or Y.shape != X.shape or Y.dtype != self.dtype:
             check_returned("step", Y, X, self.xp, rows="one next state per row")
         return Y
+
+    def jacobian(self, t, X, *, diagonal: bool):
+        """The user's ``jacobian(t, X)``, checked: ``(m, size, size)`` full Jacobians of the
+        step at the rows of ``X``, or with ``diagonal`` their diagonals shaped like ``X``."""
+        if self.user_errstate is None:
+            J = self.jacobian_function(t, X)
+        else:
+            with np.errstate(**self.user_errstate):
+                J = self.jacobian_function(t, X)
+        self.njev += int(X.shape[0])
+        like = X if diagonal else self.xp.empty((X.shape[0], self.size, self.size), dtype=X.dtype)
+        rows = "the diagonal of each step's Jacobian" if diagonal else "one Jacobian per row"
+        check_returned("jacobian", J, like, self.xp, rows=rows)
+        return J
 
     def state_norms(self, V):
         """2-norm of each state (row) of ``V``, as a 1-D real array."""

@@ -17,14 +17,22 @@ from .._validation import check_callable, check_choice, check_int, check_toleran
 from ._blocks import Blocks
 from ._problem import ChainProblem
 from ._start import ChainStart, remember
-from ._window import Jacobi, Picard
+from ._window import Jacobi, Newton, Picard
 
 __all__ = ["METHODS", "sequential_chain", "solve_chain"]
 
-METHODS = ("picard", "jacobi", "gauss-seidel", "hybrid")
+METHODS = ("picard", "jacobi", "gauss-seidel", "hybrid", "newton", "quasi-newton")
+WINDOWED = ("picard", "jacobi", "newton", "quasi-newton")
 # Picard cannot reproduce the sequential loop bit for bit, so it needs a tolerance; the
 # other methods reach the sequential states exactly and test for equality by default.
-DEFAULT_RTOL = {"picard": 1e-10, "jacobi": 0.0, "gauss-seidel": 0.0, "hybrid": 0.0}
+DEFAULT_RTOL = {
+    "picard": 1e-10,
+    "jacobi": 0.0,
+    "gauss-seidel": 0.0,
+    "hybrid": 0.0,
+    "newton": 1e-10,
+    "quasi-newton": 1e-10,
+}
 
 
 def _start(x0, n_steps, backend):
@@ -70,6 +78,7 @@ def solve_chain(
     init: Any = None,
     predictor: Callable[[Any, Any], Any] | None = None,
     predictor_sweeps: int | None = None,
+    jacobian: Callable[[Any, Any], Any] | None = None,
     maxiter: int | None = None,
     callback: Callable[[SolveResult], None] | None = None,
     throw: bool = False,
@@ -95,15 +104,22 @@ def solve_chain(
         and complex dtypes are kept. CuPy arrays run on the GPU.
     n_steps : int
         Number of steps ``T`` (0 returns ``x0`` alone).
-    method : {"picard", "jacobi", "gauss-seidel", "hybrid"}
+    method : {"picard", "jacobi", "gauss-seidel", "hybrid", "newton", "quasi-newton"}
         ``"picard"`` (default): ``X[j+1] = X[b] + sum_{i=b}^{j} (step(i, X[i]) - X[i])`` over
         the window, ParaDiGMS's sweep; converges superlinearly for ``step = id + h f``.
         ``"jacobi"``: ``X[j+1] = step(j, X[j])`` for the whole window at once (Song et
         al.); contracts only where the steps do. ``"hybrid"``: Jacobi across blocks of
         ``block`` steps, sequential inside each block (Song et al.'s Jacobi-GS).
         ``"gauss-seidel"``: one block, i.e. the sequential loop in one sweep.
+        ``"newton"`` (DEER): ``X[j+1] = step(j, X_old[j]) + J_j (X_new[j] - X_old[j])`` with
+        the step's Jacobian ``J_j``, an affine recursion in the new states (a sequential
+        scan on the CPU, an associative scan of depth ``log2`` of the window elsewhere);
+        quadratic near the solution, one sweep on a linear chain. ``"quasi-newton"``
+        (quasi-DEER): the same with the Jacobian's diagonal; linear convergence at
+        ``O(size)`` cost per state.
     window : int, optional
-        Picard and Jacobi: the sliding window ``p`` of ParaDiGMS, the number of steps
+        Picard, Jacobi and the Newton methods: the sliding window ``p`` of ParaDiGMS, the
+        number of steps
         evaluated per sweep (``None``: the whole horizon). Smaller windows waste less work
         on states far from final, larger ones need fewer sweeps.
     block : int, optional
@@ -111,7 +127,8 @@ def solve_chain(
     rtol, atol : float
         State ``j`` is accepted when its update in a sweep satisfies ``||X_new[j] -
         X_old[j]||_2 <= max(rtol ||X_new[j]||_2, atol tol_scale[j])``. ``rtol`` defaults to
-        1e-10 for Picard and 0 for the others, which then stop on exact equality and
+        1e-10 for Picard and the Newton methods and 0 for the others (Jacobi, hybrid,
+        Gauss–Seidel), which then stop on exact equality and
         return the sequential states bit for bit. On a contractive chain the last bit of
         a state can keep changing from sweep to sweep, so the exact test may need all
         ``n_steps`` sweeps; ``rtol=1e-15`` stops once the states agree to rounding. Picard
@@ -136,6 +153,10 @@ def solve_chain(
         + n_steps`` sweeps are run.
     predictor_sweeps : int, optional
         Sweeps that use ``predictor``; default 1 when a predictor is given.
+    jacobian : callable, optional
+        Needed by the Newton methods: ``jacobian(t, X)`` returns the step's Jacobians at the
+        rows of ``X``, shape ``(m, x0.size, x0.size)`` (acting on flattened states) for
+        ``"newton"``, or their diagonals, shaped like ``X``, for ``"quasi-newton"``.
     maxiter : int, optional
         Sweep limit. Every method finishes within ``n_steps + predictor_sweeps`` sweeps,
         the default.
@@ -158,7 +179,8 @@ def solve_chain(
         ``(begin, end, advanced)`` row per sweep; ``final_sweep[j]``, the sweep after which
         state ``j`` was final; ``converged_steps``, the last final state; ``calls``, the
         calls of ``step`` (a hybrid sweep makes ``block`` calls in sequence);
-        ``predictor_calls``.
+        ``predictor_calls``; ``reset_states``; ``njev`` (Jacobian rows evaluated, Newton
+        methods).
 
     Raises
     ------
@@ -188,14 +210,18 @@ def solve_chain(
     to rounding instead.
 
     Statuses: ``CONVERGED`` when every state is final; ``MAXITER``; ``NONFINITE`` when a
-    state becomes NaN or Inf (the returned trajectory holds the states computed so far);
-    ``CALLBACK``.
+    state computed from final inputs is NaN or Inf (the chain itself overflows; the
+    returned trajectory holds the states computed so far), while states not yet final
+    that overflow are restarted from the anchor (``stats["reset_states"]``); ``CALLBACK``.
 
     References
     ----------
     Y. Song, C. Meng, R. Liao, S. Ermon, "Accelerating feedforward computation via parallel
     nonlinear equation solving", ICML 2021. A. Shih, S. Belkhale, S. Ermon, D. Sadigh,
-    N. Anari, "Parallel sampling of diffusion models", NeurIPS 2023.
+    N. Anari, "Parallel sampling of diffusion models", NeurIPS 2023. Y. H. Lim et al.,
+    "Parallelizing non-linear sequential models over the sequence length" (DEER), ICLR
+    2024. X. Gonzalez et al., "Towards scalable and stable parallelization of nonlinear
+    RNNs" (quasi-DEER, ELK), NeurIPS 2024.
 
     Examples
     --------
@@ -212,8 +238,14 @@ def solve_chain(
     check_choice("method", method, METHODS)
     window = _optional_int("window", window, 1)
     block = _optional_int("block", block, 1)
-    if window is not None and method not in ("picard", "jacobi"):
-        raise ValueError(f"`window` applies to method='picard' or 'jacobi', not {method!r}")
+    if window is not None and method not in WINDOWED:
+        raise ValueError(f"`window` applies to the methods {WINDOWED}, not {method!r}")
+    check_callable("jacobian", jacobian, optional=True)
+    needs_jacobian = method in ("newton", "quasi-newton")
+    if needs_jacobian and jacobian is None:
+        raise ValueError(f"method={method!r} needs `jacobian`, the step's Jacobian")
+    if jacobian is not None and not needs_jacobian:
+        raise ValueError(f"`jacobian` applies to method='newton' or 'quasi-newton', not {method!r}")
     if block is not None and method != "hybrid":
         raise ValueError(f"`block` applies to method='hybrid', not {method!r}")
     rtol = DEFAULT_RTOL[method] if rtol is None else rtol
@@ -229,13 +261,16 @@ def solve_chain(
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
     check_callable("callback", callback, optional=True)
 
-    problem = ChainProblem(step, x, n_steps)
+    problem = ChainProblem(step, x, n_steps, jacobian=jacobian)
     scale = _tol_scale(tol_scale, problem)
     start = ChainStart(problem, init, predictor, predictor_sweeps)
+    kernels = backend_.name == "numpy" and x.dtype.kind == "f"
     if method in ("picard", "jacobi"):
         kind = Picard if method == "picard" else Jacobi
-        kernels = backend_.name == "numpy" and x.dtype.kind == "f"
         solver = kind(rtol, atol, scale, start, window=window, kernels=kernels)
+    elif needs_jacobian:
+        diagonal = method == "quasi-newton"
+        solver = Newton(rtol, atol, scale, start, window=window, kernels=kernels, diagonal=diagonal)
     else:
         blocks = n_steps if method == "gauss-seidel" else block
         solver = Blocks(rtol, atol, scale, start, block=blocks or _default_block(n_steps))
@@ -250,6 +285,8 @@ def solve_chain(
             throw=throw,
             stats={"method": method, "backend": backend_.name},
         )
+    if needs_jacobian:
+        result.stats["njev"] = problem.njev
     if result.status == Status.CONVERGED:
         remember(result.x)
     return result

@@ -1,0 +1,176 @@
+"""DEER (method="newton") and quasi-DEER (method="quasi-newton") sweeps of solve_chain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from itersolve import Status, sequential_chain, solve_chain
+
+from .chain_problems import matvec
+
+
+def _rnn(d=8, n_steps=128, radius=1.5, seed=0):
+    """``h' = tanh(W h + c_t)`` with its Jacobians ``diag(1 - h'^2) W`` and their diagonals."""
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((d, d))
+    W *= radius / np.max(np.abs(np.linalg.eigvals(W)))
+    C = rng.standard_normal((n_steps, d))
+
+    def step(t, X):
+        return np.tanh(matvec(W, X) + C[t])
+
+    def jacobian(t, X):
+        return (1 - step(t, X) ** 2)[:, :, None] * W
+
+    def diagonal(t, X):
+        return (1 - step(t, X) ** 2) * np.diag(W)
+
+    return step, jacobian, diagonal, rng.standard_normal(d)
+
+
+def test_newton_is_exact_after_one_sweep_on_a_linear_chain():
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((4, 4))
+    A *= 0.9 / np.max(np.abs(np.linalg.eigvals(A)))
+    b = rng.standard_normal((60, 4))
+    step = lambda t, X: matvec(A, X) + b[t]  # noqa: E731
+    jacobian = lambda t, X: np.broadcast_to(A, (X.shape[0], 4, 4))  # noqa: E731
+    snapshots = []
+    result = solve_chain(
+        step,
+        np.ones(4),
+        60,
+        method="newton",
+        jacobian=jacobian,
+        callback=lambda r: snapshots.append(r.x),
+    )
+    exact = sequential_chain(step, np.ones(4), 60)
+    assert result.success and result.nit == 2  # one sweep to solve, one to see it
+    np.testing.assert_allclose(snapshots[1], exact, atol=1e-13)
+    assert result.stats["njev"] == result.nfev
+
+
+def test_newton_converges_quadratically_where_jacobi_crawls():
+    step, jacobian, _, x0 = _rnn()
+    exact = sequential_chain(step, x0, 128)
+    snapshots = []
+    newton = solve_chain(
+        step,
+        x0,
+        128,
+        method="newton",
+        jacobian=jacobian,
+        rtol=1e-12,
+        callback=lambda r: snapshots.append(r.x),
+    )
+    jacobi = solve_chain(step, x0, 128, method="jacobi", rtol=1e-12)
+    assert newton.success and newton.nit < jacobi.nit / 4
+    np.testing.assert_allclose(newton.x, exact, atol=1e-12)
+    errors = np.array([np.max(np.abs(X - exact)) for X in snapshots])
+    # once in the basin, the number of correct digits (at least) roughly doubles per sweep
+    small = np.flatnonzero((errors < 1e-2) & (errors > 1e-13))
+    for k in small[:-1]:
+        if errors[k + 1] > 1e-13:
+            assert errors[k + 1] <= 10 * errors[k] ** 2 + 1e-14
+
+
+def test_quasi_newton_is_newton_when_the_steps_act_entrywise():
+    # g_t(x) = tanh(a_t * x + c_t): the Jacobians are diagonal, so both methods agree
+    rng = np.random.default_rng(2)
+    a, c = rng.uniform(0.5, 2.0, (100, 3)), rng.standard_normal((100, 3))
+    step = lambda t, X: np.tanh(a[t] * X + c[t])  # noqa: E731
+    diagonal = lambda t, X: a[t] * (1 - step(t, X) ** 2)  # noqa: E731
+    full = lambda t, X: np.stack([np.diag(row) for row in diagonal(t, X)])  # noqa: E731
+    quasi = solve_chain(step, np.zeros(3), 100, method="quasi-newton", jacobian=diagonal)
+    newton = solve_chain(step, np.zeros(3), 100, method="newton", jacobian=full)
+    assert quasi.nit == newton.nit < 15
+    np.testing.assert_allclose(quasi.x, newton.x, atol=1e-14)
+    np.testing.assert_allclose(quasi.x, sequential_chain(step, np.zeros(3), 100), atol=1e-12)
+
+
+@given(
+    n_steps=st.integers(1, 40),
+    seed=st.integers(0, 2**16),
+    radius=st.sampled_from([0.5, 1.5, 3.0]),
+    window=st.one_of(st.none(), st.integers(1, 50)),
+    diagonal=st.booleans(),
+)
+def test_newton_finishes_within_n_steps_sweeps_whatever_the_chain(
+    n_steps, seed, radius, window, diagonal
+):
+    step, jacobian, diag, x0 = _rnn(3, n_steps, radius, seed)
+    method = "quasi-newton" if diagonal else "newton"
+    result = solve_chain(
+        step,
+        x0,
+        n_steps,
+        method=method,
+        jacobian=diag if diagonal else jacobian,
+        window=window,
+        rtol=1e-13,
+    )
+    assert result.status == Status.CONVERGED and result.nit <= n_steps
+    reference = sequential_chain(step, x0, n_steps)
+    np.testing.assert_allclose(result.x, reference, atol=1e-10 * max(1.0, radius) ** n_steps)
+
+
+@pytest.mark.parametrize("method", ["newton", "quasi-newton"])
+@pytest.mark.parametrize("window", [None, 5, 32])
+def test_the_associative_scan_matches_the_sequential_kernel(method, window):
+    step, jacobian, diagonal, x0 = _rnn()
+    options = {
+        "method": method,
+        "window": window,
+        "rtol": 1e-12,
+        "jacobian": diagonal if method == "quasi-newton" else jacobian,
+    }
+    kernel = solve_chain(step, x0, 128, **options)
+    scan = solve_chain(step, x0, 128, backend="array-api", **options)
+    assert kernel.stats["backend"] == "numpy" and scan.stats["backend"] == "array-api"
+    assert kernel.nit == scan.nit and kernel.nfev == scan.nfev
+    np.testing.assert_allclose(kernel.x, scan.x, atol=1e-13)
+
+
+def test_newton_on_states_of_any_shape():
+    step = lambda t, X: 0.5 * np.sin(X) + 1.0  # noqa: E731
+    diagonal = lambda t, X: 0.5 * np.cos(X)  # noqa: E731
+
+    def full(t, X):
+        return np.stack([np.diag(row) for row in diagonal(t, X).reshape(X.shape[0], -1)])
+
+    x0 = np.zeros((2, 3))
+    exact = sequential_chain(step, x0, 30)
+    for method, jac in (("newton", full), ("quasi-newton", diagonal)):
+        result = solve_chain(step, x0, 30, method=method, jacobian=jac)
+        assert result.success and result.x.shape == (31, 2, 3)
+        np.testing.assert_allclose(result.x, exact, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"method": "newton"}, ValueError, "jacobian"),
+        ({"method": "quasi-newton"}, ValueError, "jacobian"),
+        ({"method": "picard", "jacobian": lambda t, X: X}, ValueError, "jacobian"),
+        ({"method": "newton", "jacobian": 3}, TypeError, "jacobian"),
+    ],
+)
+def test_bad_jacobian_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        solve_chain(lambda t, X: X, np.ones(2), 4, **kwargs)
+
+
+def test_a_jacobian_of_the_wrong_shape_is_named():
+    with pytest.raises(ValueError, match="`jacobian`"):
+        solve_chain(lambda t, X: X, np.ones(2), 4, method="newton", jacobian=lambda t, X: X)
+    with pytest.raises(ValueError, match="`jacobian`"):
+        solve_chain(
+            lambda t, X: X,
+            np.ones(2),
+            4,
+            method="quasi-newton",
+            jacobian=lambda t, X: np.ones((X.shape[0], 2, 2)),
+        )
