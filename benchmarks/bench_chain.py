@@ -76,6 +76,9 @@ from itersolve import TrajectoryModel  # noqa: E402
 WHOLE = None  # window=None: the whole horizon
 
 
+WINDOWED = ("picard", "jacobi", "newton", "quasi-newton")
+
+
 @dataclasses.dataclass(frozen=True)
 class Contender:
     method: str
@@ -83,17 +86,20 @@ class Contender:
     block: int | None = None
     rtol: float = 0.0
     atol: float = 0.0
+    jacobian: Callable | None = None  # newton (full Jacobians) and quasi-newton (diagonals)
 
     def kwargs(self) -> dict:
         out = {"method": self.method, "rtol": self.rtol, "atol": self.atol}
-        if self.method in ("picard", "jacobi"):
+        if self.method in WINDOWED:
             out["window"] = self.window
         if self.method == "hybrid":
             out["block"] = self.block
+        if self.jacobian is not None:
+            out["jacobian"] = self.jacobian
         return out
 
     def size_label(self) -> str:
-        if self.method in ("picard", "jacobi"):
+        if self.method in WINDOWED:
             return "all" if self.window is None else f"w={self.window}"
         if self.method == "hybrid":
             return f"b={self.block}"
@@ -149,6 +155,23 @@ def lorenz_step(rho=28.0, sigma=10.0, beta=8.0 / 3.0, dt=1e-3):
     return step
 
 
+def lorenz_jacobian(rho=28.0, sigma=10.0, beta=8.0 / 3.0, dt=1e-3, diagonal=False):
+    """Jacobians of the Euler step ``X + dt f(X)``: ``I + dt Df`` (or their diagonals)."""
+
+    def jacobian(t, X):
+        x, y, z = X[:, 0], X[:, 1], X[:, 2]
+        if diagonal:
+            ones = np.ones_like(x)
+            return 1 + dt * np.stack((-sigma * ones, -ones, -beta * ones), axis=1)
+        J = np.zeros((X.shape[0], 3, 3))
+        J[:, 0, 0], J[:, 0, 1] = -sigma, sigma
+        J[:, 1, 0], J[:, 1, 1], J[:, 1, 2] = rho - z, -1.0, -x
+        J[:, 2, 0], J[:, 2, 1], J[:, 2, 2] = y, x, -beta
+        return np.eye(3) + dt * J
+
+    return jacobian
+
+
 def lorenz_unbatched(n_steps, rho=28.0, sigma=10.0, beta=8.0 / 3.0, dt=1e-3):
     x, y, z = 1.0, 1.0, 1.0
     rows = [(x, y, z)]
@@ -176,6 +199,17 @@ def oscillator_step(omega, h, zeta=0.05):
         return X + (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
 
     return step
+
+
+def oscillator_jacobian(omega, h, zeta=0.05):
+    """The RK4 step of a linear ODE is linear: its Jacobian is one constant 2x2 matrix."""
+    step = oscillator_step(omega, h, zeta)
+    M = step(np.zeros(2, dtype=np.int64), np.eye(2)).T  # columns: the images of e1, e2
+
+    def jacobian(t, X):
+        return np.broadcast_to(M, (X.shape[0], 2, 2)).copy()
+
+    return jacobian
 
 
 def oscillator_unbatched(n_steps, omega, h, zeta=0.05):
@@ -209,6 +243,16 @@ def rnn_parts(radius, n_steps=256, hidden=64, inputs=8, seed=0):
     C = u @ U.T + b
     h0 = 0.5 * rng.standard_normal(hidden)
     return radius * W0, C, h0
+
+
+def rnn_jacobian(W, C, diagonal=False):
+    """``diag(1 - tanh(W h + c)^2) W`` at every row (or its diagonal)."""
+
+    def jacobian(t, X):
+        slope = 1 - np.tanh(np.einsum("ij,mj->mi", W, X) + C[t]) ** 2
+        return slope * np.diag(W) if diagonal else slope[:, :, None] * W
+
+    return jacobian
 
 
 def rnn_step(W, C, product="einsum"):
@@ -319,7 +363,12 @@ def problems(quick: bool, compiled) -> list[Chain]:
             n_steps=n_ode,
             unbatched=lambda: lorenz_unbatched(n_ode, rho, sigma, beta, dt),
             compiled=compiled and (lambda: compiled["lorenz"](n_ode, rho, sigma, beta, dt)),
-            contenders=picard_grid(windows, rtols) + ode_others,
+            contenders=picard_grid(windows, rtols)
+            + ode_others
+            + [
+                Contender("newton", window=w, rtol=1e-10, jacobian=lorenz_jacobian())
+                for w in (64, 256)
+            ],
         )
     )
 
@@ -339,7 +388,13 @@ def problems(quick: bool, compiled) -> list[Chain]:
             n_steps=n_ode,
             unbatched=lambda: oscillator_unbatched(n_ode, omega, h, zeta),
             compiled=compiled and (lambda: compiled["oscillator"](n_ode, omega, h, zeta)),
-            contenders=osc_picard + ode_others,
+            contenders=osc_picard
+            + ode_others
+            + [
+                Contender(
+                    "newton", window=WHOLE, rtol=1e-10, jacobian=oscillator_jacobian(omega, h, zeta)
+                )
+            ],
             notes=[
                 "atol rows: rtol = 0, atol = 1e-10 with the default tol_scale sqrt(2), i.e. an "
                 "absolute test on the state's norm (it decays to ~0.1 x its start over 8 "
@@ -358,6 +413,10 @@ def problems(quick: bool, compiled) -> list[Chain]:
         contenders += [Contender("hybrid", block=b) for b in (4, 16, 64)]
         contenders += [Contender("hybrid", block=b, rtol=1e-10) for b in (4, 16)]
         contenders += [Contender("gauss-seidel")]
+        contenders += [
+            Contender("newton", window=WHOLE, rtol=1e-10, jacobian=rnn_jacobian(W, C)),
+            Contender("quasi-newton", window=WHOLE, rtol=1e-10, jacobian=rnn_jacobian(W, C, True)),
+        ]
         norm = np.linalg.norm(W, 2)
         out.append(
             Chain(
