@@ -472,3 +472,7 @@ def test_perturbed_chain_error_bound_against_known_defects():
         theory.perturbed_chain_error_bound(defects, q),
         rtol=1e-12,
     )
+
+
+def test_newton_solves_a_linear_chain_in_one_sweep_symbolically():
+    assert theory.derivations()["newton_linear_sweeps"] == 1

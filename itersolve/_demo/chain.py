@@ -60,7 +60,14 @@ def tanh_rnn(d=16, n_steps=512, contraction=0.5, seed=SEED + 1):
     W = rng.standard_normal((d, d))
     W *= contraction / np.linalg.norm(W, 2)
     U = rng.standard_normal((n_steps, d))
-    return lambda t, X: np.tanh(X @ W.T + U[t]), np.zeros(d)
+
+    def step(t, X):
+        return np.tanh(X @ W.T + U[t])
+
+    def jacobian(t, X):  # diag(1 - tanh^2) W at every row
+        return (1 - step(t, X) ** 2)[:, :, None] * W
+
+    return step, jacobian, np.zeros(d)
 
 
 def picard_sweeps(trajectory, start, h, lipschitz):
@@ -121,10 +128,12 @@ def cases():
     yield Case("picard_ode window=256", problem, solve, f"<= {int(theory.sweeps_bound(n_steps))}")
 
     n_steps = 512
-    step, x0 = tanh_rnn(n_steps=n_steps)
+    step, jacobian, x0 = tanh_rnn(n_steps=n_steps)
     problem = f"tanh RNN x' = tanh(Wx + u_t), d=16, ||W||=0.5, {n_steps} steps"
     solve = functools.partial(solve_chain, step, x0, n_steps, method="jacobi")
     yield Case("solve_chain jacobi", problem, solve, f"exact after <= {n_steps}")
     block = math.isqrt(n_steps - 1) + 1  # solve_chain's default
     solve = functools.partial(solve_chain, step, x0, n_steps, method="hybrid")
     yield Case(f"solve_chain hybrid block={block}", problem, solve, f"<= {-(-n_steps // block)}")
+    solve = functools.partial(solve_chain, step, x0, n_steps, method="newton", jacobian=jacobian)
+    yield Case("solve_chain newton (DEER)", problem, solve, "quadratic")
