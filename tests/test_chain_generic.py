@@ -132,3 +132,52 @@ def test_gpu_picard_ode_entry_point():
     assert isinstance(result.x, cupy.ndarray) and result.success
     cpu = picard_ode(lambda t, Y: -Y + np.sin(t)[:, None], np.ones(3), t, scheme="rk4", window=64)
     np.testing.assert_allclose(cupy.asnumpy(result.x), cpu.x, rtol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["newton", "quasi-newton"])
+def test_array_api_strict_newton_scan(method):
+    rng = np.random.default_rng(1)
+    W_np = rng.standard_normal((4, 4)) / 2
+    W = strict.asarray(W_np)
+
+    def step(t, X):
+        return strict.tanh(X @ W.T) + 0.1
+
+    def jacobian(t, X):
+        slope = 1 - strict.tanh(X @ W.T) ** 2
+        if method == "quasi-newton":
+            return slope * strict.asarray(np.diag(W_np))
+        return slope[:, :, None] * W
+
+    x0 = strict.ones(4, dtype=strict.float64)
+    result = solve_chain(step, x0, 40, method=method, jacobian=jacobian, window=16)
+    assert result.success and type(result.x) is type(x0)
+    reference = itersolve.sequential_chain(lambda t, X: np.tanh(X @ W_np.T) + 0.1, np.ones(4), 40)
+    np.testing.assert_allclose(np.from_dlpack(result.x), reference, rtol=1e-12)
+
+
+@pytest.mark.gpu
+def test_cupy_newton_matches_the_cpu():
+    import cupy
+
+    rng = np.random.default_rng(2)
+    W_np = rng.standard_normal((8, 8)) * 0.4
+    C_np = rng.standard_normal((128, 8))
+    W, C = cupy.asarray(W_np), cupy.asarray(C_np)
+
+    def step_gpu(t, X):
+        return cupy.tanh(X @ W.T + C[t])
+
+    def jacobian_gpu(t, X):
+        return (1 - step_gpu(t, X) ** 2)[:, :, None] * W
+
+    def step_np(t, X):
+        return np.tanh(X @ W_np.T + C_np[t])
+
+    def jacobian_np(t, X):
+        return (1 - step_np(t, X) ** 2)[:, :, None] * W_np
+
+    gpu = solve_chain(step_gpu, cupy.zeros(8), 128, method="newton", jacobian=jacobian_gpu)
+    cpu = solve_chain(step_np, np.zeros(8), 128, method="newton", jacobian=jacobian_np)
+    assert isinstance(gpu.x, cupy.ndarray) and gpu.success and gpu.nit == cpu.nit
+    np.testing.assert_allclose(cupy.asnumpy(gpu.x), cpu.x, rtol=1e-10, atol=1e-12)
