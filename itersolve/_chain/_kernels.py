@@ -44,10 +44,9 @@ def picard_window(X, begin, end, G, rtol, atol, scale, floor_units):
         summed += math.sqrt(drift2)
         updates[j] = math.sqrt(update2)
         threshold = max(rtol * math.sqrt(norm2), atol * scale[begin + 1 + j], floor_units * summed)
-        if first_open == m and not (updates[j] <= threshold and math.isfinite(updates[j])):
-            first_open = j
-        if first_nonfinite == m and not finite:
-            first_nonfinite = j
+        first_open, first_nonfinite = _verdict(
+            j, updates[j], threshold, finite, first_open, first_nonfinite, m
+        )
     return updates, first_open, first_nonfinite
 
 
@@ -68,10 +67,9 @@ def jacobi_window(X, begin, end, G, rtol, atol, scale):
             X[begin + 1 + j, k] = new
         updates[j] = math.sqrt(update2)
         threshold = max(rtol * math.sqrt(norm2), atol * scale[begin + 1 + j])
-        if first_open == m and not (updates[j] <= threshold and math.isfinite(updates[j])):
-            first_open = j
-        if first_nonfinite == m and not finite:
-            first_nonfinite = j
+        first_open, first_nonfinite = _verdict(
+            j, updates[j], threshold, finite, first_open, first_nonfinite, m
+        )
     return updates, first_open, first_nonfinite
 
 
@@ -98,10 +96,9 @@ def newton_window(X, begin, end, G, J, rtol, atol, scale, floor_units):
         threshold = max(
             rtol * math.sqrt(norm2), atol * scale[begin + 1 + j], floor_units * math.sqrt(norm2)
         )
-        if first_open == m and not (updates[j] <= threshold and math.isfinite(updates[j])):
-            first_open = j
-        if first_nonfinite == m and not finite:
-            first_nonfinite = j
+        first_open, first_nonfinite = _verdict(
+            j, updates[j], threshold, finite, first_open, first_nonfinite, m
+        )
     return updates, first_open, first_nonfinite
 
 
@@ -121,11 +118,20 @@ def quasi_newton_window(X, begin, end, G, J, rtol, atol, scale, floor_units):
         threshold = max(
             rtol * math.sqrt(norm2), atol * scale[begin + 1 + j], floor_units * math.sqrt(norm2)
         )
-        if first_open == m and not (updates[j] <= threshold and math.isfinite(updates[j])):
-            first_open = j
-        if first_nonfinite == m and not finite:
-            first_nonfinite = j
+        first_open, first_nonfinite = _verdict(
+            j, updates[j], threshold, finite, first_open, first_nonfinite, m
+        )
     return updates, first_open, first_nonfinite
+
+
+@njit_kernel
+def _verdict(j, update, threshold, finite, first_open, first_nonfinite, m):
+    """Record state ``j`` as the first open (not accepted) or first non-finite one."""
+    if first_open == m and not (update <= threshold and math.isfinite(update)):
+        first_open = j
+    if first_nonfinite == m and not finite:
+        first_nonfinite = j
+    return first_open, first_nonfinite
 
 
 @njit_kernel

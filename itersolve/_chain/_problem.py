@@ -60,25 +60,24 @@ class ChainProblem:
         self.njev = 0
 
     def __call__(self, t, X):
-        if self.user_errstate is None:
-            Y = self.step(t, X)
-        else:
-            with np.errstate(**self.user_errstate):
-                Y = self.step(t, X)
+        Y = self.call_user(self.step, t, X)
         self.nfev += int(X.shape[0])
         self.calls += 1
         if type(Y) is not self.array_type or Y.shape != X.shape or Y.dtype != self.dtype:
             check_returned("step", Y, X, self.xp, rows="one next state per row")
         return Y
 
+    def call_user(self, function, t, X):
+        """``function(t, X)`` under the caller's floating-point settings."""
+        if self.user_errstate is None:
+            return function(t, X)
+        with np.errstate(**self.user_errstate):
+            return function(t, X)
+
     def jacobian(self, t, X, *, diagonal: bool):
         """The user's ``jacobian(t, X)``, checked: ``(m, size, size)`` full Jacobians of the
         step at the rows of ``X``, or with ``diagonal`` their diagonals shaped like ``X``."""
-        if self.user_errstate is None:
-            J = self.jacobian_function(t, X)
-        else:
-            with np.errstate(**self.user_errstate):
-                J = self.jacobian_function(t, X)
+        J = self.call_user(self.jacobian_function, t, X)
         self.njev += int(X.shape[0])
         like = X if diagonal else self.xp.empty((X.shape[0], self.size, self.size), dtype=X.dtype)
         rows = "the diagonal of each step's Jacobian" if diagonal else "one Jacobian per row"
