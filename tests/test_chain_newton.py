@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from itersolve import Status, sequential_chain, solve_chain
+from itersolve import Status, picard_ode, sequential_chain, solve_chain
 
-from .chain_problems import matvec
+from .chain_problems import lorenz, matvec
 
 
 def _rnn(d=8, n_steps=128, radius=1.5, seed=0):
@@ -173,4 +173,76 @@ def test_a_jacobian_of_the_wrong_shape_is_named():
             4,
             method="quasi-newton",
             jacobian=lambda t, X: np.ones((X.shape[0], 2, 2)),
+        )
+
+
+# -- picard_ode with the Jacobian of f -------------------------------------------------------
+
+
+def _lorenz_jacobian(t, Y):
+    x, y, z = Y[:, 0], Y[:, 1], Y[:, 2]
+    J = np.zeros((Y.shape[0], 3, 3))
+    J[:, 0, 0], J[:, 0, 1] = -10.0, 10.0
+    J[:, 1, 0], J[:, 1, 1], J[:, 1, 2] = 28.0 - z, -1.0, -x
+    J[:, 2, 0], J[:, 2, 1], J[:, 2, 2] = y, x, -8.0 / 3.0
+    return J
+
+
+@pytest.mark.parametrize("scheme", ["euler", "heun", "rk4"])
+def test_the_step_jacobian_is_the_chain_rule_through_the_stages(scheme):
+    import array_api_compat.numpy as xp
+
+    from itersolve._chain._ode import _Derivative, _DerivativeJacobian, _step, _step_jacobian
+
+    f = lorenz()
+    times = np.linspace(0.0, 0.05, 6)
+    step = _step(_Derivative(f, np.float64, xp), times, scheme, 1)
+    jac = _DerivativeJacobian(_lorenz_jacobian, np.float64, xp, 3, False)
+    step_jacobian = _step_jacobian(_Derivative(f, np.float64, xp), jac, times, scheme, (3,), False)
+    i = np.arange(5)
+    Y = np.random.default_rng(0).standard_normal((5, 3)) * 5
+    J = step_jacobian(i, Y)
+    eps = 1e-6
+    for col in range(3):
+        e = np.zeros(3)
+        e[col] = eps
+        numeric = (step(i, Y + e) - step(i, Y - e)) / (2 * eps)
+        np.testing.assert_allclose(J[:, :, col], numeric, rtol=1e-7, atol=1e-8)
+
+
+def test_picard_ode_newton_on_lorenz():
+    t = np.arange(1025) * 1e-3
+    f = lorenz()
+    exact = picard_ode(f, np.ones(3), t, method="gauss-seidel").x
+    newton = picard_ode(f, np.ones(3), t, method="newton", jacobian=_lorenz_jacobian, window=256)
+    picard = picard_ode(f, np.ones(3), t, window=256)
+    assert newton.success and newton.nit < picard.nit
+    np.testing.assert_allclose(newton.x, exact, atol=1e-11)
+    assert newton.stats["f_evals"] == newton.nfev and newton.stats["jacobian_evals"] > 0
+
+
+def test_picard_ode_newton_solves_a_linear_rk4_chain_in_two_sweeps():
+    A = np.array([[0.0, 1.0], [-4.0, -0.2]])
+    t = np.linspace(0.0, 5.0, 1001)
+    f = lambda t, Y: Y @ A.T  # noqa: E731
+    jac = lambda t, Y: np.broadcast_to(A, (Y.shape[0], 2, 2))  # noqa: E731
+    result = picard_ode(f, np.array([1.0, 0.0]), t, scheme="rk4", method="newton", jacobian=jac)
+    exact = picard_ode(f, np.array([1.0, 0.0]), t, scheme="rk4", method="gauss-seidel").x
+    assert result.success and result.nit == 2
+    np.testing.assert_allclose(result.x, exact, atol=1e-12)
+    assert result.stats["f_evals"] == 4 * result.nfev + 3 * result.stats["njev"]
+
+
+def test_picard_ode_quasi_newton_is_exact_newton_for_an_entrywise_ode():
+    f = lambda t, Y: -(Y**3) + np.sin(t)[:, None]  # noqa: E731
+    diagonal = lambda t, Y: -3 * Y**2  # noqa: E731
+    t = np.linspace(0.0, 3.0, 301)
+    y0 = np.linspace(-1.0, 1.0, 4)
+    quasi = picard_ode(f, y0, t, scheme="heun", method="quasi-newton", jacobian=diagonal)
+    exact = picard_ode(f, y0, t, scheme="heun", method="gauss-seidel").x
+    assert quasi.success and quasi.nit < 12
+    np.testing.assert_allclose(quasi.x, exact, atol=1e-11)
+    with pytest.raises(ValueError, match="`jacobian`"):
+        picard_ode(
+            f, y0, t, method="quasi-newton", jacobian=lambda t, Y: np.ones((Y.shape[0], 4, 4))
         )

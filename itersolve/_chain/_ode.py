@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -80,6 +81,62 @@ def _step(f, times, scheme, state_ndim):
     return step
 
 
+class _DerivativeJacobian:
+    """The user's ``jacobian(t, Y)`` of ``f``, checked (full ``(m, size, size)`` or diagonal)."""
+
+    def __init__(self, jacobian, dtype, xp, size, diagonal):
+        self.jacobian, self.dtype, self.xp = jacobian, dtype, xp
+        self.size, self.diagonal = size, diagonal
+
+    def __call__(self, t, Y):
+        J = self.jacobian(t, Y)
+        shape = tuple(Y.shape) if self.diagonal else (Y.shape[0], self.size, self.size)
+        if type(J) is not type(Y) or tuple(J.shape) != shape or J.dtype != self.dtype:
+            like = self.xp.empty(shape, dtype=self.dtype)
+            check_returned("jacobian", J, like, self.xp, rows="the Jacobian of f at each row")
+        return J
+
+
+def _step_jacobian(f, jacobian, times, scheme, state_shape, diagonal):
+    """``jacobian(i, Y)`` of the scheme's step, by the chain rule through its stages.
+
+    Full: ``(m, size, size)`` on flattened states; diagonal: the product of the stages'
+    diagonals, shaped like ``Y`` (exact when ``f`` acts entrywise, an approximation
+    otherwise, which is all quasi-Newton asks for). The stage points are recomputed, so
+    each row costs ``stages - 1`` more evaluations of ``f`` and ``stages`` of its Jacobian.
+    """
+    xp = array_api_compat.array_namespace(times)
+    steps = times[1:] - times[:-1]
+    size = math.prod(state_shape)
+
+    def step_jacobian(i, Y):
+        m = i.shape[0]
+        t, h = xp.take(times, i), xp.take(steps, i)
+        hc = xp.reshape(h, (m,) + (1,) * len(state_shape))
+        if diagonal:
+            hm, one = hc, 1
+            compose = lambda J, D: J * D  # noqa: E731
+        else:
+            hm = xp.reshape(h, (m, 1, 1))
+            one = xp.eye(size, dtype=Y.dtype)
+            compose = lambda J, D: J @ D  # noqa: E731
+        J1 = jacobian(t, Y)
+        if scheme == "euler":
+            return one + hm * J1
+        k1 = f(t, Y)
+        if scheme == "heun":
+            dk2 = compose(jacobian(t + h, Y + hc * k1), one + hm * J1)
+            return one + (hm / 2) * (J1 + dk2)
+        k2 = f(t + h / 2, Y + (hc / 2) * k1)
+        k3 = f(t + h / 2, Y + (hc / 2) * k2)
+        dk2 = compose(jacobian(t + h / 2, Y + (hc / 2) * k1), one + (hm / 2) * J1)
+        dk3 = compose(jacobian(t + h / 2, Y + (hc / 2) * k2), one + (hm / 2) * dk2)
+        dk4 = compose(jacobian(t + h, Y + hc * k3), one + hm * dk3)
+        return one + (hm / 6) * (J1 + 2 * dk2 + 2 * dk3 + dk4)
+
+    return step_jacobian
+
+
 def picard_ode(
     f: Callable[[Any, Any], Any],
     y0: ArrayLike,
@@ -95,6 +152,7 @@ def picard_ode(
     init: Any = None,
     predictor: Callable[[Any, Any], Any] | None = None,
     predictor_sweeps: int | None = None,
+    jacobian: Callable[[Any, Any], Any] | None = None,
     maxiter: int | None = None,
     callback: Callable[[SolveResult], None] | None = None,
     throw: bool = False,
@@ -119,6 +177,11 @@ def picard_ode(
         steps may vary.
     scheme : {"euler", "heun", "rk4"}
         Explicit Euler, Heun's (explicit trapezoidal) method, or classical Runge–Kutta.
+    jacobian : callable, optional
+        For ``method="newton"``: ``jacobian(t, Y)``, the Jacobians of ``f`` in ``y`` at the
+        rows of ``Y``, shape ``(m, y0.size, y0.size)``; for ``"quasi-newton"`` their
+        diagonals, shaped like ``Y``. The step's Jacobian is built from them by the chain
+        rule through the scheme's stages.
     method, window, block, rtol, atol, tol_scale, init, predictor, predictor_sweeps, maxiter, \
 callback, throw, backend
         As in :func:`solve_chain`.
@@ -154,7 +217,15 @@ callback, throw, backend
     xp = backend_.xp
     real = xp.float32 if y.dtype in (xp.float32, xp.complex64) else xp.float64
     times = xp.asarray(grid, dtype=real)
-    step = _step(_Derivative(f, y.dtype, xp), times, scheme, len(y.shape))
+    derivative = _Derivative(f, y.dtype, xp)
+    step = _step(derivative, times, scheme, len(y.shape))
+    step_jacobian = None
+    if jacobian is not None:
+        check_callable("jacobian", jacobian)
+        diagonal = method == "quasi-newton"
+        size = math.prod(y.shape)
+        checked = _DerivativeJacobian(jacobian, y.dtype, xp, size, diagonal)
+        step_jacobian = _step_jacobian(derivative, checked, times, scheme, y.shape, diagonal)
     result = solve_chain(
         step,
         y,
@@ -168,10 +239,15 @@ callback, throw, backend
         init=init,
         predictor=predictor,
         predictor_sweeps=predictor_sweeps,
+        jacobian=step_jacobian,
         maxiter=maxiter,
         callback=callback,
         throw=throw,
         backend=backend,
     )
-    result.stats.update(scheme=scheme, f_evals=result.nfev * SCHEMES[scheme])
+    stages = SCHEMES[scheme]
+    njev = result.stats.get("njev", 0)  # rows of the step's Jacobian
+    result.stats.update(scheme=scheme, f_evals=result.nfev * stages + njev * (stages - 1))
+    if njev:
+        result.stats["jacobian_evals"] = njev * stages
     return result
