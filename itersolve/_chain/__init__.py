@@ -1,4 +1,4 @@
-"""Sequential computations solved by parallel sweeps: Picard, Jacobi, Gauss–Seidel, hybrids.
+"""Sequential computations by parallel sweeps: Picard, Jacobi, Gauss–Seidel, hybrids, Newton.
 
 A chain ``x_{t+1} = g_t(x_t)`` is the block lower-triangular system ``x_{t+1} - g_t(x_t) =
 0``; every method here iterates on all its states at once and still returns the

@@ -1,10 +1,10 @@
-"""What every chain method shares: the sweep state, the acceptance test, the stopping
-test and the figures a solve reports.
+"""What every chain method shares: the sweep state, the predictor sweeps, the handling of
+non-finite states, the stopping test and the figures a solve reports.
 
 A method's ``sweep(problem, X, state)`` rewrites part of the trajectory ``X`` in place and
-returns the per-state updates, their thresholds and the new anchor; everything else lives
-here. The anchor ``b`` is the last state known to be final (states ``0..b`` are), and the
-solve has converged when ``b`` reaches ``n_steps``.
+returns the per-state updates, the new anchor and the first non-finite state; everything
+else lives here. The anchor ``b`` is the last state known to be final (states ``0..b``
+are), and the solve has converged when ``b`` reaches ``n_steps``.
 """
 
 from __future__ import annotations
