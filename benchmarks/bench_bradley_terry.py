@@ -84,6 +84,7 @@ import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 import scipy.optimize  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
+from _timing import interleaved, timed  # noqa: E402
 from scipy.sparse.csgraph import connected_components  # noqa: E402
 from scipy.special import expit  # noqa: E402
 
@@ -184,24 +185,6 @@ def lbfgs_reference(n, winners, losers):
 
 
 # ---------------------------------------------------------------- timing helpers
-
-
-def timed(call):
-    start = time.perf_counter()
-    out = call()
-    return time.perf_counter() - start, out
-
-
-def interleaved(contenders: dict, repeats: int) -> dict[str, list[float]]:
-    """Each contender once per round, rotating the order; one untimed warm-up call each."""
-    for call in contenders.values():
-        call()
-    names = list(contenders)
-    times = {name: [] for name in names}
-    for r in range(repeats):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            times[name].append(timed(contenders[name])[0])
-    return times
 
 
 def per_round_ratio(times, numerator, denominator) -> float:

@@ -69,6 +69,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
+from _timing import interleaved  # noqa: E402
 
 import itersolve  # noqa: E402
 from itersolve import TrajectoryModel  # noqa: E402
@@ -462,15 +463,10 @@ def batch_invariance_notes(W, C, h0, n_steps):
 # Part 1: one chain, every method
 
 
-def interleaved(entries: dict[str, Callable], repeat: int):
-    """Every entry once per round, ``repeat`` rounds; median seconds and the last outputs."""
-    times = {key: [] for key in entries}
+def median_times(entries: dict[str, Callable], repeat: int):
+    """Median seconds of every entry over ``repeat`` interleaved rounds, and their outputs."""
     outputs = {}
-    for _ in range(repeat):
-        for key, call in entries.items():
-            start = time.perf_counter()
-            outputs[key] = call()
-            times[key].append(time.perf_counter() - start)
+    times = interleaved(entries, repeat, outputs)
     return {key: statistics.median(t) for key, t in times.items()}, outputs
 
 
@@ -489,7 +485,7 @@ def bench_chain(chain: Chain, repeat: int) -> None:
         entries["compiled loop (Numba)"] = chain.compiled
     for contender in chain.contenders:
         entries[contender] = lambda c=contender: solve(step, x0, n, **c.kwargs())
-    times, outputs = interleaved(entries, repeat)
+    times, outputs = median_times(entries, repeat)
     reference, t_loop = outputs["loop"], times["loop"]
 
     scale = np.max(np.abs(reference))
@@ -639,7 +635,7 @@ def bench_family(family: Family, repeat: int) -> None:
             name: (lambda d=degree, w=(name == "warm"), c=contender: family_pass(family, c, d, w))
             for name, _, degree in STRATEGIES
         }
-        times, outputs = interleaved(entries, repeat)
+        times, outputs = median_times(entries, repeat)
         cold_sweeps = sum(r.nit for r in outputs["cold"])
         for name, start_label, _ in STRATEGIES:
             results = outputs[name]

@@ -46,6 +46,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 import pyamg  # noqa: E402
+from _timing import interleaved, timed  # noqa: E402
 from pyamg import amg_core  # noqa: E402
 from pyamg.relaxation import relaxation as pyamg_relaxation  # noqa: E402
 
@@ -55,24 +56,6 @@ from itersolve._sor._kernels import colored_sor_sweep, sor_sweep  # noqa: E402
 
 OMEGA = 1.5
 COPY_BYTES = 256 * 2**20
-
-
-def timed(call) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
-
-
-def interleaved(contenders: dict, repeats: int) -> dict[str, list[float]]:
-    """Time every contender once per round, rotating the order; one warm-up call each."""
-    for call in contenders.values():
-        call()
-    names = list(contenders)
-    times = {name: [] for name in names}
-    for r in range(repeats):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            times[name].append(timed(contenders[name]))
-    return times
 
 
 class OtherLoad:
@@ -167,7 +150,7 @@ def copy_bandwidth(repeats) -> float:
     source = np.ones(COPY_BYTES // 8)
     target = np.empty_like(source)
     np.copyto(target, source)  # touch the pages
-    best = min(timed(lambda: np.copyto(target, source)) for _ in range(repeats))
+    best = min(timed(lambda: np.copyto(target, source))[0] for _ in range(repeats))
     return 2 * source.nbytes / best
 
 

@@ -84,7 +84,7 @@ def jacobi_window(xp, X, begin, end, G, rtol, atol, scale):
     return updates, first_false(accepted), first_nonfinite
 
 
-def newton_window(xp, X, begin, end, G, J, rtol, atol, scale, floor_units, *, diagonal):
+def newton_window(xp, X, begin, end, G, J, rtol, atol, scale, *, diagonal):
     """DEER's sweep (``J`` full, ``(m, size, size)``) or, with ``diagonal``, quasi-DEER's
     (``J`` the diagonals, shaped like the states): ``X[j+1] = G[j] + J[j] (X_new[j] -
     X_old[j])``.
@@ -110,9 +110,8 @@ def newton_window(xp, X, begin, end, G, J, rtol, atol, scale, floor_units, *, di
         A = xp.concat([A[:shift, ...], A_tail], axis=0)
         shift *= 2
     new = old + xp.reshape(c, old.shape)
-    norms = _host(xp.linalg.vector_norm(_rows(xp, new), axis=1))
     updates, accepted, first_nonfinite = assess(
-        xp, new, old, rtol, atol, scale[begin + 1 : end + 1], floor_units * norms
+        xp, new, old, rtol, atol, scale[begin + 1 : end + 1]
     )
     X[begin + 1 : end + 1, ...] = new
     return updates, first_false(accepted), first_nonfinite

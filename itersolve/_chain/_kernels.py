@@ -74,7 +74,7 @@ def jacobi_window(X, begin, end, G, rtol, atol, scale):
 
 
 @njit_kernel
-def newton_window(X, begin, end, G, J, rtol, atol, scale, floor_units):
+def newton_window(X, begin, end, G, J, rtol, atol, scale):
     """DEER's sweep: ``X[j+1] = G[j] + J[j] (X_new[j] - X_old[j])``, scanned in order.
 
     ``J`` holds full Jacobians ``(m, size, size)``; the sequential scan is the CPU's
@@ -93,9 +93,7 @@ def newton_window(X, begin, end, G, J, rtol, atol, scale, floor_units):
             new[k] = value
         update2, norm2, finite = _store(X, begin + 1 + j, new, delta)
         updates[j] = math.sqrt(update2)
-        threshold = max(
-            rtol * math.sqrt(norm2), atol * scale[begin + 1 + j], floor_units * math.sqrt(norm2)
-        )
+        threshold = max(rtol * math.sqrt(norm2), atol * scale[begin + 1 + j])
         first_open, first_nonfinite = _verdict(
             j, updates[j], threshold, finite, first_open, first_nonfinite, m
         )
@@ -103,7 +101,7 @@ def newton_window(X, begin, end, G, J, rtol, atol, scale, floor_units):
 
 
 @njit_kernel
-def quasi_newton_window(X, begin, end, G, J, rtol, atol, scale, floor_units):
+def quasi_newton_window(X, begin, end, G, J, rtol, atol, scale):
     """The diagonal (quasi-DEER) sweep: ``X[j+1] = G[j] + diag(J[j]) (X_new[j] - X_old[j])``."""
     m, size = end - begin, X.shape[1]
     updates = np.empty(m)
@@ -115,9 +113,7 @@ def quasi_newton_window(X, begin, end, G, J, rtol, atol, scale, floor_units):
             new[k] = G[j, k] + J[j, k] * delta[k]
         update2, norm2, finite = _store(X, begin + 1 + j, new, delta)
         updates[j] = math.sqrt(update2)
-        threshold = max(
-            rtol * math.sqrt(norm2), atol * scale[begin + 1 + j], floor_units * math.sqrt(norm2)
-        )
+        threshold = max(rtol * math.sqrt(norm2), atol * scale[begin + 1 + j])
         first_open, first_nonfinite = _verdict(
             j, updates[j], threshold, finite, first_open, first_nonfinite, m
         )

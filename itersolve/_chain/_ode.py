@@ -14,7 +14,7 @@ from .._backend import to_host
 from .._result import SolveResult
 from .._validation import check_callable, check_choice
 from ._problem import check_returned
-from ._solve import _start, solve_chain
+from ._solve import _checked_start, solve_chain
 
 __all__ = ["SCHEMES", "picard_ode"]
 
@@ -52,7 +52,7 @@ class _Derivative:
     def __call__(self, t, Y):
         F = self.f(t, Y)
         if type(F) is not type(Y) or F.shape != Y.shape or F.dtype != self.dtype:
-            check_returned("f", F, Y, self.xp, rows="one derivative per state")
+            check_returned("f", F, Y.shape, self.dtype, self.xp, rows="one derivative per state")
         return F
 
 
@@ -92,8 +92,8 @@ class _DerivativeJacobian:
         J = self.jacobian(t, Y)
         shape = tuple(Y.shape) if self.diagonal else (Y.shape[0], self.size, self.size)
         if type(J) is not type(Y) or tuple(J.shape) != shape or J.dtype != self.dtype:
-            like = self.xp.empty(shape, dtype=self.dtype)
-            check_returned("jacobian", J, like, self.xp, rows="the Jacobian of f at each row")
+            rows = "the Jacobian of f at each row"
+            check_returned("jacobian", J, shape, self.dtype, self.xp, rows=rows)
         return J
 
 
@@ -213,7 +213,7 @@ callback, throw, backend
     check_callable("f", f)
     check_choice("scheme", scheme, tuple(SCHEMES))
     grid = _time_grid(t)
-    _, backend_, y = _start(y0, grid.size - 1, backend)
+    _, backend_, y = _checked_start(y0, grid.size - 1, backend)
     xp = backend_.xp
     real = xp.float32 if y.dtype in (xp.float32, xp.complex64) else xp.float64
     times = xp.asarray(grid, dtype=real)

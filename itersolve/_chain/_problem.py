@@ -8,8 +8,8 @@ import array_api_compat
 import numpy as np
 
 
-def check_returned(name: str, Y, like, xp, *, rows: str) -> None:
-    """Raise unless ``Y``, returned by the user's ``name``, matches ``like`` in library,
+def check_returned(name: str, Y, shape, dtype, xp, *, rows: str) -> None:
+    """Raise unless ``Y``, returned by the user's ``name``, is an array of ``xp`` with this
     shape and dtype; ``rows`` says what each row of the output should be."""
     if not array_api_compat.is_array_api_obj(Y):
         raise TypeError(f"`{name}` must return an array, got {type(Y).__name__}")
@@ -18,14 +18,14 @@ def check_returned(name: str, Y, like, xp, *, rows: str) -> None:
             f"`{name}` returned a {type(Y).__module__}.{type(Y).__name__} for states of "
             "another array library; it must return arrays of the states' library"
         )
-    if tuple(Y.shape) != tuple(like.shape):
+    if tuple(Y.shape) != tuple(shape):
         raise ValueError(
             f"`{name}` returned shape {tuple(Y.shape)} for states of shape "
-            f"{tuple(like.shape)}; it must return {rows} (leading axis = step index)"
+            f"{tuple(shape)}; it must return {rows} (leading axis = step index)"
         )
-    if Y.dtype != like.dtype:
+    if Y.dtype != dtype:
         raise TypeError(
-            f"`{name}` returned dtype {Y.dtype} for states of dtype {like.dtype}; it must "
+            f"`{name}` returned dtype {Y.dtype} for states of dtype {dtype}; it must "
             "preserve the dtype (cast inside it, or start from states of the dtype it returns)"
         )
 
@@ -64,7 +64,7 @@ class ChainProblem:
         self.nfev += int(X.shape[0])
         self.calls += 1
         if type(Y) is not self.array_type or Y.shape != X.shape or Y.dtype != self.dtype:
-            check_returned("step", Y, X, self.xp, rows="one next state per row")
+            check_returned("step", Y, X.shape, X.dtype, self.xp, rows="one next state per row")
         return Y
 
     def call_user(self, function, t, X):
@@ -79,9 +79,10 @@ class ChainProblem:
         step at the rows of ``X``, or with ``diagonal`` their diagonals shaped like ``X``."""
         J = self.call_user(self.jacobian_function, t, X)
         self.njev += int(X.shape[0])
-        like = X if diagonal else self.xp.empty((X.shape[0], self.size, self.size), dtype=X.dtype)
-        rows = "the diagonal of each step's Jacobian" if diagonal else "one Jacobian per row"
-        check_returned("jacobian", J, like, self.xp, rows=rows)
+        shape = tuple(X.shape) if diagonal else (X.shape[0], self.size, self.size)
+        if type(J) is not self.array_type or tuple(J.shape) != shape or J.dtype != self.dtype:
+            rows = "the diagonal of each step's Jacobian" if diagonal else "one Jacobian per row"
+            check_returned("jacobian", J, shape, self.dtype, self.xp, rows=rows)
         return J
 
     def state_norms(self, V):

@@ -35,7 +35,7 @@ DEFAULT_RTOL = {
 }
 
 
-def _start(x0, n_steps, backend):
+def _checked_start(x0, n_steps, backend):
     n_steps = check_int("n_steps", n_steps, low=0)
     backend_, x = float_start(x0, backend)
     if not bool(backend_.xp.all(backend_.xp.isfinite(x))):
@@ -234,7 +234,7 @@ def solve_chain(
     (True, True, True)
     """
     check_callable("step", step)
-    n_steps, backend_, x = _start(x0, n_steps, backend)
+    n_steps, backend_, x = _checked_start(x0, n_steps, backend)
     check_choice("method", method, METHODS)
     window = _optional_int("window", window, 1)
     block = _optional_int("block", block, 1)
@@ -311,7 +311,7 @@ def sequential_chain(step: Callable[[Any, Any], Any], x0: ArrayLike, n_steps: in
     array([ 1.,  2.,  5., 12.])
     """
     check_callable("step", step)
-    n_steps, _, x = _start(x0, n_steps, None)
+    n_steps, _, x = _checked_start(x0, n_steps, None)
     # the loop runs under the caller's floating-point settings, so no per-call errstate
     problem = ChainProblem(step, x, n_steps, guard_errstate=False)
     xp = problem.xp

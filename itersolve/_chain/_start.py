@@ -116,7 +116,13 @@ class ChainStart:
         t = xp.arange(begin, problem.n_steps + 1, dtype=xp.int64)
         window = X[begin:, ...]
         guess = self.predictor(t, window)
-        check_returned("predictor", guess, window, xp, rows="a guess for every state it receives")
+        if (
+            type(guess) is not problem.array_type
+            or guess.shape != window.shape
+            or (guess.dtype != problem.dtype)
+        ):
+            rows = "a guess for every state it receives"
+            check_returned("predictor", guess, window.shape, problem.dtype, xp, rows=rows)
         change = problem.state_norms(guess[1:, ...] - window[1:, ...])
         X[begin + 1 :, ...] = guess[1:, ...]
         return float(to_host(xp.max(change))) if change.shape[0] else 0.0

@@ -143,4 +143,5 @@ class Newton(WindowSolver):
         return generic.newton_window(*args, diagonal=self.diagonal)
 
     def options(self, problem):
-        return self.rtol, self.atol, self.tol_scale, ROUNDING_UNITS * problem.eps
+        # the scan rounds like the step itself, relative to the state: a floor on rtol
+        return max(self.rtol, ROUNDING_UNITS * problem.eps), self.atol, self.tol_scale
