@@ -67,6 +67,25 @@ class _History:
     def copy(self) -> np.ndarray:
         return self._buffer[: self.size].copy()
 
+    def stalled(self) -> bool:
+        """Whether the second half of the history failed to improve on the first half's
+        best residual by :data:`STALL_FACTOR`; checked only when the length is a power of
+        two from :data:`STALL_MIN_ITERATIONS` on, so the check costs O(1) amortised."""
+        k = self.size - 1
+        if k < STALL_MIN_ITERATIONS or k & (k - 1):
+            return False
+        half = self.size // 2
+        first, second = self._buffer[:half].min(), self._buffer[half : self.size].min()
+        return bool(second > STALL_FACTOR * first)
+
+
+# Without `maxiter` a solve that cannot converge would never stop. Methods that converge,
+# even sublinearly (KM's o(1/sqrt k), Halpern's O(1/k)), improve their best residual by a
+# factor of at least 2**-0.5 ≈ 0.71 each time k doubles; a solve whose best residual has
+# not improved by 10 % over its last k/2 iterations is taken to have stagnated.
+STALL_MIN_ITERATIONS = 1024
+STALL_FACTOR = 0.9
+
 
 def _message(status: Status, nit: int, residual: float, note: str = "") -> str:
     if note:
@@ -94,11 +113,14 @@ def run(
     so it runs ``nit + 1`` times), check ``maxiter``, then step. A callback that raises
     ``StopIteration`` ends the solve with ``Status.CALLBACK`` unless the solve had
     already finished. Exceptions raised by the user's map propagate unchanged. ``stats``
-    are the front-end's figures, merged under the solver's own.
+    are the front-end's figures, merged under the solver's own. With ``maxiter=None`` a
+    solve whose best residual stops improving ends with ``Status.STAGNATED`` (see
+    :meth:`_History.stalled`) instead of running forever.
     """
     x, state = x0, solver.init(problem, x0)
     history = _History(state.residual)
     nit = 0
+    stall_note = ""
     while True:
         if math.isfinite(state.residual):
             done, status = solver.terminate(problem, x, state)
@@ -129,6 +151,13 @@ def run(
         x, state = solver.step(problem, x, state)
         nit += 1
         history.append(state.residual)
+        if maxiter is None and history.stalled():
+            status = Status.STAGNATED
+            stall_note = (
+                f"with maxiter=None, the best residual over iterations {nit // 2} to {nit} "
+                f"was not 10% below the best before them, so the solve was stopped"
+            )
+            break
 
     x, solver_stats = solver.postprocess(problem, x, state)
     stats = {**(stats or {}), **solver_stats}
@@ -137,7 +166,7 @@ def run(
         x=x,
         success=status == Status.CONVERGED,
         status=status,
-        message=_message(status, nit, state.residual, getattr(state, "note", "")),
+        message=_message(status, nit, state.residual, stall_note or getattr(state, "note", "")),
         nit=nit,
         nfev=problem.nfev,
         residuals=residuals,

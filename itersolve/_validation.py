@@ -63,3 +63,134 @@ def check_choice(name: str, value, choices) -> str:
         options = ", ".join(repr(c) for c in choices)
         raise ValueError(f"`{name}` must be one of {options}; got {value!r}")
     return value
+
+
+def check_rng(name: str, value):
+    """A ``numpy.random.Generator`` from ``None``, a non-negative int, a SeedSequence or a
+    Generator; anything else (a string, a float, a legacy ``RandomState``) is a TypeError."""
+    import numpy as np
+
+    if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence)):
+        return np.random.default_rng(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"`{name}` must be None, an int seed, a numpy SeedSequence or Generator; "
+            f"got {type(value).__name__}"
+        )
+    if value < 0:
+        raise ValueError(f"`{name}` must be a non-negative seed, got {value}")
+    return np.random.default_rng(int(value))
+
+
+def check_array(
+    name: str,
+    value,
+    *,
+    ndim=None,
+    complex_ok: bool = False,
+    finite: bool = True,
+    empty_ok: bool = False,
+):
+    """Check that ``value`` is a numeric array and return it (a NumPy array for array-likes).
+
+    Booleans, strings and objects are a TypeError; so is complex data where the solver is
+    real (it would otherwise be cast silently, dropping the imaginary part). ``ndim`` is an
+    int or a tuple of accepted ranks. NaN/Inf (with ``finite``) and emptiness (unless
+    ``empty_ok``) are a ValueError. Arrays of other libraries (CuPy) keep their namespace.
+    """
+    import array_api_compat
+    import numpy as np
+
+    if array_api_compat.is_array_api_obj(value) and not isinstance(value, np.generic):
+        array = value
+    else:
+        try:
+            array = np.asarray(value)
+        except Exception as exc:  # ragged lists, objects numpy cannot hold
+            raise TypeError(f"`{name}` must be array-like, got {type(value).__name__}") from exc
+    kind = np.dtype(str(array.dtype)).kind if not hasattr(array.dtype, "kind") else array.dtype.kind
+    allowed = "iufc" if complex_ok else "iuf"
+    if kind == "c" and not complex_ok:
+        raise TypeError(
+            f"`{name}` is complex ({array.dtype}) but this solver works in real arithmetic; "
+            "pass the real part explicitly if that is what you mean"
+        )
+    if kind not in allowed:
+        raise TypeError(f"`{name}` must hold numbers, got dtype {array.dtype}")
+    if ndim is not None:
+        ranks = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if array.ndim not in ranks:
+            wanted = " or ".join(str(r) for r in ranks)
+            raise ValueError(f"`{name}` must be {wanted}-dimensional, got shape {array.shape}")
+    if not empty_ok and array.size == 0:
+        raise ValueError(f"`{name}` is empty")
+    if finite and array.size and kind in "fc":
+        xp = array_api_compat.array_namespace(array)
+        if not bool(xp.all(xp.isfinite(array))):
+            raise ValueError(f"`{name}` contains NaN or Inf")
+    return array
+
+
+def check_indices(name: str, value, size: int, *, unique: bool = False):
+    """Check an integer index array against ``range(size)``; return it as ``np.intp``.
+
+    Every array a kernel indexes with goes through here first: a kernel does no bounds
+    checks, so an index outside the range would read or write outside the array.
+    """
+    import numpy as np
+
+    try:
+        array = np.asarray(value)
+    except Exception as exc:
+        raise TypeError(f"`{name}` must be an integer array, got {type(value).__name__}") from exc
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"`{name}` must hold integers, got dtype {array.dtype}")
+    if array.ndim != 1:
+        raise ValueError(f"`{name}` must be 1-dimensional, got shape {array.shape}")
+    if array.size:
+        low, high = int(array.min()), int(array.max())
+        if low < 0 or high >= size:
+            raise ValueError(
+                f"`{name}` holds indices in [{low}, {high}], outside [0, {size - 1}]"
+            )
+        if unique and np.unique(array).size != array.size:
+            raise ValueError(f"`{name}` repeats an index; each must appear at most once")
+    return array.astype(np.intp, copy=False)
+
+
+def check_csr(name: str, indptr, indices, data, shape) -> None:
+    """Check raw CSR arrays for what the kernels assume: a monotone ``indptr`` from 0 to
+    ``nnz`` with one entry per row plus one, and column indices inside the matrix."""
+    import numpy as np
+
+    n_rows, n_cols = shape
+    indptr, indices = np.asarray(indptr), np.asarray(indices)
+    if indptr.ndim != 1 or indptr.size != n_rows + 1:
+        raise ValueError(f"`{name}`: indptr must have {n_rows + 1} entries, got {indptr.size}")
+    if indptr.dtype.kind not in "iu" or indices.dtype.kind not in "iu":
+        raise TypeError(f"`{name}`: indptr and indices must hold integers")
+    nnz = indices.size
+    if indptr[0] != 0 or indptr[-1] != nnz or np.asarray(data).size != nnz:
+        raise ValueError(
+            f"`{name}`: indptr must run from 0 to nnz = {nnz} (the length of indices and data)"
+        )
+    if n_rows and np.any(np.diff(indptr) < 0):
+        raise ValueError(f"`{name}`: indptr must be non-decreasing")
+    if nnz and (int(indices.min()) < 0 or int(indices.max()) >= n_cols):
+        raise ValueError(f"`{name}`: a column index lies outside [0, {n_cols - 1}]")
+
+
+def check_returned(name: str, value, *, shape=None, complex_ok: bool = False):
+    """Check what a user callable ``name`` returned: a numeric array of ``shape``.
+
+    NaN/Inf are allowed here (the solver reports them as a status); ``None``, strings,
+    objects and a wrong shape are a TypeError/ValueError that names the callable.
+    """
+    if value is None:
+        raise TypeError(f"`{name}` returned None; it must return an array")
+    array = check_array(f"{name}(...)", value, complex_ok=complex_ok, finite=False, empty_ok=True)
+    if shape is not None and tuple(array.shape) != tuple(shape):
+        raise ValueError(
+            f"`{name}` returned an array of shape {tuple(array.shape)}; expected {tuple(shape)}"
+        )
+    return array
