@@ -79,13 +79,18 @@ def outcome(call, *, names=(), honest=None):
     return result
 
 
-def run_isolated(code: str, *, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh interpreter; fail (not crash) on a signal or a time-out."""
+def run_isolated(code: str, *, timeout: float = 120, env=None, cwd=None):
+    """Run ``code`` in a fresh interpreter; fail (not crash) on a signal or a time-out.
+
+    Returns the ``subprocess.CompletedProcess``; ``env`` and ``cwd`` as for ``subprocess``.
+    """
     process = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True,
         text=True,
         timeout=timeout,
+        env=env,
+        cwd=cwd,
     )
     assert process.returncode >= 0, (
         f"the interpreter died with signal {-process.returncode}:\n{process.stderr}"
