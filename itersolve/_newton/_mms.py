@@ -45,6 +45,7 @@ import math
 import numpy as np
 import scipy.linalg
 
+from .._norms import scaled_norm
 from .._result import Status
 from ._multiplicity import multiplicity_structure
 
@@ -112,7 +113,14 @@ class ExtendedSystem:
         return D
 
     def evaluate(self, z, jacobian=True):
-        """(E1; E2) at z and, when asked, its Jacobian (rows E1 then E2)."""
+        """(E1; E2) at z and, when asked, its Jacobian (rows E1 then E2).
+
+        Overflow far from the limit gives Inf/NaN entries (no warning); callers check.
+        """
+        with np.errstate(all="ignore"):
+            return self._evaluate(z, jacobian)
+
+    def _evaluate(self, z, jacobian):
         n, m = self.n, self.m
         xi, M = z[:n], self.matrices(z[n:])
         A = M + xi[:, None, None] * np.eye(m)
@@ -196,6 +204,8 @@ class _MMSState:
     starts: list = dataclasses.field(default_factory=list)
     confirmed: bool = False
     note: str = ""
+    divergence: object = None  # _singular.Divergence, watching the plain Newton phase
+    true_residual: float = math.nan
 
 
 @dataclasses.dataclass(frozen=True)
@@ -212,12 +222,17 @@ class MMS:
     max_restarts: int = 3
 
     def init(self, problem, x0):
-        from ._singular import _Sparse
+        from ._singular import Divergence, _Sparse
 
         problem.nfev += 1
-        base = _Sparse.from_system(problem.system, x0.dtype)
-        residual = float(np.linalg.norm(base(x0)))
-        return _MMSState(residual=residual, system=base, start_residual=residual)
+        base = problem.base = _Sparse.from_system(problem.system, x0.dtype)
+        residual = scaled_norm(base(x0))
+        return _MMSState(
+            residual=residual,
+            system=base,
+            start_residual=residual,
+            divergence=Divergence(scale=scaled_norm(x0)),
+        )
 
     def snapshot(self, x):
         return x.copy()
@@ -233,23 +248,39 @@ class MMS:
         problem.nfev += 1
         state.phase, state.z, state.extended, state.rows = "gn", z, ext, None
         state.structure, state.confirmed = structure, False
-        state.residual = float(np.linalg.norm(F))
+        state.residual = scaled_norm(F)
         state.starts.append({"iteration": state.steps + 1, "multiplicity": ext.m})
         return True
 
     def step(self, problem, x, state):
         if state.phase == "newton":
+            from ._singular import least_squares_note, true_residual
+
             J = state.system.jacobian(x)
+            if not np.all(np.isfinite(J)):
+                state.residual = math.inf  # the driver reports NONFINITE
+                return x, state
             dx = np.linalg.lstsq(J, -state.system(x), rcond=None)[0]
             x = x + dx
             problem.nfev += 2
             state.steps += 1
-            state.step = float(np.linalg.norm(dx))
-            state.residual = float(np.linalg.norm(state.system(x)))
+            state.step = scaled_norm(dx)
+            state.residual = scaled_norm(state.system(x))
             if state.residual > 1e8 * (1 + state.start_residual):
                 state.note = "plain Newton diverged before reaching the root (start closer)"
                 return x, state
-            near = self.approach_tol * (1 + float(np.linalg.norm(x)))
+            state.note = state.divergence.update(x, state.residual, state.step)
+            if state.note:
+                state.note = "plain Newton diverged before reaching the root: " + state.note
+                return x, state
+            if state.step <= self.atol + self.rtol * scaled_norm(x):
+                # Newton has stopped moving: unless x is a root (to within the
+                # deformation MMS allows), no structure can be read off here.
+                ok, r = true_residual(problem.base.polys, x, self.rank_tol, 0.0)
+                if not ok:
+                    state.note = least_squares_note(r)
+                    return x, state
+            near = self.approach_tol * (1 + scaled_norm(x))
             if state.step <= near:
                 # Near a singular root plain Newton's error is about (μ - 1)·step, and the
                 # near-zero singular values of the Macaulay matrices are of that size.
@@ -273,7 +304,10 @@ class MMS:
         ext, z = state.extended, state.z
         F, J = ext.evaluate(z)
         problem.nfev += 1
-        if state.phase == "gn" and state.step <= self.square_tol * (1 + float(np.linalg.norm(z))):
+        if not (np.all(np.isfinite(F)) and np.all(np.isfinite(J))):
+            state.residual = math.inf  # the driver reports NONFINITE
+            return z[: self.n].copy(), state
+        if state.phase == "gn" and state.step <= self.square_tol * (1 + scaled_norm(z)):
             # Close to the limit: pick the square subsystem here, where its Jacobian is
             # nearly the one at the limit.
             rows, kept = _select_rows(J, ext.n_e1, self.rank_tol)
@@ -290,19 +324,31 @@ class MMS:
         problem.nfev += 1
         state.steps += 1
         state.z = z
-        state.step = float(np.linalg.norm(dz))
+        state.step = scaled_norm(dz)
         F = ext.evaluate(z, jacobian=False)[0]
-        state.residual = float(np.linalg.norm(F[rows]))
+        state.residual = scaled_norm(F[rows])
         return z[: self.n].copy(), state
 
     def _small(self, x, state):
-        return state.step <= self.atol + self.rtol * float(np.linalg.norm(x))
+        return state.step <= self.atol + self.rtol * scaled_norm(x)
 
     def terminate(self, problem, x, state):
         if state.note:
             return True, Status.STAGNATED
         if state.phase != "square" or not self._small(state.z, state):
             return False, Status.IN_PROGRESS
+        # Success means: the user's system at x has scaled residual at most rank_tol
+        # (x is an exact root of the deformation f̃ reported in stats, and f itself is
+        # within rank_tol of vanishing there), and the structure is the whole one.
+        from ._singular import true_residual
+
+        ok, state.true_residual = true_residual(problem.base.polys, x, self.rank_tol, 0.0)
+        if not ok:
+            state.note = (
+                f"the limit is not a root of the system: scaled residual "
+                f"{state.true_residual:.3e} exceeds rank_tol={self.rank_tol:g}"
+            )
+            return True, Status.STAGNATED
         # Converged on this structure: confirm it is the whole local structure at x (a
         # sub-structure of the inverse system also solves (E1)+(E2)).
         try:
@@ -321,7 +367,12 @@ class MMS:
         return False, Status.IN_PROGRESS
 
     def postprocess(self, problem, x, state):
+        if math.isnan(state.true_residual):
+            from ._singular import true_residual
+
+            state.true_residual = true_residual(problem.base.polys, x, 0.0, 0.0)[1]
         stats = {
+            "true_residual": state.true_residual,
             "multiplicity": None,
             "structure": None,
             "deformation": None,
@@ -335,9 +386,9 @@ class MMS:
             stats.update(
                 multiplicity=ext.m if state.confirmed else None,
                 structure=state.structure,
-                deformation=float(np.linalg.norm(r)),
+                deformation=scaled_norm(r),
                 deformation_coefficients=r,
-                commutation_residual=float(np.linalg.norm(F[ext.n_e1 :])),
+                commutation_residual=scaled_norm(F[ext.n_e1 :]),
                 extended_size=(ext.n_e1 + ext.n_e2, ext.size),
                 square_rows=None if state.rows is None else list(state.rows),
                 multiplication_matrices=ext.matrices(state.z[self.n :]),

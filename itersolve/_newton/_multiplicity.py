@@ -13,16 +13,19 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import weakref
 
 import numpy as np
 import scipy.linalg
 
-from .._validation import check_choice, check_int, check_real
+from .._validation import check_array, check_choice, check_int, check_real
 
-__all__ = ["MultiplicityStructure", "multiplicity_structure"]
+__all__ = ["MultiplicityStructure", "check_system", "multiplicity_structure", "scaled_residuals"]
 
 # Above this many differentials per order the dual space is taken as not finite.
 _MAX_COLUMNS = 6000
+# check_system's results, per system object.
+_SYSTEMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,24 +85,115 @@ def _monomials(n: int, degree: int) -> list[tuple[int, ...]]:
     return out
 
 
+def check_system(system, name: str = "system") -> tuple:
+    """Validate a polynomial system; return ``(variables, polys)`` (sympy symbols, ``Poly``).
+
+    ``system`` is a :class:`PolynomialSystem` or any object with ``exprs`` and
+    ``variables`` in its shape. Every equation must be a polynomial in the variables with
+    finite numeric coefficients; anything else is a ``TypeError``/``ValueError`` naming
+    ``name``, raised here instead of inside sympy. The result is cached per system.
+    """
+    import sympy as sp
+
+    try:
+        return _SYSTEMS[system]
+    except (KeyError, TypeError):  # not seen yet, or not weak-referenceable
+        pass
+    exprs, variables = getattr(system, "exprs", None), getattr(system, "variables", None)
+    if exprs is None or variables is None or isinstance(exprs, (str, bytes)):
+        raise TypeError(f"`{name}` must be a PolynomialSystem, got {type(system).__name__}")
+    try:
+        exprs, variables = tuple(exprs), tuple(variables)
+    except TypeError:
+        raise TypeError(
+            f"`{name}` must be a PolynomialSystem (its `exprs` and `variables` are sequences), "
+            f"got {type(system).__name__}"
+        ) from None
+    if not variables or not all(isinstance(v, sp.Symbol) for v in variables):
+        raise TypeError(f"`{name}`: `variables` must be a non-empty sequence of sympy symbols")
+    if not exprs:
+        raise ValueError(f"`{name}` has no equations")
+    polys = []
+    for k, expr in enumerate(exprs):
+        try:
+            poly = sp.Poly(expr, *variables)
+        except Exception as exc:  # sympy's many polynomial errors, for any object
+            raise ValueError(
+                f"`{name}`: equation {k} is not a polynomial in {[str(v) for v in variables]}: "
+                f"{expr!r}"
+            ) from exc
+        stray = poly.free_symbols - set(variables)
+        if stray:
+            raise ValueError(
+                f"`{name}`: equation {k} has symbolic coefficients ({sorted(map(str, stray))})"
+            )
+        for c in poly.coeffs():
+            value = complex(c) if c.is_number else math.nan
+            if not (math.isfinite(value.real) and math.isfinite(value.imag)):
+                raise ValueError(f"`{name}`: equation {k} has a non-finite coefficient {c}")
+        polys.append(poly)
+    out = (variables, polys)
+    try:
+        _SYSTEMS[system] = out
+    except TypeError:
+        pass
+    return out
+
+
 def _shifted_coefficients(expr, variables, root, dtype) -> dict:
     """Taylor coefficients of ``expr`` at ``root``: {γ: coefficient of y^γ in f(root + y)}."""
     import sympy as sp
 
+    return _taylor(sp.Poly(expr, *variables).terms(), root, dtype)
+
+
+def _taylor(terms, root, dtype) -> dict:
+    """Taylor coefficients at ``root`` of the polynomial with ``terms`` [(α, c_α)]:
+    {γ: coefficient of y^γ in f(root + y)}. Overflow gives Inf (no warning, no error)."""
     out: dict = {}
-    for a, c in sp.Poly(expr, *variables).terms():
-        c = complex(c)
-        # (ξ_i + y_i)^a_i = Σ_k C(a_i, k) ξ_i^(a_i - k) y_i^k, multiplied over i.
-        factors = [
-            [(k, math.comb(ai, k) * root[i] ** (ai - k)) for k in range(ai + 1)]
-            for i, ai in enumerate(a)
-        ]
-        for combo in itertools.product(*factors):
-            gamma = tuple(k for k, _ in combo)
-            out[gamma] = out.get(gamma, 0) + c * math.prod(v for _, v in combo)
+    root = [np.complex128(v) for v in root]
+    with np.errstate(all="ignore"):
+        for a, c in terms:
+            c = np.complex128(complex(c))
+            # (ξ_i + y_i)^a_i = Σ_k C(a_i, k) ξ_i^(a_i - k) y_i^k, multiplied over i.
+            factors = [
+                [(k, float(math.comb(ai, k)) * root[i] ** (ai - k)) for k in range(ai + 1)]
+                for i, ai in enumerate(a)
+            ]
+            for combo in itertools.product(*factors):
+                gamma = tuple(k for k, _ in combo)
+                out[gamma] = out.get(gamma, 0) + c * math.prod(v for _, v in combo)
     if dtype.kind == "f":
-        out = {g: v.real for g, v in out.items()}
+        out = {g: float(v.real) for g, v in out.items()}
     return out
+
+
+def scaled_residuals(polys, x) -> tuple[np.ndarray, np.ndarray]:
+    """``(r, floor)``: the residual of each equation at ``x``, scaled, and its rounding level.
+
+    ``r_j = |f_j(x)| / max_γ |t_jγ|`` where ``t_jγ`` are the Taylor coefficients of f_j at
+    x (``t_j0 = f_j(x)``): unchanged when an equation is multiplied by a constant, 0 at an
+    exact root, 1 when the value dominates every coefficient (far from any root); the
+    scaling :func:`multiplicity_structure` applies. ``floor_j`` is the error of evaluating
+    ``f_j(x)`` in floating point, ``n_terms * eps * Σ_α |c_α x^α|``, in the same scaling.
+    ``polys`` are {α: c_α} dicts. Non-finite values (overflow) give ``r_j = inf``.
+    """
+    x = np.asarray(x)
+    r, floor = np.zeros(len(polys)), np.zeros(len(polys))
+    eps = float(np.finfo(np.float64).eps)
+    for j, p in enumerate(polys):
+        if not p:
+            continue
+        t = _taylor(p.items(), x, np.dtype(complex))
+        with np.errstate(all="ignore"):
+            scale = max(abs(v) for v in t.values())
+            value = abs(t.get((0,) * x.size, 0.0))
+            size = sum(abs(complex(c)) * np.prod(np.abs(x) ** np.array(a)) for a, c in p.items())
+            if not (math.isfinite(scale) and math.isfinite(value) and math.isfinite(size)):
+                r[j] = math.inf
+            elif scale > 0:
+                r[j], floor[j] = value / scale, len(p) * eps * size / scale
+    return r, floor
 
 
 def _macaulay(coefficients, n, order, index, dtype):
@@ -230,6 +324,8 @@ def multiplicity_structure(system, root, *, tol=1e-8, method="macaulay", max_ord
     >>> s.multiplicity, s.breadth, s.depth, s.hilbert
     (4, 2, 2, (1, 2, 1))
     """
+    if not isinstance(method, str):
+        raise TypeError(f"`method` must be a string, got {type(method).__name__}")
     if method == "integration":
         raise NotImplementedError(
             "method='integration' (Mourrain's closedness method) is not implemented; "
@@ -239,27 +335,32 @@ def multiplicity_structure(system, root, *, tol=1e-8, method="macaulay", max_ord
     tol = check_real("tol", tol, low=0, high=1, low_open=True, high_open=True)
     if max_order is not None:
         max_order = check_int("max_order", max_order, low=1)
-    variables = tuple(system.variables)
+    variables, polys = check_system(system)
     n = len(variables)
-    root = np.asarray(root)
+    root = check_array("root", root, complex_ok=True, finite=False, empty_ok=True)
     if root.shape != (n,):
         raise ValueError(f"`root` must have shape ({n},), got {root.shape}")
-    if root.dtype.kind not in "biufc" or not np.all(np.isfinite(root)):
-        raise ValueError("`root` must hold finite real or complex numbers")
+    if not np.all(np.isfinite(root)):
+        raise ValueError("`root` must hold finite real or complex numbers (it has NaN or Inf)")
     dtype = np.dtype(np.complex128 if root.dtype.kind == "c" else np.float64)
     root = [complex(v) if dtype.kind == "c" else float(v) for v in root]
     coefficients = []
-    for expr in system.exprs:
-        g = _shifted_coefficients(expr, variables, root, dtype)
+    for k, poly in enumerate(polys):
+        g = _taylor(poly.terms(), root, dtype)
         scale = max((abs(v) for v in g.values()), default=0.0)
+        if not all(map(math.isfinite, (abs(v) for v in g.values()))):
+            raise ValueError(
+                f"`root` is too large for equation {k}: its Taylor coefficients there "
+                "overflow double precision"
+            )
         if scale == 0:
             continue  # the zero polynomial imposes nothing
-        g = {k: v / scale for k, v in g.items()}
+        g = {a: v / scale for a, v in g.items()}
         residual = abs(g.get((0,) * n, 0.0))
         if residual > tol:
             raise ValueError(
-                f"`root` is not a root: scaled residual {residual:.3e} of equation {expr} "
-                f"exceeds tol={tol:g}"
+                f"`root` is not a root: scaled residual {residual:.3e} of equation "
+                f"{poly.as_expr()} exceeds tol={tol:g}"
             )
         coefficients.append(g)
 

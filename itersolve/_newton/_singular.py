@@ -6,6 +6,23 @@ kernel vector it picks is unique), which removes one layer of the singularity; s
 repeated until the Jacobian of the augmented system has full column rank at the point, and
 Gauss–Newton on that overdetermined system, whose root is now regular and of zero
 residual, converges quadratically in (x, λ).
+
+When to deflate. A rank read off the Jacobian alone needs its vanishing singular values
+below ``rank_tol``, which plain Newton, converging linearly (error ratio (m - 1)/m at a
+root of multiplicity m), pays for with many steps. The linear phase itself is the
+evidence: when the last step ratios lie in [0.2, 0.95] and the trailing singular values
+shrank at each of the last two steps while the leading ones did not, those trailing ones
+are the vanishing part of J and a stage is built at once ("early" stage). A wrong early
+rank leaves the lifted system without a root; that shows as stalling or growing residuals
+on it, and the solve then returns to the point before that stage and waits for the
+strict (``rank_tol``) decision instead.
+
+When to stop. Success needs a vanishing step on a system of full column rank *and* the
+true residual of the user's system at the returned x (each equation scaled by its
+largest Taylor coefficient at x) within tolerance; a vanishing step at a positive
+residual is a least-squares point, reported as STAGNATED. Iterates that keep doubling
+to a thousand times their starting scale while the residual does not improve are
+reported as divergence (STAGNATED) instead of running to ``maxiter``.
 """
 
 from __future__ import annotations
@@ -16,16 +33,97 @@ import math
 import numpy as np
 
 from .._driver import run
+from .._norms import scaled_norm
 from .._result import SolveResult, Status
-from .._validation import check_callable, check_choice, check_int, check_real, check_tolerances
+from .._validation import (
+    check_array,
+    check_callable,
+    check_choice,
+    check_int,
+    check_real,
+    check_rng,
+    check_tolerances,
+)
 from ._mms import MMS
-from ._multiplicity import multiplicity_structure
+from ._multiplicity import check_system, multiplicity_structure, scaled_residuals
 
 __all__ = ["singular_newton"]
 
 # A stage whose equations would hold more terms than this is not built: the size grows
 # about tenfold per stage and the solve would stall in building it.
 _MAX_TERMS = 100_000
+# Early deflation: step ratios of a linear phase, and the most an early stage's residual
+# may grow before the stage is taken back.
+_LINEAR_RATIOS = (0.2, 0.95)
+_REVERT_GROWTH = 10.0
+# Divergence: ||x|| beyond this multiple of its starting scale, reached by repeated
+# doubling within _DIVERGENCE_WINDOW iterations without a better residual.
+_DIVERGENCE_GROWTH = 1e3
+_DIVERGENCE_WINDOW = 12
+
+
+def true_residual(polys, x, atol, rtol):
+    """``(ok, r)``: whether the user's system meets the tolerance at x, and its residual.
+
+    ``r`` is the 2-norm (overflow-safe) of the scaled residuals of :func:`scaled_residuals`
+    (each equation divided by its largest Taylor coefficient at x, so a root of ``x`` at
+    1e-13 and of ``1e20 x`` read alike). ``ok`` when every equation is within
+    ``atol + rtol ||x||`` plus the rounding level of evaluating it.
+    """
+    r, floor = scaled_residuals(polys, x)
+    bound = atol + rtol * scaled_norm(x) + floor
+    return bool(np.all(r <= bound)), scaled_norm(r)
+
+
+def least_squares_note(r):
+    return (
+        f"the steps vanished while the scaled residual of the system stalled at {r:.3e}: "
+        "x is a least-squares point (a local minimum of ||F||), not a root; the system "
+        "may be inconsistent"
+    )
+
+
+@dataclasses.dataclass
+class Divergence:
+    """Watches ``||x||`` for divergence: growth by orders of magnitude, by repeated
+    doubling, while the residual does not improve. Slow but real convergence (linear
+    toward a singular root) improves the residual, so it is never cut."""
+
+    scale: float
+    best: float = math.inf
+    best_at: int = 0
+    records: list = dataclasses.field(default_factory=list)  # iterations of ||x|| records
+    largest: float = 0.0
+    k: int = 0
+
+    def update(self, x, residual, step) -> str:
+        """Record one iteration; return a note when the iterates diverge, else ""."""
+        self.k += 1
+        size = scaled_norm(x)
+        if self.k == 1:
+            self.scale = max(self.scale, step)
+        if residual < self.best:
+            self.best, self.best_at = residual, self.k
+        if size > 2 * self.largest:
+            self.largest = size
+            self.records.append(self.k)
+        recent = [k for k in self.records if k > self.k - _DIVERGENCE_WINDOW]
+        if (
+            size > _DIVERGENCE_GROWTH * self.scale
+            and len(recent) >= 3
+            and self.best_at <= self.k - _DIVERGENCE_WINDOW
+        ):
+            return (
+                f"the iterates diverged: ||x|| grew from {self.scale:.3e} to {size:.3e}, "
+                f"doubling {len(recent)} times in the last {_DIVERGENCE_WINDOW} iterations, "
+                f"while the residual stayed above its best {self.best:.3e} "
+                f"(iteration {self.best_at}); start closer to a root"
+            )
+        return ""
+
+    def reset_residual(self):
+        """A deflation stage changes what the residual measures."""
+        self.best, self.best_at = math.inf, self.k
 
 
 class _Problem:
@@ -33,9 +131,10 @@ class _Problem:
 
     def __init__(self, system, complex_mode):
         self.system = system
-        self.n = len(system.variables)
+        self.n = len(tuple(system.variables))
         self.complex_mode = complex_mode
         self.nfev = 0
+        self.base = None  # the system as a _Sparse, set by the solver's init
 
 
 @dataclasses.dataclass
@@ -49,9 +148,24 @@ class _State:
     full_rank: bool = False
     stages: list = dataclasses.field(default_factory=list)
     note: str = ""
+    divergence: Divergence | None = None
+    # Early deflation: step norms and singular values of J on the current system (most
+    # recent last), whether early stages are still allowed, and the point to return to
+    # if the latest early stage turns out wrong: (system, z, number of stages, residual).
+    steps_seen: list = dataclasses.field(default_factory=list)
+    singular_seen: list = dataclasses.field(default_factory=list)
+    early_allowed: bool = True
+    checkpoint: tuple | None = None
+    lift_residual: float = math.inf
+    reverts: int = 0
+    true_residual: float = math.nan
 
 
-def _rank(J, rank_tol):
+def _svdvals(J):
+    return np.linalg.svd(J, compute_uv=False)
+
+
+def _rank(J, rank_tol, s=None):
     """``(rank, clear)``: the numerical rank of J and whether the decision is clear.
 
     Only singular values at most ``rank_tol * max(σ_max, 1)`` may count as zero; among
@@ -61,7 +175,7 @@ def _rank(J, rank_tol):
     zero singular values shrink with the error while the others stay put, so waiting for
     a clear gap costs a few linear steps and avoids lifting with a wrong rank.
     """
-    s = np.linalg.svd(J, compute_uv=False)
+    s = _svdvals(J) if s is None else s
     scale = max(float(s[0]) if s.size else 0.0, 1.0)
     best, best_gap = s.size, math.inf
     for r in np.flatnonzero(s <= rank_tol * scale):
@@ -70,6 +184,32 @@ def _rank(J, rank_tol):
         if best == s.size or gap > best_gap:
             best, best_gap = int(r), gap
     return best, bool(best_gap >= max(1 / math.sqrt(rank_tol), 1e3))
+
+
+def _vanishing(steps, singular):
+    """The rank of J read off a linear phase, or None when none is seen (module docstring).
+
+    ``steps`` are the last step norms, ``singular`` the singular values of J at the last
+    three iterates, on one system. Singular values of J that vanish at the root shrink
+    like a power (at least the first) of the error, so by at least the step ratio ρ per
+    step; the others tend to a positive limit. Index i counts as vanishing when its
+    value shrank by at least sqrt(ρ) at both of the last two steps.
+    """
+    if len(steps) < 3 or len(singular) < 3:
+        return None
+    r1, r2 = steps[-2] / steps[-3], steps[-1] / steps[-2]
+    low, high = _LINEAR_RATIOS
+    if not (low <= r1 <= high and low <= r2 <= high):
+        return None
+    s0, s1, s2 = singular[-3:]
+    with np.errstate(all="ignore"):
+        vanish = (s1 <= math.sqrt(r1) * s0) & (s2 <= math.sqrt(r2) * s1)
+    rank = int(np.argmax(vanish)) if vanish.any() else s2.size
+    if rank == s2.size or not vanish[rank:].all():
+        return None  # nothing vanishes, or not a trailing block
+    if rank and s2[rank - 1] < 10 * s2[rank]:
+        return None  # no gap between the kept and the vanishing values yet
+    return rank
 
 
 def _derivative(poly, j):
@@ -97,15 +237,12 @@ class _Sparse:
 
     @classmethod
     def from_system(cls, system, dtype):
-        import sympy as sp
-
-        polys = []
-        for e in system.exprs:
-            terms = sp.Poly(e, *system.variables).terms()
-            polys.append(
-                {a: dtype.type(complex(c) if dtype.kind == "c" else float(c)) for a, c in terms}
-            )
-        return cls(polys, len(system.variables), dtype)
+        variables, polys = check_system(system)
+        polys = [
+            {a: dtype.type(complex(c) if dtype.kind == "c" else float(c)) for a, c in p.terms()}
+            for p in polys
+        ]
+        return cls(polys, len(variables), dtype)
 
     def _compile(self, polys):
         rows = [i for i, p in enumerate(polys) for _ in p]
@@ -120,9 +257,11 @@ class _Sparse:
 
     def _evaluate(self, compiled, z):
         E, c, rows, size = compiled  # noqa: N806
-        terms = c * np.prod(z[None, :] ** E, axis=1)
-        out = np.zeros(size, dtype=self.dtype)
-        np.add.at(out, rows, terms)
+        # Overflow far from the root gives Inf, which the driver reports as NONFINITE.
+        with np.errstate(all="ignore"):
+            terms = c * np.prod(z[None, :] ** E, axis=1)
+            out = np.zeros(size, dtype=self.dtype)
+            np.add.at(out, rows, terms)
         return out
 
     def __call__(self, z):
@@ -184,40 +323,89 @@ class _LVZ:
     def init(self, problem, x0):
         problem.nfev += 1
         base = _Sparse.from_system(problem.system, x0.dtype)
-        residual = float(np.linalg.norm(base(x0)))
-        return _State(residual=residual, system=base, lift_level=residual)
+        problem.base = base
+        residual = scaled_norm(base(x0))
+        return _State(
+            residual=residual,
+            system=base,
+            lift_level=residual,
+            divergence=Divergence(scale=scaled_norm(x0)),
+        )
 
     def snapshot(self, z):
         return z[: self.n].copy()
 
-    def step(self, problem, z, state):
-        J = state.system.jacobian(z)
-        rank, clear = _rank(J, self.rank_tol)
+    def _decide(self, state, J, z):
+        """``(rank, early)`` of a stage to build at z now, or ``(None, False)``."""
+        if len(state.stages) >= self.max_stages:
+            return None, False
         # Deflate only near a root: far from one, a rank drop of J is not a singular root
         # and the lifted system would have no root there.
-        near = state.residual <= math.sqrt(self.rank_tol) * (1.0 + state.lift_level)
-        if rank < J.shape[1] and clear and near and len(state.stages) < self.max_stages:
-            terms = (rank + 1) * sum(len(d) for row in state.system.derivatives for d in row)
-            if terms > _MAX_TERMS:
-                state.note = (
-                    f"deflation stage {len(state.stages) + 1} would need about {terms} terms "
-                    f"(limit {_MAX_TERMS}); the root is too deep for LVZ deflation"
-                )
+        if not state.residual <= math.sqrt(self.rank_tol) * (1.0 + state.lift_level):
+            return None, False
+        rank, clear = _rank(J, self.rank_tol, state.singular_seen[-1])
+        if rank < J.shape[1] and clear:
+            return rank, False
+        if state.early_allowed:
+            rank = _vanishing(state.steps_seen, state.singular_seen)
+            if rank is not None:
+                return rank, True
+        return None, False
+
+    def _lift(self, problem, state, J, z, rank, early):
+        terms = (rank + 1) * sum(len(d) for row in state.system.derivatives for d in row)
+        if terms > _MAX_TERMS:
+            state.note = (
+                f"deflation stage {len(state.stages) + 1} would need about {terms} terms "
+                f"(limit {_MAX_TERMS}); the root is too deep for LVZ deflation"
+            )
+            return z
+        if early:
+            state.checkpoint = (state.system, z.copy(), len(state.stages), state.residual)
+        system, z = _augment(state.system, J, z, rank, self.rng, problem.complex_mode)
+        size = (len(system.polys), z.size)
+        state.stages.append(
+            {"rank": rank, "size": size, "iteration": state.steps + 1, "early": early}
+        )
+        state.system = system
+        state.steps_seen, state.singular_seen = [], []
+        state.lift_residual = scaled_norm(system(z))
+        state.divergence.reset_residual()
+        return z
+
+    def _revert(self, state):
+        """Take back the latest early stage: its rank was wrong (the lifted system has no
+        root near here); continue from the point before it with strict decisions only."""
+        system, z, n_stages, residual = state.checkpoint
+        state.system, state.stages, state.residual = system, state.stages[:n_stages], residual
+        state.checkpoint, state.early_allowed = None, False
+        state.steps_seen, state.singular_seen = [], []
+        state.step, state.fast, state.full_rank = math.inf, False, False
+        state.reverts += 1
+        state.divergence.reset_residual()
+        return z
+
+    def step(self, problem, z, state):
+        J = state.system.jacobian(z)
+        if not np.all(np.isfinite(J)):
+            state.residual = math.inf  # the driver reports NONFINITE
+            return z, state
+        state.singular_seen = (state.singular_seen + [_svdvals(J)])[-3:]
+        rank, early = self._decide(state, J, z)
+        if rank is not None:
+            z = self._lift(problem, state, J, z, rank, early)
+            if state.note:
                 return z, state
-            system, z = _augment(state.system, J, z, rank, self.rng, problem.complex_mode)
-            size = (len(system.polys), z.size)
-            state.stages.append({"rank": rank, "size": size, "iteration": state.steps + 1})
-            state.system = system
-            J = system.jacobian(z)
-            rank, clear = _rank(J, self.rank_tol)
+            J = state.system.jacobian(z)
+            state.singular_seen = [_svdvals(J)]
+        rank, clear = _rank(J, self.rank_tol, state.singular_seen[-1])
         state.steps += 1
         problem.nfev += 1
-        F = state.system(z)
-        dz = np.linalg.lstsq(J, -F, rcond=None)[0]
+        dz = np.linalg.lstsq(J, -state.system(z), rcond=None)[0]
         z = z + dz
         problem.nfev += 1
-        state.residual = float(np.linalg.norm(state.system(z)))
-        step = float(np.linalg.norm(dz[: self.n]))
+        state.residual = scaled_norm(state.system(z))
+        step = scaled_norm(dz[: self.n])
         # A deficiency without a clear gap is either a badly scaled regular Jacobian or a
         # singularity not yet resolved; only quadratic contraction tells them apart.
         # Two superlinear contractions in a row (a stalled iterate takes random steps).
@@ -226,25 +414,60 @@ class _LVZ:
         state.fast = fast
         state.full_rank = rank == J.shape[1] or (not clear and quadratic)
         state.step = step
+        state.steps_seen = (state.steps_seen + [scaled_norm(dz)])[-3:]
+        if state.checkpoint is not None and self._wrong_early_stage(problem, z, state):
+            return self._revert(state), state
+        state.note = state.divergence.update(z[: self.n], state.residual, step)
         return z, state
+
+    def _wrong_early_stage(self, problem, z, state):
+        """Whether the latest early stage shows that it has no root near here: its
+        residual grew tenfold, its steps stopped shrinking, or they vanished at a point
+        that is not a root of the user's system."""
+        if state.checkpoint[2] >= len(state.stages):
+            return False
+        if state.residual > _REVERT_GROWTH * max(state.lift_residual, state.checkpoint[3]):
+            return True
+        steps = state.steps_seen
+        if len(steps) == 3 and steps[2] >= _LINEAR_RATIOS[1] * steps[1] >= 0.9 * steps[0]:
+            return True
+        if self._small(z, state):
+            return not true_residual(problem.base.polys, z[: self.n], self.atol, self.rtol)[0]
+        return False
+
+    def _small(self, z, state):
+        return state.step <= self.atol + self.rtol * scaled_norm(z[: self.n])
 
     def terminate(self, problem, z, state):
         if state.note:
             return True, Status.STAGNATED
         x = z[: self.n]
-        small = state.step <= self.atol + self.rtol * float(np.linalg.norm(x))
-        if state.full_rank and (small or state.residual == 0):
+        small = self._small(z, state)
+        if not (small or state.residual == 0):
+            return False, Status.IN_PROGRESS
+        # The steps vanished (or the residual is 0): x is a root only if the user's
+        # system vanishes there, which a least-squares point does not.
+        ok, state.true_residual = true_residual(problem.base.polys, x, self.atol, self.rtol)
+        if not ok:
+            state.note = least_squares_note(state.true_residual)
+            return True, Status.STAGNATED
+        if state.full_rank:
             return True, Status.CONVERGED
         return False, Status.IN_PROGRESS
 
     def postprocess(self, problem, z, state):
         x = z[: self.n].copy()
+        if math.isnan(state.true_residual):
+            state.true_residual = true_residual(problem.base.polys, x, self.atol, self.rtol)[1]
         stats = {
             "deflation_stages": len(state.stages),
             "stage_ranks": [s["rank"] for s in state.stages],
             "stage_sizes": [s["size"] for s in state.stages],
             "stage_iterations": [s["iteration"] for s in state.stages],
+            "early_stages": sum(s["early"] for s in state.stages),
+            "early_reverts": state.reverts,
             "multipliers": z[self.n :].copy(),
+            "true_residual": state.true_residual,
         }
         try:
             structure = multiplicity_structure(problem.system, x)
@@ -341,34 +564,31 @@ def singular_newton(
     >>> res.success, res.stats["multiplicity"], res.stats["deflation_stages"]
     (True, 4, 1)
     """
+    if not isinstance(method, str):
+        raise TypeError(f"`method` must be a string, got {type(method).__name__}")
     check_choice("method", method, ("lvz", "mms"))
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
     rank_tol = check_real("rank_tol", rank_tol, low=0, high=1, low_open=True, high_open=True)
     max_stages = check_int("max_stages", max_stages, low=0)
+    rng = check_rng("rng", rng)
     check_callable("callback", callback, optional=True)
-    for attr in ("exprs", "variables"):
-        if not hasattr(system, attr):
-            raise TypeError(f"`system` must be a PolynomialSystem, got {type(system).__name__}")
-    n, N = len(system.variables), len(system.exprs)
+    variables, polys = check_system(system)
+    n, N = len(variables), len(polys)
     if N < n:
         raise ValueError(
             f"`system` has {N} equations in {n} unknowns: an underdetermined system has no "
             "isolated roots"
         )
-    x0 = np.asarray(x0)
-    if x0.shape != (n,) or x0.dtype.kind not in "biufc":
+    x0 = check_array("x0", x0, complex_ok=True, finite=False, empty_ok=True)
+    if x0.shape != (n,):
         raise ValueError(f"`x0` must be a numeric array of shape ({n},), got shape {x0.shape}")
     if not np.all(np.isfinite(x0)):
         raise ValueError("`x0` must be finite (it contains NaN or Inf)")
-    import sympy as sp
-
-    complex_mode = x0.dtype.kind == "c" or any(
-        not c.is_real for e in system.exprs for c in sp.Poly(e, *system.variables).coeffs()
-    )
+    complex_mode = x0.dtype.kind == "c" or any(not c.is_real for p in polys for c in p.coeffs())
     x0 = x0.astype(np.complex128 if complex_mode else np.float64)
     if method == "mms":
         solver = MMS(n, rtol, atol, rank_tol)
     else:
-        solver = _LVZ(n, rtol, atol, rank_tol, max_stages, np.random.default_rng(rng))
+        solver = _LVZ(n, rtol, atol, rank_tol, max_stages, rng)
     problem = _Problem(system, complex_mode)
     return run(solver, problem, x0, maxiter=maxiter, callback=callback, throw=throw)
