@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 
 from itersolve._linprog._certificates import check_farkas, check_ray
-from itersolve._linprog._kkt import kkt_error
+from itersolve._linprog._kkt import iteration_units, kkt_error, kkt_units
 from itersolve._linprog._polish import polish_farkas
+from itersolve._norms import scaled_norm
 from itersolve._result import Status
 
 __all__ = ["DeviceLP", "HalpernPDHG", "PDHGState"]
@@ -61,6 +62,7 @@ class DeviceLP:
         self.K, self.KT = sparse.csr_matrix(K), sparse.csr_matrix(K.T.tocsr())
         scaled = (K.multiply(row[:, None]).multiply(col[None, :])).tocsr()
         self.Ks, self.KsT = sparse.csr_matrix(scaled), sparse.csr_matrix(scaled.T.tocsr())
+        # unscaled data, for the certificates (PDLP's tests, in the user's units)
         self.c, self.l_c, self.u_c = vec(problem.c), vec(problem.l_c), vec(problem.u_c)
         self.lb, self.ub = vec(problem.lb), vec(problem.ub)
         self.l_c0, self.u_c0 = finite0(problem.l_c), finite0(problem.u_c)
@@ -69,14 +71,30 @@ class DeviceLP:
         self.u_c_finite = xp.asarray(np.isfinite(problem.u_c))
         self.lb_finite = xp.asarray(np.isfinite(problem.lb))
         self.ub_finite = xp.asarray(np.isfinite(problem.ub))
-        # scaled problem: x = col * x~, y = row * y~
-        self.row, self.col = vec(row), vec(col)
-        self.cs = vec(problem.c * col)
-        self.lbs, self.ubs = vec(problem.lb / col), vec(problem.ub / col)
-        self.lcs, self.ucs = vec(problem.l_c * row), vec(problem.u_c * row)
+        # the data in the units of the KKT test (``_kkt``), so that it reads the same at
+        # every scale of b, c and K
+        self.units = units = kkt_units(problem)
+        P, D, X = units["P"], units["D"], units["X"]
+        self.c_n = vec(problem.c / D)
+        self.l_c_n, self.u_c_n = vec(problem.l_c / P), vec(problem.u_c / P)
+        self.l_c0_n, self.u_c0_n = finite0(problem.l_c / P), finite0(problem.u_c / P)
+        self.lb0_n, self.ub0_n = finite0(problem.lb / X), finite0(problem.ub / X)
         bounds = np.concatenate([problem.l_c[: problem.m_eq], problem.u_c[problem.m_eq :]])
-        self.b_norm = float(np.linalg.norm(bounds[np.isfinite(bounds)]))
-        self.c_norm = float(np.linalg.norm(problem.c))
+        self.b_norm = scaled_norm(bounds[np.isfinite(bounds)] / P)
+        self.c_norm = scaled_norm(problem.c / D)
+        # The scaled problem iterates on x = beta * col * x~, y = gamma * row * y~, with
+        # beta, gamma powers of two that bring the preconditioned b and c near norm 1:
+        # PDHG with PDLP's primal weight is invariant under these scalings, so this only
+        # keeps an LP posed at 1e-170 or 1e150 away from underflow and overflow.
+        self.beta, self.gamma = beta, gamma = iteration_units(problem, row, col)
+        self.row, self.col = vec(row), vec(col)
+        self.x_unit, self.y_unit = vec(beta * col), vec(gamma * row)
+        self.cs = vec(problem.c * col / gamma)
+        self.lbs, self.ubs = vec(problem.lb / col / beta), vec(problem.ub / col / beta)
+        self.lcs, self.ucs = vec(problem.l_c * row / beta), vec(problem.u_c * row / beta)
+        # the finite parts of lcs and ucs, for the initial primal weight
+        self.lc0_scaled = finite0(problem.l_c * row / beta)
+        self.uc0_scaled = finite0(problem.u_c * row / beta)
         self.nfev = 0
 
     def power_norm(self, iterations: int = 60) -> float:
@@ -125,6 +143,7 @@ class PDHGState:
     certificate: Any = None
     kkt: dict = dataclasses.field(default_factory=dict)
     checks: list = dataclasses.field(default_factory=list)  # (iteration, relative KKT error)
+    output: tuple = ()  # (x, y, K'y) unscaled, of the latest check: what a solve returns
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,14 +157,14 @@ class HalpernPDHG:
     reflection: float = 1.0
     check_every: int = 64
     eps_infeasible: float = 1e-8
-    col: Any = None  # the column scaling, to hand callbacks the unscaled x
+    col: Any = None  # ``lp.x_unit``, to hand callbacks the unscaled x
 
     def init(self, lp, x0):
         xp = lp.xp
         norm = lp.power_norm()
         eta = 0.998 / norm if norm > 0 else 1.0
-        bs = float(xp.linalg.vector_norm(xp.concat([lp.l_c0 * lp.row, lp.u_c0 * lp.row])))
-        cs = float(xp.linalg.vector_norm(lp.cs))
+        bs = scaled_norm(xp.concat([lp.lc0_scaled, lp.uc0_scaled]))
+        cs = scaled_norm(lp.cs)
         omega = cs / bs if cs > 0 and bs > 0 else 1.0  # PDLP's initial primal weight
         x = xp.asarray(x0)  # scaled and inside the box already (the front-end's job)
         y = xp.zeros(lp.m, dtype=xp.float64)
@@ -234,8 +253,14 @@ class HalpernPDHG:
 
     def _check(self, lp, s, previous):
         """KKT error and certificate candidates at ``T(z)``, on the unscaled problem."""
-        x, y = s.xT * lp.col, s.yT * lp.row
-        relative, parts = kkt_error(lp, x, y, s.KxT / lp.row, s.KTyT / lp.col)
+        # the KKT error of the very point a solve would return, with products by the
+        # unscaled K: success is declared on what the user gets, not on a scaled proxy
+        x = lp.xp.minimum(lp.xp.maximum(s.xT * lp.x_unit, lp.lb), lp.ub)
+        y = s.yT * lp.y_unit
+        KTy = lp.KT @ y
+        relative, parts = kkt_error(lp, x, y, lp.K @ x, KTy)
+        lp.nfev += 2
+        s.output = (x, y, KTy)
         s.residual, s.kkt = relative, parts
         s.checks.append((s.it, relative))
         if relative <= self.rtol or parts["absolute"] <= self.atol:
@@ -287,11 +312,10 @@ class HalpernPDHG:
         """The unscaled primal-dual output ``T(z)`` and the figures of the solve."""
         if not s.checks or s.checks[-1][0] != s.it:
             self._check(lp, s, None)  # the final point's KKT error, when not just measured
-        x, y = s.xT * lp.col, s.yT * lp.row
-        x = lp.xp.minimum(lp.xp.maximum(x, lp.lb), lp.ub)
+        x, y, KTy = s.output
         stats = {
             "y": y,
-            "reduced_costs": lp.c - s.KTyT / lp.col,
+            "reduced_costs": lp.c - KTy,
             "kkt": dict(s.kkt),
             "check_iterations": np.asarray([c[0] for c in s.checks]),
             "kkt_errors": np.asarray([c[1] for c in s.checks], dtype=np.float64),

@@ -250,7 +250,7 @@ BAD_INPUT = [
     (dict(c=[1, 2], A_eq=[[1, np.inf]], b_eq=[1]), ValueError, "`A_eq` contains NaN or Inf"),
     (dict(c=[1, 2], A_eq=[[1, 2]], b_eq=[np.nan]), ValueError, "`b_eq` contains NaN"),
     (dict(c=[1, 2], A_ub=[[1, 2]]), ValueError, "`A_ub` is given but `b_ub` is not"),
-    (dict(c=[1, 2], A_ub=[["a", 2]], b_ub=[1]), TypeError, "`A_ub` must be a numeric matrix"),
+    (dict(c=[1, 2], A_ub=[["a", 2]], b_ub=[1]), TypeError, "`A_ub` must hold numbers"),
     (dict(c=[1, 2], bounds=[(0, 1)] * 3), ValueError, "one \\(min, max\\) pair or 2"),
     (dict(c=[1, 2], bounds=[(0, 1), 5]), ValueError, r"`bounds\[1\]` must be a \(min, max\) pair"),
     (dict(c=[1, 2], bounds=[(0, "x"), (0, 1)]), TypeError, "`bounds` entries must be real"),

@@ -8,7 +8,14 @@ import numpy as np
 from .._backend import BACKENDS
 from .._driver import run
 from .._result import ConvergenceError, Status
-from .._validation import check_callable, check_choice, check_int, check_tolerances
+from .._validation import (
+    check_array,
+    check_callable,
+    check_choice,
+    check_int,
+    check_real,
+    check_tolerances,
+)
 from ._problem import LinearProgram, parse
 from ._result import LinprogResult, box_conflict, build_result
 from ._scaling import diagonal_scaling
@@ -24,7 +31,7 @@ def _host(value):
 
 
 def _check_restart(restart):
-    if restart is None or restart == "adaptive":
+    if restart is None or isinstance(restart, str) and restart == "adaptive":
         return restart
     if isinstance(restart, str):
         raise ValueError(f"`restart` must be None, an integer or 'adaptive'; got {restart!r}")
@@ -92,9 +99,12 @@ def linprog(
     rtol, atol : float
         Stop when the relative KKT error (``docs/pages/linprog.md``: the largest of the
         primal residual over ``1 + ||b||``, the dual residual over ``1 + ||c||`` and the
-        duality gap over ``1 + |c'x| + |dual objective|``, on the unscaled problem) is at
-        most ``rtol``, or its unnormalised version at most ``atol``. Checked every 64
-        iterations. The default ``1e-8`` gives objectives to about 1e-8 relative.
+        duality gap over ``1 + |c'x| + |dual objective|``, on the unscaled problem, in
+        units that make it read the same at every scale of ``b``, ``c`` and ``A``; see
+        ``itersolve._linprog._kkt``) is at most ``rtol``, or its unnormalised version at
+        most ``atol``. Checked every 64 iterations, on the very ``x`` and duals that are
+        returned, with products by the unscaled matrices: ``success`` means the returned
+        point passed. The default ``1e-8`` gives objectives to about 1e-8 relative.
     maxiter : int or None
         Most PDHG iterations (each costs one product with ``K`` and one with ``K'``).
     callback, throw
@@ -129,7 +139,8 @@ def linprog(
     ------
     ValueError, TypeError
         Bad input, before any iteration: shapes (both named), NaN or Inf outside
-        ``bounds``, non-numeric data, an empty problem, an unknown method or backend.
+        ``bounds``, non-numeric, boolean or complex data (TypeError: the solver is real
+        and never drops an imaginary part), an empty problem, an unknown method or backend.
     """
     check_choice("method", method, ("pdhg",))
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
@@ -138,8 +149,9 @@ def linprog(
     restart = _check_restart(restart)
     if not isinstance(accelerate, (bool, np.bool_)):
         raise TypeError(f"`accelerate` must be a bool, got {type(accelerate).__name__}")
-    if not (isinstance(eps_infeasible, (int, float)) and 0 < eps_infeasible < 1):
-        raise ValueError(f"`eps_infeasible` must lie in (0, 1), got {eps_infeasible!r}")
+    eps_infeasible = check_real(
+        "eps_infeasible", eps_infeasible, low=0, high=1, low_open=True, high_open=True
+    )
     if backend is None:
         backend = "cupy" if array_api_compat.is_cupy_array(c) else "numpy"
     problem = parse(*map(_host, (c, A_ub, b_ub, A_eq, b_eq)), bounds)
@@ -163,12 +175,12 @@ def linprog(
             accelerate=bool(accelerate),
             restart=restart,
             eps_infeasible=float(eps_infeasible),
-            col=lp.col,
+            col=lp.x_unit,
         )
         base = run(
             solver,
             lp,
-            xp.asarray(start / col),
+            xp.asarray(start / lp.beta / col),
             maxiter=maxiter,
             callback=callback,
             throw=False,
@@ -183,13 +195,8 @@ def linprog(
 def _start(x0, problem: LinearProgram) -> np.ndarray:
     if x0 is None:
         return np.clip(np.zeros(problem.n), problem.lb, problem.ub)
-    try:
-        x0 = np.asarray(x0, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"`x0` must be a numeric array, got {type(x0).__name__}") from exc
+    x0 = np.asarray(check_array("x0", x0, empty_ok=True), dtype=np.float64)
     if x0.shape != (problem.n,):
         raise ValueError(f"`x0` has shape {x0.shape}, but `c` has shape ({problem.n},)")
-    if not np.all(np.isfinite(x0)):
-        raise ValueError("`x0` contains NaN or Inf")
     # box conflicts (lb > ub) are reported later; clip lower first so they stay harmless
     return np.minimum(np.maximum(x0, problem.lb), np.maximum(problem.ub, problem.lb))

@@ -10,33 +10,90 @@ For ``min c'x, l_c <= Kx <= u_c, lb <= x <= ub`` with duals ``y`` (``y_i >= 0`` 
 
 The relative error is the largest of the three divided by ``1 + ||b||_2``, ``1 + ||c||_2``
 and ``1 + |c'x| + |dual objective|`` (``b`` the finite constraint bounds), as in PDLP and
-cuPDLP's relative termination criteria.
+cuPDLP's relative termination criteria, but in the problem's own units (:func:`kkt_units`):
+``x`` in units ``X``, ``y`` in ``Y``, rows of ``Kx`` in ``P = kX`` and columns of ``K'y`` in
+``D = kY``, where ``k``, ``P``, ``D`` are the powers of two nearest ``||K||_F``, ``||b||``
+and ``||c||``. PDLP's ``1 +`` is an absolute floor that accepts ``x = 0`` for any LP posed
+at 1e-170; in these units the test reads the same at every scale of ``b``, ``c`` and ``K``,
+and at ordinary scales it differs from PDLP's by a factor of a few. Powers of two divide
+without rounding, and every norm is overflow- and underflow-safe
+(:func:`itersolve._norms.scaled_norm`).
 """
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["kkt_error"]
+import numpy as np
+
+from .._norms import scaled_norm
+
+__all__ = ["iteration_units", "kkt_error", "kkt_units"]
+
+
+def _power_of_two(size: float) -> float:
+    """The power of two nearest ``size`` from below (1 for 0): exact to divide by."""
+    if not (size > 0 and math.isfinite(size)):
+        return 1.0
+    return math.ldexp(1.0, math.frexp(size)[1] - 1)
+
+
+def _finite_norm(v) -> float:
+    return scaled_norm(v[np.isfinite(v)])
+
+
+def kkt_units(problem) -> dict:
+    """``X, Y, P, D``: the units of ``x``, ``y``, ``Kx`` and ``K'y`` (powers of two).
+
+    ``x`` is about ``||b|| / ||K||`` (without constraint bounds: the size of the finite
+    variable bounds, else 1) and ``y`` about ``||c|| / ||K||``.
+    """
+    b = np.concatenate([problem.l_c[: problem.m_eq], problem.u_c[problem.m_eq :]])
+    nb, nc = _finite_norm(b), scaled_norm(problem.c)
+    k = _power_of_two(scaled_norm(problem.K.data)) if problem.K.nnz else 1.0
+    if nb > 0.0 and problem.K.nnz:
+        X = _power_of_two(nb) / k
+    else:
+        X = _power_of_two(_finite_norm(np.concatenate([problem.lb, problem.ub])))
+    Y = _power_of_two(nc) / k
+    return {"X": X, "Y": Y, "P": k * X, "D": k * Y}
+
+
+def iteration_units(problem, row, col) -> tuple[float, float]:
+    """``(beta, gamma)``: powers of two near the sizes of the preconditioned right-hand
+    sides (else variable bounds) and objective, so the PDHG iterates are of order 1."""
+    b = np.concatenate([problem.l_c[: problem.m_eq], problem.u_c[problem.m_eq :]]) * row
+    size = _finite_norm(b)
+    if size == 0.0:
+        size = _finite_norm(np.concatenate([problem.lb / col, problem.ub / col]))
+    return _power_of_two(size), _power_of_two(scaled_norm(problem.c * col))
 
 
 def kkt_error(lp, x, y, Kx, KTy) -> tuple[float, dict]:
-    """Return ``(relative KKT error, components)`` for unscaled ``x, y`` with ``Kx, K'y``."""
-    xp = lp.xp
+    """Return ``(relative KKT error, components)`` for unscaled ``x, y`` with ``Kx, K'y``.
+
+    ``lp`` carries the data divided by its units (``c_n = c / D``, ``l_c_n = l_c / P``,
+    ``lb0_n = lb / X``, ...); the components are reported in the user's units.
+    """
+    xp, units = lp.xp, lp.units
+    X, Y, P, D = units["X"], units["Y"], units["P"], units["D"]
+    x, Kx, y, KTy = x / X, Kx / P, y / Y, KTy / D
     if lp.m:
-        clipped = xp.minimum(xp.maximum(Kx, lp.l_c), lp.u_c)
-        primal = float(xp.linalg.vector_norm(Kx - clipped))
+        clipped = xp.minimum(xp.maximum(Kx, lp.l_c_n), lp.u_c_n)
+        primal = scaled_norm(Kx - clipped)
         constraint_term = float(
-            xp.sum(lp.l_c0 * xp.maximum(y, 0.0)) - xp.sum(lp.u_c0 * xp.maximum(-y, 0.0))
+            xp.sum(lp.l_c0_n * xp.maximum(y, 0.0)) - xp.sum(lp.u_c0_n * xp.maximum(-y, 0.0))
         )
     else:
         primal, constraint_term = 0.0, 0.0
-    lam = lp.c - KTy
+    lam = lp.c_n - KTy
     lam_l = xp.where(lp.lb_finite, xp.maximum(lam, 0.0), 0.0)
     lam_u = xp.where(lp.ub_finite, xp.maximum(-lam, 0.0), 0.0)
-    dual = float(xp.linalg.vector_norm(lam - lam_l + lam_u))
-    primal_objective = float(xp.sum(lp.c * x))
-    dual_objective = constraint_term + float(xp.sum(lp.lb0 * lam_l)) - float(xp.sum(lp.ub0 * lam_u))
+    dual = scaled_norm(lam - lam_l + lam_u)
+    primal_objective = float(xp.sum(lp.c_n * x))
+    dual_objective = (
+        constraint_term + float(xp.sum(lp.lb0_n * lam_l)) - float(xp.sum(lp.ub0_n * lam_u))
+    )
     gap = abs(primal_objective - dual_objective)
     relative = max(
         primal / (1.0 + lp.b_norm),
@@ -45,12 +102,13 @@ def kkt_error(lp, x, y, Kx, KTy) -> tuple[float, dict]:
     )
     if not all(map(math.isfinite, (primal, dual, gap))):
         relative = math.nan
+    unit = D * X  # of the objectives (= P * Y)
     parts = {
-        "primal_residual": primal,
-        "dual_residual": dual,
-        "gap": gap,
-        "primal_objective": primal_objective,
-        "dual_objective": dual_objective,
-        "absolute": max(primal, dual, gap),
+        "primal_residual": primal * P,
+        "dual_residual": dual * D,
+        "gap": gap * unit,
+        "primal_objective": primal_objective * unit,
+        "dual_objective": dual_objective * unit,
     }
+    parts["absolute"] = max(parts["primal_residual"], parts["dual_residual"], parts["gap"])
     return relative, parts

@@ -13,6 +13,8 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from .._validation import check_array
+
 __all__ = ["LinearProgram", "parse"]
 
 
@@ -39,38 +41,40 @@ class LinearProgram:
 
 
 def _vector(name, value, length=None):
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"`{name}` must be a numeric array, got {type(value).__name__}")
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"`{name}` must be a numeric array, got {type(value).__name__}") from exc
+    if sp.issparse(value):
+        raise TypeError(f"`{name}` must be a dense 1-D array, got a sparse {type(value).__name__}")
+    array = np.asarray(check_array(name, _numeric(name, value), empty_ok=True), np.float64)
     if array.ndim == 0:
         array = array.reshape(1)
     if array.ndim != 1:
         raise ValueError(f"`{name}` must be 1-D, got shape {array.shape}")
     if length is not None and array.size != length:
         raise ValueError(f"`{name}` has shape {array.shape}, but the matrix has {length} rows")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"`{name}` contains NaN or Inf (infinite values belong in `bounds`)")
+    return array
+
+
+def _numeric(name, value):
+    """``value`` as a NumPy array, or a TypeError naming ``name`` (ragged lists, strings,
+    integers beyond float64 and other objects NumPy cannot hold as numbers)."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"`{name}` must be a numeric array, got {type(value).__name__}")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise TypeError(f"`{name}` must be a numeric array, got {type(value).__name__}") from exc
+    if array.dtype == object:
+        raise TypeError(f"`{name}` must be a numeric array, got entries that are not numbers")
     return array
 
 
 def _matrix(name, value, n):
     if sp.issparse(value):
+        # any scipy format (COO, DIA, sparse arrays, ...); its stored values checked as data
         matrix = sp.csr_matrix(value)
-        if not np.issubdtype(matrix.dtype, np.number) or np.iscomplexobj(matrix.data):
-            raise TypeError(f"`{name}` must hold real numbers, got dtype {matrix.dtype}")
+        check_array(name, matrix.data, empty_ok=True)
         matrix = matrix.astype(np.float64)
     else:
-        if isinstance(value, (str, bytes)):
-            raise TypeError(f"`{name}` must be a numeric matrix, got {type(value).__name__}")
-        try:
-            dense = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                f"`{name}` must be a numeric matrix, got {type(value).__name__}"
-            ) from exc
+        dense = np.asarray(check_array(name, _numeric(name, value), empty_ok=True), np.float64)
         if dense.ndim == 1 and dense.size == n:
             dense = dense.reshape(1, n)  # one constraint given as a flat row, as scipy allows
         if dense.ndim != 2:
@@ -81,8 +85,6 @@ def _matrix(name, value, n):
             f"`{name}` has shape {matrix.shape}, but `c` has shape ({n},): "
             f"`{name}` needs {n} columns"
         )
-    if not np.all(np.isfinite(matrix.data)):
-        raise ValueError(f"`{name}` contains NaN or Inf")
     matrix.sum_duplicates()
     matrix.eliminate_zeros()
     return matrix
@@ -91,9 +93,12 @@ def _matrix(name, value, n):
 def _bound(value, default):
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"`bounds` entries must be real numbers or None, got {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond float64
+        raise ValueError("`bounds` has an integer beyond float64; use None for no bound") from None
     if np.isnan(value):
         raise ValueError("`bounds` contains NaN (use None or +/-inf for no bound)")
     return value
@@ -107,7 +112,9 @@ def _bounds(bounds, n):
         pair = []
         for side, default in (("lb", -np.inf), ("ub", np.inf)):
             value = np.asarray(getattr(bounds, side), dtype=object)
-            value = np.where(np.equal(value, None), default, value).astype(np.float64)
+            value = np.where(np.equal(value, None), default, value)
+            value = check_array(f"bounds.{side}", _numeric(f"bounds.{side}", value.tolist()),
+                                finite=False, empty_ok=True).astype(np.float64)
             if value.ndim == 0:
                 value = np.full(n, float(value))
             if value.shape != (n,):
