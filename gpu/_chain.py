@@ -16,7 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["assess", "first_false", "jacobi_window", "newton_window", "picard_window"]
+__all__ = [
+    "assess",
+    "first_false",
+    "jacobi_window",
+    "newton_window",
+    "picard_window",
+    "row_norms",
+]
 
 
 def _host(a):
@@ -25,6 +32,40 @@ def _host(a):
 
 def _rows(xp, V):
     return xp.reshape(V, (V.shape[0], -1))
+
+
+def row_norms(xp, V):
+    """The 2-norm of each row of ``V`` (host float64), safe from underflow and overflow.
+
+    The plain norms are used where they lie inside the range in which the sum of squares
+    is intact; the other rows are recomputed scaled by their largest entry (BLAS
+    ``nrm2``'s idea), so that states near 1e-170 or 1e160 have the updates they have.
+    """
+    rows = _rows(xp, V)
+    plain = _host(xp.linalg.vector_norm(rows, axis=1)).astype(np.float64)
+    low, high = _safe_range(xp, rows.dtype)
+    suspect = ~((plain > low) & (plain < high))
+    if not suspect.any():
+        return plain
+    magnitude = xp.abs(rows)
+    largest = xp.max(magnitude, axis=1) if rows.shape[1] else xp.zeros(rows.shape[0])
+    largest_host = _host(largest).astype(np.float64)
+    usable = (largest_host > 0) & np.isfinite(largest_host)
+    divisor = xp.where(largest > 0, largest, xp.ones_like(largest))
+    divisor = xp.where(xp.isfinite(divisor), divisor, xp.ones_like(divisor))
+    rescaled = _host(xp.linalg.vector_norm(magnitude / xp.reshape(divisor, (-1, 1)), axis=1))
+    fixed = np.where(usable, largest_host * rescaled.astype(np.float64), largest_host)
+    nan = _host(xp.any(xp.isnan(rows), axis=1))
+    fixed = np.where(nan, np.nan, fixed)
+    return np.where(suspect, fixed, plain)
+
+
+def _safe_range(xp, dtype):
+    """Norms inside this range came out of the plain sum of squares intact."""
+    info = xp.finfo(dtype)
+    return float(np.sqrt(float(info.smallest_normal) / float(info.eps))), float(
+        np.sqrt(float(info.max))
+    ) / 4
 
 
 def first_false(flags: np.ndarray) -> int:
@@ -40,8 +81,8 @@ def assess(xp, new, old, rtol, atol, scale, floor=None):
     most ``max(rtol ||new[j]||_2, atol scale[j], floor[j])`` (host arrays ``scale`` and
     ``floor``); ``first_nonfinite`` is the first state holding NaN or Inf.
     """
-    updates = _host(xp.linalg.vector_norm(_rows(xp, new - old), axis=1))
-    norms = _host(xp.linalg.vector_norm(_rows(xp, new), axis=1))
+    updates = row_norms(xp, new - old)
+    norms = row_norms(xp, new)
     threshold = np.maximum(rtol * norms, atol * scale)
     if floor is not None:
         threshold = np.maximum(threshold, floor)
@@ -59,9 +100,7 @@ def picard_window(xp, X, begin, end, G, rtol, atol, scale, floor_units):
     old = X[begin:end, ...]
     drift = G - old
     new = X[begin, ...] + xp.cumulative_sum(drift, axis=0)
-    summed = float(xp.linalg.vector_norm(X[begin, ...])) + np.cumsum(
-        _host(xp.linalg.vector_norm(_rows(xp, drift), axis=1))
-    )
+    summed = row_norms(xp, X[begin : begin + 1, ...])[0] + np.cumsum(row_norms(xp, drift))
     updates, accepted, first_nonfinite = assess(
         xp,
         new,

@@ -87,6 +87,8 @@ class ChainSolver:
         state.sweeps += 1
         if state.predictor_left > 0:
             state.residual = self.start.predict(problem, X, state.begin)
+            if not math.isfinite(state.residual):
+                state.note = "`predictor` returned a guess holding NaN or Inf"
             state.max_update.append(state.residual)
             state.predictor_left -= 1
             state.predictor_calls += 1

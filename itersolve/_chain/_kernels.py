@@ -7,6 +7,12 @@ times the user's step. ``X`` is the trajectory as a 2-D ``(n_steps + 1, size)`` 
 ``G`` the step's outputs, real floating point only (complex states take the generic path).
 An infinite update is never accepted, even against the infinite threshold that an
 overflowed state's own norm would give.
+
+Norms decide acceptance, so they must not underflow (states near 1e-170 would show an
+update of 0 and be accepted before they are final) or overflow. The fused pass sums
+squares in float64; a sum outside :data:`_LOW2`, :data:`_HIGH2` is recomputed from the row
+scaled by its largest entry, as BLAS ``nrm2`` does (the helpers live here because Numba
+caches per source file).
 """
 
 from __future__ import annotations
@@ -17,6 +23,31 @@ import numpy as np
 
 from .._jit import njit_kernel
 
+_INFO = np.finfo(np.float64)
+# squared norms inside (_LOW2, _HIGH2) came out of the plain float64 sum intact
+_LOW2 = float(_INFO.tiny) / float(_INFO.eps)
+_HIGH2 = float(_INFO.max) / 16.0
+
+
+@njit_kernel
+def _norm(sum2, a, b, subtract):
+    """``||a - b||`` (``subtract``) or ``||a||`` given the plain sum of squares ``sum2``."""
+    if _LOW2 < sum2 < _HIGH2:
+        return math.sqrt(sum2)
+    largest = 0.0
+    for k in range(a.size):
+        v = abs(np.float64(a[k]) - np.float64(b[k])) if subtract else abs(np.float64(a[k]))
+        if math.isnan(v):
+            return v
+        largest = max(largest, v)
+    if largest == 0.0 or not math.isfinite(largest):
+        return largest
+    total = 0.0
+    for k in range(a.size):
+        v = (np.float64(a[k]) - np.float64(b[k]) if subtract else np.float64(a[k])) / largest
+        total += v * v
+    return largest * math.sqrt(total)
+
 
 @njit_kernel
 def picard_window(X, begin, end, G, rtol, atol, scale, floor_units):
@@ -24,26 +55,33 @@ def picard_window(X, begin, end, G, rtol, atol, scale, floor_units):
     updates = np.empty(m)
     anchor = X[begin].copy()
     old = X[begin].copy()  # X_old of the state whose drift comes next
+    drifts = np.empty(size, dtype=X.dtype)
     cumulative = np.zeros(size, dtype=X.dtype)
-    summed = math.sqrt(np.sum(anchor.astype(np.float64) ** 2))
+    summed = _norm(np.sum(anchor.astype(np.float64) ** 2), anchor, anchor, False)
     first_open, first_nonfinite = m, m
     for j in range(m):
         update2, norm2, drift2 = 0.0, 0.0, 0.0
         finite = True
+        row = begin + 1 + j
         for k in range(size):
             drift = G[j, k] - old[k]
+            drifts[k] = drift
             cumulative[k] += drift
             new = anchor[k] + cumulative[k]
-            old[k] = X[begin + 1 + j, k]
-            difference = new - old[k]
+            old[k] = X[row, k]
+            difference = np.float64(new) - np.float64(old[k])
             update2 += difference * difference
-            norm2 += new * new
-            drift2 += drift * drift
+            norm2 += np.float64(new) * np.float64(new)
+            drift2 += np.float64(drift) * np.float64(drift)
             finite = finite and math.isfinite(new)
-            X[begin + 1 + j, k] = new
-        summed += math.sqrt(drift2)
-        updates[j] = math.sqrt(update2)
-        threshold = max(rtol * math.sqrt(norm2), atol * scale[begin + 1 + j], floor_units * summed)
+            X[row, k] = new
+        summed += _norm(drift2, drifts, drifts, False)
+        updates[j] = _norm(update2, X[row], old, True)
+        threshold = max(
+            rtol * _norm(norm2, X[row], old, False),
+            atol * scale[row],
+            floor_units * summed,
+        )
         first_open, first_nonfinite = _verdict(
             j, updates[j], threshold, finite, first_open, first_nonfinite, m
         )
@@ -54,19 +92,22 @@ def picard_window(X, begin, end, G, rtol, atol, scale, floor_units):
 def jacobi_window(X, begin, end, G, rtol, atol, scale):
     m, size = end - begin, X.shape[1]
     updates = np.empty(m)
+    previous = np.empty(size, dtype=X.dtype)
     first_open, first_nonfinite = m, m
     for j in range(m):
         update2, norm2 = 0.0, 0.0
         finite = True
+        row = begin + 1 + j
         for k in range(size):
             new = G[j, k]
-            difference = new - X[begin + 1 + j, k]
+            previous[k] = X[row, k]
+            difference = np.float64(new) - np.float64(previous[k])
             update2 += difference * difference
-            norm2 += new * new
+            norm2 += np.float64(new) * np.float64(new)
             finite = finite and math.isfinite(new)
-            X[begin + 1 + j, k] = new
-        updates[j] = math.sqrt(update2)
-        threshold = max(rtol * math.sqrt(norm2), atol * scale[begin + 1 + j])
+            X[row, k] = new
+        updates[j] = _norm(update2, X[row], previous, True)
+        threshold = max(rtol * _norm(norm2, X[row], previous, False), atol * scale[row])
         first_open, first_nonfinite = _verdict(
             j, updates[j], threshold, finite, first_open, first_nonfinite, m
         )
@@ -92,8 +133,8 @@ def newton_window(X, begin, end, G, J, rtol, atol, scale):
                 value += J[j, k, col] * delta[col]
             new[k] = value
         update2, norm2, finite = _store(X, begin + 1 + j, new, delta)
-        updates[j] = math.sqrt(update2)
-        threshold = max(rtol * math.sqrt(norm2), atol * scale[begin + 1 + j])
+        updates[j] = _norm(update2, delta, delta, False)
+        threshold = max(rtol * _norm(norm2, new, new, False), atol * scale[begin + 1 + j])
         first_open, first_nonfinite = _verdict(
             j, updates[j], threshold, finite, first_open, first_nonfinite, m
         )
@@ -112,8 +153,8 @@ def quasi_newton_window(X, begin, end, G, J, rtol, atol, scale):
         for k in range(size):
             new[k] = G[j, k] + J[j, k] * delta[k]
         update2, norm2, finite = _store(X, begin + 1 + j, new, delta)
-        updates[j] = math.sqrt(update2)
-        threshold = max(rtol * math.sqrt(norm2), atol * scale[begin + 1 + j])
+        updates[j] = _norm(update2, delta, delta, False)
+        threshold = max(rtol * _norm(norm2, new, new, False), atol * scale[begin + 1 + j])
         first_open, first_nonfinite = _verdict(
             j, updates[j], threshold, finite, first_open, first_nonfinite, m
         )
@@ -138,8 +179,8 @@ def _store(X, row, new, delta):
     finite = True
     for k in range(new.size):
         delta[k] = new[k] - X[row, k]
-        update2 += delta[k] * delta[k]
-        norm2 += new[k] * new[k]
+        update2 += np.float64(delta[k]) * np.float64(delta[k])
+        norm2 += np.float64(new[k]) * np.float64(new[k])
         finite = finite and math.isfinite(new[k])
         X[row, k] = new[k]
     return update2, norm2, finite

@@ -8,7 +8,7 @@ import array_api_compat
 import numpy as np
 
 from .._backend import to_host
-from .._validation import check_int, check_real
+from .._validation import check_array, check_int, check_real
 
 __all__ = ["TrajectoryModel"]
 
@@ -23,17 +23,9 @@ def _features(parameters: np.ndarray, degree: int) -> np.ndarray:
 
 
 def _parameters(values, name) -> np.ndarray:
-    p = np.asarray(to_host(values) if array_api_compat.is_array_api_obj(values) else values)
-    if p.dtype.kind not in "iuf":
-        raise TypeError(f"`{name}` must hold real numbers, got dtype {p.dtype}")
-    p = p.astype(np.float64)
-    if p.ndim == 1:
-        p = p[:, None]
-    if p.ndim != 2:
-        raise ValueError(f"`{name}` must have shape (m,) or (m, q), got {p.shape}")
-    if not np.all(np.isfinite(p)):
-        raise ValueError(f"`{name}` contains NaN or Inf")
-    return p
+    host = to_host(values) if array_api_compat.is_array_api_obj(values) else values
+    p = np.asarray(check_array(name, host, ndim=(1, 2)), dtype=np.float64)
+    return p[:, None] if p.ndim == 1 else p
 
 
 class TrajectoryModel:
@@ -71,7 +63,15 @@ class TrajectoryModel:
         degree = check_int("degree", degree, low=0)
         ridge = check_real("ridge", ridge, low=0)
         p = _parameters(parameters, "parameters")
-        runs = [to_host(x) for x in trajectories]
+        if isinstance(trajectories, (str, bytes)) or not hasattr(trajectories, "__iter__"):
+            raise TypeError(
+                f"`trajectories` must be a sequence of arrays, got {type(trajectories).__name__}"
+            )
+        # complex runs are kept (a complex chain's model); NaN/Inf are rejected
+        runs = [
+            np.asarray(check_array(f"trajectories[{i}]", to_host(x), complex_ok=True))
+            for i, x in enumerate(trajectories)
+        ]
         if len(runs) != p.shape[0]:
             raise ValueError(
                 f"got {p.shape[0]} parameters and {len(runs)} trajectories; they must pair up"
@@ -82,8 +82,6 @@ class TrajectoryModel:
         if any(run.shape != shape for run in runs):
             raise ValueError("`trajectories` must all have the same shape")
         Y = np.stack([run.reshape(-1) for run in runs])
-        if not np.all(np.isfinite(Y)):
-            raise ValueError("`trajectories` contain NaN or Inf")
         Phi = _features(p, degree)
         if ridge:
             k = Phi.shape[1]
@@ -94,7 +92,7 @@ class TrajectoryModel:
 
     def predict(self, parameter) -> np.ndarray:
         """The predicted trajectory at ``parameter`` (a NumPy array)."""
-        p = _parameters(np.reshape(np.asarray(parameter, dtype=np.float64), (1, -1)), "parameter")
+        p = _parameters(np.reshape(check_array("parameter", parameter), (1, -1)), "parameter")
         if p.shape[1] != self.n_parameters:
             raise ValueError(
                 f"`parameter` has {p.shape[1]} entries; the model was fitted on {self.n_parameters}"
@@ -108,6 +106,11 @@ class TrajectoryModel:
 
         def predict(t, X):
             xp = array_api_compat.array_namespace(X)
+            if np.iscomplexobj(trajectory) and not xp.isdtype(X.dtype, "complex floating"):
+                raise TypeError(
+                    "`predictor`: the model was fitted on complex trajectories, the states "
+                    f"are {X.dtype}"
+                )
             guess = xp.asarray(trajectory[to_host(t)], dtype=X.dtype)
             return guess + (X[0, ...] - guess[0, ...])
 

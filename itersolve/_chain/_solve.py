@@ -13,7 +13,13 @@ from .._backend import to_host
 from .._driver import run
 from .._fixed_point._map import float_start
 from .._result import SolveResult, Status
-from .._validation import check_callable, check_choice, check_int, check_tolerances
+from .._validation import (
+    check_array,
+    check_callable,
+    check_choice,
+    check_int,
+    check_tolerances,
+)
 from ._blocks import Blocks
 from ._problem import ChainProblem
 from ._start import ChainStart, remember
@@ -50,17 +56,15 @@ def _optional_int(name, value, low):
 def _tol_scale(tol_scale, problem):
     if tol_scale is None:
         return np.full(problem.n_steps + 1, math.sqrt(problem.size))
-    try:
-        scale = np.asarray(to_host(tol_scale), dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"`tol_scale` must be an array of real numbers: {exc}") from None
+    scale = check_array("tol_scale", to_host(tol_scale), empty_ok=True)
+    scale = np.asarray(scale, dtype=np.float64)
     if scale.shape != (problem.n_steps + 1,):
         raise ValueError(
             f"`tol_scale` must have shape (n_steps + 1,) = ({problem.n_steps + 1},), "
             f"got {scale.shape}"
         )
-    if not np.all(np.isfinite(scale)) or np.any(scale < 0):
-        raise ValueError("`tol_scale` must be finite and non-negative")
+    if np.any(scale < 0):
+        raise ValueError("`tol_scale` must be non-negative")
     return scale
 
 
@@ -264,7 +268,8 @@ def solve_chain(
     problem = ChainProblem(step, x, n_steps, jacobian=jacobian)
     scale = _tol_scale(tol_scale, problem)
     start = ChainStart(problem, init, predictor, predictor_sweeps)
-    kernels = backend_.name == "numpy" and x.dtype.kind == "f"
+    # the Numba kernels take float32 and float64; float16 and complex take the generic path
+    kernels = backend_.name == "numpy" and x.dtype in (np.float32, np.float64)
     if method in ("picard", "jacobi"):
         kind = Picard if method == "picard" else Jacobi
         solver = kind(rtol, atol, scale, start, window=window, kernels=kernels)
