@@ -111,14 +111,25 @@ def test_translation_is_estimated_exactly():
 
 
 def test_a_consistent_map_gives_zero_and_needs_atol():
-    def T(x):
-        return 0.5 * np.array([[0.0, -1.0], [1.0, 0.0]]) @ x + 1.0
+    R = 0.5 * np.array([[0.0, -1.0], [1.0, 0.0]])
 
-    # v = 0: both estimators fall like 1/k, and only atol can end the solve.
-    result = itersolve.infimal_displacement(T, np.zeros(2), atol=1e-3, maxiter=100_000)
+    def T(x):
+        return R @ x + 1.0
+
+    # v = 0: without restarts both estimators fall like 1/k, and only atol can end the solve.
+    result = itersolve.infimal_displacement(
+        T, np.zeros(2), restart=None, atol=1e-3, maxiter=100_000
+    )
     assert result.success and np.linalg.norm(result.x) <= 1e-3
     assert result.stats["displacement_norm"] == pytest.approx(np.linalg.norm(result.x))
-    assert not itersolve.infimal_displacement(T, np.zeros(2), maxiter=300).success
+    assert not itersolve.infimal_displacement(T, np.zeros(2), restart=None, maxiter=300).success
+    # Restarted (the default), the iterate reaches the fixed point x* = (I - R)^-1 1 to
+    # rounding; a success then means the estimate is zero, which the map itself confirms.
+    restarted = itersolve.infimal_displacement(T, np.zeros(2), maxiter=300)
+    x = restarted.stats["iterate"]
+    if restarted.success:
+        assert np.linalg.norm(restarted.x) == 0 and np.linalg.norm(x - T(x)) == 0
+    np.testing.assert_allclose(x, np.linalg.solve(np.eye(2) - R, np.ones(2)), rtol=1e-12)
 
 
 def test_restarts_reach_the_displacement_of_a_polyhedral_map_fast():
@@ -134,7 +145,9 @@ def test_restarts_reach_the_displacement_of_a_polyhedral_map_fast():
         a = x - pinv @ (M @ x - c)
         return x - a + np.clip(2 * a - x, -1, 1)
 
-    plain = itersolve.infimal_displacement(T, np.zeros(30), rtol=1e-8, maxiter=20_000)
+    plain = itersolve.infimal_displacement(
+        T, np.zeros(30), restart=None, rtol=1e-8, maxiter=20_000
+    )
     restarted = itersolve.infimal_displacement(
         T, np.zeros(30), restart="adaptive", rtol=1e-8, maxiter=20_000
     )

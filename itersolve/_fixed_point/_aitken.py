@@ -23,13 +23,17 @@ def _del2_kernel(p0, p1, p2, out):
         d = p2[i] - (p1[i] + p1[i]) + p0[i]
         if d != 0:
             step = p1[i] - p0[i]
-            out[i] = p0[i] - step * step / d
+            # step * (step / d), not step**2 / d: the square under- or overflows at
+            # extreme scales (1e-170, 1e+160) where the quotient does not.
+            out[i] = p0[i] - step * (step / d)
         else:
             out[i] = p2[i]
 
 
 def del2_numba(xp, p0, p1, p2):
-    """Δ² on NumPy arrays in one fused pass (no temporaries)."""
+    """Δ² on NumPy arrays in one fused pass (no temporaries); Numba has no float16."""
+    if p0.dtype == np.float16:
+        return del2_generic(xp, p0, p1, p2)
     out = np.empty_like(p0)
     _del2_kernel(p0.reshape(-1), p1.reshape(-1), p2.reshape(-1), out.reshape(-1))
     return out
@@ -40,7 +44,9 @@ def del2_generic(xp, p0, p1, p2):
     d = p2 - 2 * p1 + p0
     nonzero = d != 0
     safe = xp.where(nonzero, d, xp.ones_like(d))
-    return xp.where(nonzero, p0 - (p1 - p0) ** 2 / safe, p2)
+    step = p1 - p0
+    # As in the kernel: no square that could under- or overflow.
+    return xp.where(nonzero, p0 - step * (step / safe), p2)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,12 +4,21 @@ With ``f_k = T(x_k) - x_k`` and the last ``m`` differences ``dX``, ``dF`` of ite
 residuals, each step solves the least-squares problem ``gamma = argmin ||f_k - dF gamma||``
 and moves to ``x_{k+1} = x_k + beta f_k - (dX + beta dF) gamma``. Without truncation and on
 a linear map this reproduces GMRES (``x_{k+1} = T(x_k^GMRES)``).
+
+Half precision has no linear algebra in NumPy (nor much accuracy to spare in a
+least-squares solve), so the differences of a float16 iteration are kept and solved in
+float32 and only the step is cast back. A coefficient vector with ``||gamma|| > 1e10``
+(SCS's rule) means the differences no longer determine the step: on a map without fixed
+point ``dF -> 0`` while ``f`` does not, and the extrapolation would jump to where ``x`` is
+so large that ``T(x) - x`` rounds to zero. The history is then cleared and the plain damped
+step taken.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+from .._norms import scaled_norm
 from ._history import DifferenceHistory
 from ._map import FixedPointSolver, MapState, evaluate
 
@@ -19,6 +28,10 @@ class AndersonState(MapState):
     history: DifferenceHistory  # differences of iterates and residuals, flattened
     rejections: int = 0
     dropped: int = 0
+    resets: int = 0
+
+# Largest ||gamma|| trusted (SCS resets its Anderson memory above this).
+MAX_GAMMA = 1e10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,10 +75,16 @@ class Anderson(FixedPointSolver):
         plain = x + beta * f
         accelerated = plain
         dropped = state.dropped + self._drop_ill_conditioned(history)
+        resets = state.resets
+        work = _work_dtype(xp, x.dtype)
         if len(history):
-            gamma = history.least_squares(xp.reshape(f, (-1,)), self.regularization)
-            correction = history.dX @ gamma + beta * (history.dF @ gamma)
-            accelerated = plain - xp.reshape(correction, x.shape)
+            gamma = history.least_squares(_flat(xp, f, work), self.regularization)
+            if not scaled_norm(gamma) <= MAX_GAMMA:  # also catches NaN
+                history.clear()
+                resets += 1
+            else:
+                correction = history.dX @ gamma + beta * (history.dF @ gamma)
+                accelerated = plain - xp.astype(xp.reshape(correction, x.shape), x.dtype)
         new = evaluate(problem, accelerated)
         rejections = state.rejections
         if (
@@ -76,12 +95,12 @@ class Anderson(FixedPointSolver):
             accelerated, new = plain, evaluate(problem, plain)
             rejections += 1
         f_new = new.Tx - accelerated
-        history.append(xp.reshape(accelerated - x, (-1,)), xp.reshape(f_new - f, (-1,)))
+        history.append(_flat(xp, accelerated - x, work), _flat(xp, f_new - f, work))
         # More differences than unknowns are linearly dependent: keep at most x.size.
         while len(history) > min(self.m, f_new.size):
             history.drop_oldest()
         return accelerated, AndersonState(
-            **vars(new), history=history, rejections=rejections, dropped=dropped
+            **vars(new), history=history, rejections=rejections, dropped=dropped, resets=resets
         )
 
     def _drop_ill_conditioned(self, history) -> int:
@@ -99,4 +118,15 @@ class Anderson(FixedPointSolver):
             "memory": len(state.history),
             "safeguard_rejections": state.rejections,
             "dropped_differences": state.dropped,
+            "memory_resets": state.resets,
         }
+
+
+def _work_dtype(xp, dtype):
+    """The dtype Anderson's least squares runs in: float32 for float16, else ``dtype``."""
+    return xp.float32 if dtype == xp.float16 else dtype
+
+
+def _flat(xp, v, dtype):
+    v = xp.reshape(v, (-1,))
+    return v if v.dtype == dtype else xp.astype(v, dtype)

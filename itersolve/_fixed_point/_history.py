@@ -59,6 +59,10 @@ class DifferenceHistory:
             [xp.concat([self.R, (r + correction)[:, None]], axis=1), last_row], axis=0
         )
 
+    def clear(self) -> None:
+        """Forget every difference (the next step is the plain one)."""
+        self.dX = self.dF = self.Q = self.R = None
+
     def drop_oldest(self) -> None:
         xp = self.xp
         self.dX, self.dF = self.dX[:, 1:], self.dF[:, 1:]

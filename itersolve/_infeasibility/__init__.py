@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._driver import run
-from .._fixed_point import _check_option
+from .._fixed_point import _UNSET, _check_option
 from .._fixed_point._map import FixedPointProblem, float_start
 from .._result import SolveResult
 from .._validation import check_callable, check_choice, check_real, check_tolerances
@@ -23,7 +23,7 @@ def infimal_displacement(
     x0,
     *,
     method: str = "halpern",
-    restart: int | str | None = None,
+    restart: int | str | None = _UNSET,
     relaxation: float = 0.5,
     rtol: float = 1e-6,
     atol: float = 0.0,
@@ -89,6 +89,8 @@ def infimal_displacement(
     check_choice("method", method, ("halpern", "mann"))
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
     check_callable("callback", callback, optional=True)
+    if restart is _UNSET:
+        restart = "adaptive" if method == "halpern" else None
     restart = _check_option("restart", restart)
     if restart is not None and method != "halpern":
         raise ValueError("`restart` applies to method='halpern' only")

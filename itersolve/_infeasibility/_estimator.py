@@ -41,6 +41,7 @@ class EstimatorState:
     estimate: Any
     other: Any  # the estimator not returned
     history: dict
+    previous: float = float("inf")  # the disagreement one iteration earlier
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +85,18 @@ class DisplacementEstimator:
         if self._should_restart(j, disagreement, reference, state.residual):
             anchor, j, restarts = x, 0, restarts + 1
         return x, EstimatorState(
-            Tx, disagreement, anchor, j, k, size, reference, restarts, estimate, other, history
+            Tx,
+            disagreement,
+            anchor,
+            j,
+            k,
+            size,
+            reference,
+            restarts,
+            estimate,
+            other,
+            history,
+            previous=state.residual if state.k > 0 else float("inf"),
         )
 
     def _should_restart(self, since, disagreement, reference, previous) -> bool:
@@ -105,8 +117,12 @@ class DisplacementEstimator:
         return since >= self.restart
 
     def terminate(self, problem, x, state):
-        if state.k > 0 and state.residual <= max(
-            self.rtol * problem.norm(state.estimate), self.atol
+        # Agreement on two consecutive iterations: on a map that rotates, the two
+        # estimators cross each other once per turn, and one crossing proves nothing. An
+        # exact estimate (a translation) agrees at once and needs no second look.
+        tolerance = max(self.rtol * problem.norm(state.estimate), self.atol)
+        if state.k > 0 and state.residual <= tolerance and (
+            state.residual == 0 or state.previous <= tolerance
         ):
             return True, Status.CONVERGED
         return False, Status.IN_PROGRESS

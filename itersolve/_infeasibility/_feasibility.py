@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from .._fixed_point._map import check_map_output, float_start
+from .._norms import scaled_norm
 from .._result import SolveResult, Status
 from .._validation import check_callable, check_choice, check_tolerances
 
@@ -59,8 +61,12 @@ def feasibility(
     Returns
     -------
     SolveResult
-        ``CONVERGED``: ``x`` lies in ``A`` and, up to the solve's tolerance, in ``B``
-        (its distance to ``B`` is ``stats["distance_to_b"]``). ``INFEASIBLE``: the sets
+        ``CONVERGED`` (``success``) only after the returned ``x`` was checked: its
+        distances ``||x - P_A(x)||`` and ``||x - P_B(x)||`` (``stats["distance_to_a"]``,
+        ``stats["distance_to_b"]``), computed with the given projections at ``x``, are at
+        most ``10 max(rtol ||x||, atol)``, and both projections are idempotent there
+        (``P(P(x)) = P(x)`` to that tolerance). A map that fails the idempotence check
+        is not a projection: the solve ends ``INVALID_INPUT`` with a message naming it. ``INFEASIBLE``: the sets
         are disjoint; ``stats["gap"] = a - b`` for nearest points ``a`` of ``A`` and ``b`` of ``B``
         (``stats["points"]``), ``stats["distance"] = ||a - b||``, and ``x = a``. The gap is
         verified: ``a = P_A(b)`` and ``b = P_B(a)`` hold to ``stats["pair_residual"]``,
@@ -84,6 +90,9 @@ def feasibility(
     if not isinstance(accelerate, bool):
         raise TypeError(f"`accelerate` must be True or False, got {type(accelerate).__name__}")
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
+    _, start = float_start(x0, backend)  # x0 is checked before any projection runs
+    project_a = _checked(project_a, "project_a", start)
+    project_b = _checked(project_b, "project_b", start)
     iteration = (
         {"method": "halpern", "restart": "adaptive"} if accelerate else {"method": "iterate"}
     )
@@ -103,7 +112,10 @@ def feasibility(
             iteration = {"method": "anderson", "m": 5}
         solve = fixed_point(lambda x: project_a(project_b(x)), x0, **iteration, **options)
         shadow = solve.x
-    result = _conclude(solve, shadow, method, project_a, project_b, rtol, atol, maxiter, backend)
+    with np.errstate(all="ignore"):
+        result = _conclude(
+            solve, shadow, method, project_a, project_b, rtol, atol, maxiter, backend
+        )
     if throw and not result.success:
         from .._result import ConvergenceError
 
@@ -111,8 +123,60 @@ def feasibility(
     return result
 
 
-def _norm(v) -> float:
-    return float(np.linalg.norm(np.asarray(v.get() if hasattr(v, "get") else v)))
+def _checked(project, name, start):
+    """``project`` with its output checked (shape, dtype, library) and named in errors."""
+    import array_api_compat
+
+    xp = array_api_compat.array_namespace(start)
+
+    def checked(x):
+        return check_map_output(name, project(x), xp=xp, shape=tuple(x.shape), dtype=x.dtype)
+
+    return checked
+
+
+_norm = scaled_norm
+
+
+def _not_projection(name, project, point, tolerance):
+    """Why ``project`` is not a projection at ``point`` (idempotence), or ``""``."""
+    image = project(point)
+    slip = _norm(project(image) - image)
+    if not slip <= tolerance:
+        return (
+            f"`{name}` is not a projection: applied twice at the returned point it moved "
+            f"by {slip:.3e} (a projection is idempotent, P(P(x)) = P(x))"
+        )
+    return ""
+
+
+def _verify_point(solve, x, project_a, project_b, tolerance, stats):
+    """``solve`` as a success only if ``x`` is, by the user's projections, in both sets."""
+    stats["distance_to_a"] = _norm(x - project_a(x))
+    stats["distance_to_b"] = _norm(x - project_b(x))
+    problems = [
+        note
+        for note in (
+            _not_projection("project_a", project_a, x, tolerance),
+            _not_projection("project_b", project_b, x, tolerance),
+        )
+        if note
+    ]
+    if problems:
+        message = f"{'; '.join(problems)}. {Status.INVALID_INPUT.advice}"
+        return dataclasses.replace(
+            solve, x=x, success=False, status=Status.INVALID_INPUT, message=message, stats=stats
+        )
+    far = max(stats["distance_to_a"], stats["distance_to_b"])
+    if not far <= tolerance:
+        message = (
+            f"The iteration met its tolerance, but the returned point is {far:.3e} from "
+            f"one of the sets (more than {tolerance:.3e}). {Status.STAGNATED.advice}"
+        )
+        return dataclasses.replace(
+            solve, x=x, success=False, status=Status.STAGNATED, message=message, stats=stats
+        )
+    return dataclasses.replace(solve, x=x, stats=stats)
 
 
 def _conclude(solve, shadow, method, project_a, project_b, rtol, atol, maxiter, backend):
@@ -130,7 +194,7 @@ def _conclude(solve, shadow, method, project_a, project_b, rtol, atol, maxiter, 
     stats["distance_to_b"] = distance
     converged = solve.status == Status.CONVERGED
     if converged and (method == "douglas-rachford" or distance <= tolerance):
-        return dataclasses.replace(solve, x=shadow, stats=stats)
+        return _verify_point(solve, shadow, project_a, project_b, tolerance, stats)
     if not converged and solve.status != Status.INFEASIBLE:
         return dataclasses.replace(solve, x=shadow, stats=stats)
     # Disjoint (or a converged shadow outside B): nearest points by alternating
@@ -150,6 +214,15 @@ def _conclude(solve, shadow, method, project_a, project_b, rtol, atol, maxiter, 
     gap = a - b
     pair_residual = max(_norm(project_a(b) - a), polish.residuals[-1])
     size = _norm(gap)
+    not_projection = _not_projection("project_a", project_a, a, tolerance) or _not_projection(
+        "project_b", project_b, b, tolerance
+    )
+    if not_projection:
+        stats.update(gap=gap, distance=size, points=(a, b), pair_residual=pair_residual)
+        message = f"{not_projection}. {Status.INVALID_INPUT.advice}"
+        return dataclasses.replace(
+            solve, x=a, success=False, status=Status.INVALID_INPUT, message=message, stats=stats
+        )
     verified = polish.success and size > tolerance and pair_residual <= max(1e-6 * size, tolerance)
     stats.update(
         gap=gap,
