@@ -1,4 +1,9 @@
-"""The ``itersolve`` command line."""
+"""The ``itersolve`` command line.
+
+Exit status, for every command: 0 done (converged), 1 not converged, 2 bad usage, bad
+files or an unusable environment (``demo --plot`` without matplotlib). Errors are one line
+on stderr, ``itersolve <command>: error: ...``; a traceback is a bug.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,25 @@ import argparse
 import sys
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line (argparse prints the whole usage block first); subcommand
+    parsers are made by the same class, so they inherit this."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="itersolve", description="Iterative solvers with learnable parameters."
-    )
+    parser = _Parser(prog="itersolve", description="Iterative solvers with learnable parameters.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
         "demo", help="run every solver on its built-in problems and print a table"
     )
     demo.add_argument(
-        "--plot", metavar="FILE.png", help="also draw the residual histories to this file"
+        "--plot",
+        metavar="FILE.png",
+        help="also draw the residual histories to this file (needs matplotlib: "
+        "pip install 'itersolve[plot]'; without it the demo stops with exit status 2)",
     )
     from itersolve._solve_command import add_parser as add_solve
 

@@ -11,6 +11,7 @@ Exit status: 0 converged, 1 not converged, 2 bad input (a message on stderr, no 
 from __future__ import annotations
 
 import argparse
+import codecs
 import math
 import pathlib
 import sys
@@ -71,12 +72,99 @@ def add_parser(commands) -> argparse.ArgumentParser:
     return solve
 
 
-def _read(path: str, what: str):
+# The fewest bytes one stored entry can take in a file: "i j\n" (pattern), "i j v\n" (real,
+# integer), "i j re im\n" (complex) in coordinate layout, "v\n" or "re im\n" in array layout.
+# A header that declares more entries than the file can hold is rejected before scipy
+# allocates for them, so memory stays proportional to the file's size.
+_ENTRY_BYTES = {
+    "coordinate": {"pattern": 4, "integer": 6, "real": 6, "complex": 8},
+    "array": {"integer": 2, "real": 2, "complex": 4},
+}
+_CHUNK = 1 << 20
+
+
+def _check_text(file: pathlib.Path, what: str, path: str) -> None:
+    """Matrix Market is plain text: reject a byte-order mark or bytes that are not UTF-8,
+    naming the file and the line (scipy would report a "missing banner" or a bad number)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with open(file, "rb") as stream:
+        chunk = stream.read(_CHUNK)
+        if chunk.startswith(codecs.BOM_UTF8):
+            raise InputError(
+                f"{what} file {path!r} starts with a byte-order mark; Matrix Market files are "
+                "plain ASCII text: save it without one"
+            )
+        while chunk:
+            pending = decoder.getstate()[0]  # an incomplete character from the last chunk
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                data = pending + chunk
+                line += data.count(b"\n", 0, exc.start)
+                raise InputError(
+                    f"{what} file {path!r} is not text: line {line} holds the byte "
+                    f"0x{data[exc.start]:02x}, which is not UTF-8"
+                ) from None
+            line += chunk.count(b"\n")
+            chunk = stream.read(_CHUNK)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{what} file {path!r} is not text: it ends inside a UTF-8 character"
+        ) from None
+
+
+def _header(file: pathlib.Path, what: str, path: str):
+    """``(rows, cols, entries, layout)`` from the header, checked against the file's size."""
     import scipy.io
 
+    try:
+        rows, cols, entries, layout, field, symmetry = scipy.io.mminfo(str(file))
+    except Exception as exc:  # noqa: BLE001 - mminfo raises ValueError, OSError, ...
+        raise InputError(f"cannot read {what} file {path!r} as Matrix Market: {exc}") from None
+    if field == "complex":
+        raise InputError(f"{what} file {path!r} holds complex numbers; the solvers are real")
+    if rows == 0 or cols == 0:
+        raise InputError(f"{what} file {path!r} is {rows} x {cols}: there is nothing to solve")
+    if layout == "coordinate":
+        stored = entries
+    elif symmetry == "general":
+        stored = rows * cols
+    else:  # the lower triangle only; skew-symmetric files omit the (zero) diagonal
+        stored = rows * (rows - 1 if symmetry == "skew-symmetric" else rows + 1) // 2
+    size = file.stat().st_size
+    # Fields scipy also accepts ("double", "unsigned-integer") get the table's smallest size.
+    entry_bytes = _ENTRY_BYTES.get(layout, _ENTRY_BYTES["array"])
+    if stored * entry_bytes.get(field, min(entry_bytes.values())) > size:
+        raise InputError(
+            f"{what} file {path!r} declares a {rows} x {cols} {layout} matrix with {stored} "
+            f"stored entries, more than its {size} bytes can hold: the header is wrong or the "
+            "file is truncated"
+        )
+    return rows, cols, entries, layout
+
+
+def _open(path: str, what: str):
+    """Check the file and its header; return ``(file, rows, cols, entries, layout)``."""
     file = pathlib.Path(path)
+    if file.is_dir():
+        raise InputError(f"{what} file {path!r} is a directory")
     if not file.is_file():
         raise InputError(f"{what} file {path!r} does not exist or is not a file")
+    if file.stat().st_size == 0:
+        raise InputError(f"{what} file {path!r} is empty")
+    try:
+        _check_text(file, what, path)
+    except OSError as exc:
+        raise InputError(f"cannot read {what} file {path!r}: {exc.strerror or exc}") from None
+    return (file, *_header(file, what, path))
+
+
+def _load(file: pathlib.Path, what: str, path: str):
+    import scipy.io
+
     try:
         return scipy.io.mmread(str(file))
     except Exception as exc:  # noqa: BLE001 - mmread raises ValueError, OSError, ...
@@ -87,12 +175,27 @@ def _read_matrix(path: str):
     import numpy as np
     import scipy.sparse as sp
 
-    A = _read(path, "matrix")
+    file, rows, cols, entries, layout = _open(path, "matrix")
+    if rows != cols:
+        raise InputError(f"matrix {path!r} is {rows} x {cols}; it must be square")
+    if layout == "coordinate" and entries < rows:
+        # Also keeps a huge declared n (and its n + 1 row pointers) from being allocated.
+        raise InputError(
+            f"matrix {path!r} is {rows} x {rows} but stores {entries} entries, fewer than the "
+            f"{rows} nonzero diagonal entries SOR and SSOR-PCG need"
+        )
+    A = _load(file, "matrix", path)
     A = sp.csr_array(A) if sp.issparse(A) else sp.csr_array(np.atleast_2d(np.asarray(A)))
-    if A.shape[0] != A.shape[1]:
-        raise InputError(f"matrix {path!r} is {A.shape[0]} x {A.shape[1]}; it must be square")
     if not (np.issubdtype(A.dtype, np.floating) or np.issubdtype(A.dtype, np.integer)):
         raise InputError(f"matrix {path!r} must be real, got {A.dtype}")
+    A = A.astype(np.float64)
+    bad = np.flatnonzero(~np.isfinite(A.data))
+    if bad.size:
+        row = int(np.searchsorted(A.indptr, bad[0], side="right")) - 1
+        raise InputError(
+            f"matrix {path!r} holds {A.data[bad[0]]} at row {row + 1}, column "
+            f"{int(A.indices[bad[0]]) + 1}; every entry must be finite"
+        )
     return A
 
 
@@ -100,17 +203,23 @@ def _read_vector(path: str, what: str, n: int):
     import numpy as np
     import scipy.sparse as sp
 
-    v = _read(path, what)
-    v = v.toarray() if sp.issparse(v) else np.asarray(v)
-    if v.ndim > 2 or (v.ndim == 2 and 1 not in v.shape) or v.size != n:
+    file, rows, cols, _, _ = _open(path, what)
+    if 1 not in (rows, cols) or rows * cols != n:
         raise InputError(
-            f"{what} {path!r} has shape {v.shape}; expected a vector of length {n} "
+            f"{what} {path!r} has shape ({rows}, {cols}); expected a vector of length {n} "
             f"({n} x 1 or 1 x {n}) to match A"
         )
-    v = v.reshape(n)
+    v = _load(file, what, path)
+    v = v.toarray() if sp.issparse(v) else np.asarray(v)
     if not (np.issubdtype(v.dtype, np.floating) or np.issubdtype(v.dtype, np.integer)):
         raise InputError(f"{what} {path!r} must be real, got {v.dtype}")
-    return v.astype(np.float64)
+    v = v.reshape(n).astype(np.float64)
+    bad = np.flatnonzero(~np.isfinite(v))
+    if bad.size:
+        raise InputError(
+            f"{what} {path!r} holds {v[bad[0]]} at entry {bad[0] + 1}; every entry must be finite"
+        )
+    return v
 
 
 def _solve(args):
@@ -118,6 +227,7 @@ def _solve(args):
     import numpy as np
 
     import itersolve
+    from itersolve._norms import scaled_norm
 
     if args.method == "ssor-pcg":
         if args.omega == "auto":
@@ -131,7 +241,13 @@ def _solve(args):
     A = _read_matrix(args.matrix)
     n = A.shape[0]
     if args.rhs is None:
-        b = A @ np.ones(n)
+        with np.errstate(over="ignore", invalid="ignore"):
+            b = A @ np.ones(n)
+        if not np.isfinite(b).all():
+            raise InputError(
+                f"b = A·1 overflows for matrix {args.matrix!r} (its row sums pass the "
+                "largest float); give a right-hand side with --rhs"
+            )
         rhs = "b = A·1 (no --rhs), so the exact solution is x = 1"
     else:
         b = _read_vector(args.rhs, "right-hand side", n)
@@ -151,8 +267,12 @@ def _solve(args):
         raise InputError(str(exc)) from None
 
     x = result.x
-    residual = float(np.linalg.norm(b - A @ x))
-    norm_b = float(np.linalg.norm(b))
+    # After a divergence x may be huge or Inf: the report says so without warnings, and
+    # scaled norms keep a finite residual at an extreme scale from reading as Inf or 0.
+    with np.errstate(over="ignore", invalid="ignore"):
+        residual = scaled_norm(b - A @ x)
+        error = float(np.max(np.abs(x - 1.0)))
+    norm_b = scaled_norm(b)
     omega = result.stats["omega"]
     if "beta" in result.stats:
         omega_text = (
@@ -178,7 +298,7 @@ def _solve(args):
         f"stop at max(rtol ||b||_2, atol) = {max(args.rtol * norm_b, args.atol):.3e})",
     ]
     if args.rhs is None:
-        lines.append(f"error:      max |x - 1| = {float(np.max(np.abs(x - 1.0))):.3e}")
+        lines.append(f"error:      max |x - 1| = {error:.3e}")
     if not math.isnan(result.rate):
         lines.append(f"rate:       {result.rate:.4f} (observed residual reduction per iteration)")
     lines.append(f"time:       {elapsed:.3f} s (the solve, including any Numba compilation)")

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+import numpy as np
 import pytest
 
+import itersolve
 from itersolve._cli import main
 
 
@@ -27,3 +33,71 @@ def test_demo_prints_every_method_and_draws_the_plot(tmp_path, capsys):
         assert method in out
     assert "Bellman" in out and "CONVERGED" in out
     assert path.stat().st_size > 10_000 and path.read_bytes()[:4] == b"\x89PNG"
+
+
+def run_demo(capsys, *argv):
+    code = main(["demo", *map(str, argv)])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_plot_without_matplotlib_stops_before_the_run(tmp_path, capsys, monkeypatch):
+    """Documented behaviour: one line naming the extra to install, exit status 2, and no
+    minute of solving first (stdout stays empty)."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now fails
+    path = tmp_path / "residuals.png"
+    code, out, err = run_demo(capsys, "--plot", path)
+    assert code == 2 and out == ""
+    assert err == (
+        "itersolve demo: error: --plot needs matplotlib, which is not installed: "
+        "pip install 'itersolve[plot]'\n"
+    )
+    assert not path.exists()
+
+
+def test_plot_without_matplotlib_in_a_real_process(tmp_path):
+    code = (
+        "import sys; sys.modules['matplotlib'] = None; "
+        "from itersolve._cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code, "demo", "--plot", str(tmp_path / "r.png")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    assert "pip install 'itersolve[plot]'" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("no/such/dir/r.png", "directory"),
+        (".", "it is a directory"),
+        ("r.docx", "not 'docx'"),
+    ],
+)
+def test_plot_to_an_unusable_path_stops_before_the_run(tmp_path, capsys, where, message):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / where
+    code, out, err = run_demo(capsys, "--plot", path)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("itersolve demo: error: cannot write ")
+    assert repr(str(path)) in err and message in err, err
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_a_failed_save_after_the_run_is_a_plot_error(capsys):
+    """/proc refuses new files; for root it passes the up-front check (``os.access``), so
+    the save itself fails: that late failure must be the same one-line error, not an
+    OSError out of matplotlib."""
+    pytest.importorskip("matplotlib")
+    from itersolve._demo import Case, PlotError, plot
+
+    result = itersolve.fixed_point(np.cos, np.ones(2), rtol=1e-10)
+    case = Case("iterate", "cos", lambda: result, "-")
+    with pytest.raises(PlotError, match=r"cannot write '/proc/itersolve-demo\.png'"):
+        plot([(case, result, 0.0)], "/proc/itersolve-demo.png")

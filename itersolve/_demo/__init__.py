@@ -3,6 +3,11 @@
 Each solver family contributes a module here with a ``cases()`` function returning
 :class:`Case` objects; :func:`main` runs them all. Later solver families add their module
 to ``FAMILIES``.
+
+``--plot FILE`` is checked before any case runs: without matplotlib, with a directory that
+does not exist, a path that is a directory or a format matplotlib cannot write, the demo
+prints one line on stderr and exits with status 2 (the command line's status for "cannot
+do what was asked"), as it does if writing the file fails after the run.
 """
 
 from __future__ import annotations
@@ -10,6 +15,9 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import math
+import os
+import pathlib
+import sys
 import time
 from collections.abc import Callable
 
@@ -93,12 +101,41 @@ def _first_positive(residuals) -> float | None:
     return float(positive[0]) if positive.size else None
 
 
+class PlotError(Exception):
+    """``--plot`` cannot be honoured: reported as one line on stderr, exit status 2."""
+
+
+def check_plot_path(path: str) -> None:
+    """Raise :class:`PlotError` unless matplotlib can draw and save to ``path``."""
+    try:
+        import matplotlib  # noqa: F401 - is it installed?
+    except ImportError:
+        raise PlotError(
+            "--plot needs matplotlib, which is not installed: pip install 'itersolve[plot]'"
+        ) from None
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    file = pathlib.Path(path)
+    suffix = file.suffix[1:].lower()
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix and suffix not in formats:
+        raise PlotError(
+            f"cannot write {path!r}: matplotlib writes {', '.join(sorted(formats))}, not {suffix!r}"
+        )
+    folder = file.parent
+    if file.is_dir():
+        raise PlotError(f"cannot write {path!r}: it is a directory")
+    if not folder.is_dir():
+        raise PlotError(f"cannot write {path!r}: directory {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK) or (file.exists() and not os.access(file, os.W_OK)):
+        raise PlotError(f"cannot write {path!r}: permission denied")
+
+
 def plot(rows, path: str) -> None:
     """Residual histories, one panel per problem, one line per solver."""
-    try:
-        import matplotlib
-    except ImportError as exc:
-        raise SystemExit("--plot needs matplotlib: pip install 'itersolve[plot]'") from exc
+    check_plot_path(path)
+    import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -126,11 +163,26 @@ def plot(rows, path: str) -> None:
     for axis in list(axes.flat)[len(problems) :]:
         axis.set_visible(False)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    try:
+        figure.savefig(path, dpi=120)
+    except OSError as exc:  # e.g. the disk filled or the folder vanished during the run
+        raise PlotError(f"cannot write {path!r}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(figure)
 
 
 def main(plot_path: str | None = None) -> int:
+    """Print the table (and draw the plot); the command's exit status."""
+    try:
+        if plot_path:
+            check_plot_path(plot_path)  # before the run, not after a minute of it
+        return _run(plot_path)
+    except PlotError as exc:
+        print(f"itersolve demo: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(plot_path: str | None) -> int:
     cases = [case for family in FAMILIES for case in importlib.import_module(family).cases()]
     rows = run_cases(cases)
     print(format_table(rows))
