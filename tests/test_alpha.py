@@ -187,7 +187,8 @@ def test_bad_input(circle_hyperbola):
         certify(circle_hyperbola, [])
     with pytest.raises(TypeError, match="`system` must be a PolynomialSystem"):
         alpha_test(lambda x: x, [1.0])
-    irrational = PolynomialSystem(["x**2 - sqrt(2)", "y"], ["x", "y"])
+    # sympy input: the string parser takes no functions such as sqrt
+    irrational = PolynomialSystem([sp.parse_expr("x**2 - sqrt(2)"), "y"], ["x", "y"])
     assert alpha_test(irrational, [2**0.25, 0.0]).certified
     with pytest.raises(ValueError, match="rational"):
         alpha_test(irrational, [2**0.25, 0.0], exact=True)

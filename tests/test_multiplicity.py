@@ -25,11 +25,16 @@ CAPRASSE = [
     "x2**2*x3 + 2*x1*x2*x4 - 2*x1 - x3",
     "x1*x4**2 + 2*x2*x3*x4 - x1 - 2*x3",
 ]
+# DZ3 has irrational coefficients, which the string parser of PolynomialSystem does not
+# take (it accepts no functions): the trusted literals below are parsed by sympy here.
 DZ3 = [
-    "14*x1 + 33*x2 - 3*sqrt(5)*(x1**2 + 4*x1*x2 + 4*x2**2 + 2) + sqrt(7) + x1**3 + 6*x1**2*x2"
-    " + 12*x1*x2**2 + 8*x2**3",
-    "41*x1 - 18*x2 - sqrt(5) + 8*x1**3 - 12*x1**2*x2 + 6*x1*x2**2 - x2**3"
-    " + 3*sqrt(7)*(4*x1*x2 - 4*x1**2 - x2**2 - 2)",
+    sp.parse_expr(e)
+    for e in (
+        "14*x1 + 33*x2 - 3*sqrt(5)*(x1**2 + 4*x1*x2 + 4*x2**2 + 2) + sqrt(7) + x1**3"
+        " + 6*x1**2*x2 + 12*x1*x2**2 + 8*x2**3",
+        "41*x1 - 18*x2 - sqrt(5) + 8*x1**3 - 12*x1**2*x2 + 6*x1*x2**2 - x2**3"
+        " + 3*sqrt(7)*(4*x1*x2 - 4*x1**2 - x2**2 - 2)",
+    )
 ]
 KSS5 = [f"x{i}**2 - 2*x{i} + x1 + x2 + x3 + x4 + x5 - 4" for i in range(1, 6)]
 

@@ -40,6 +40,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from ._multiplicity import check_system
+
 __all__ = ["AlphaCertificate", "Certification", "alpha_test", "certify"]
 
 _SAME = Fraction(3, 100)  # robust α-theorem constants (quoted)
@@ -138,11 +140,11 @@ def _abs2(z) -> Fraction:
 class _Prepared:
     """Per-system data, computed once: BW norm, exact polynomials, derivative lambdas."""
 
-    def __init__(self, system):
-        import sympy as sp
-
-        self.variables, self.degrees = tuple(system.variables), tuple(system.degrees)
-        self.polys = [sp.Poly(e, *self.variables) for e in system.exprs]
+    def __init__(self, variables, polys):
+        self.variables, self.polys = variables, polys
+        self.degrees = tuple(max(int(p.total_degree()), 0) if not p.is_zero else 0 for p in polys)
+        self.n = len(variables)
+        self._sparse = {}
         terms = [p.as_dict().items() for p in self.polys]
         self.bw2 = float(
             sum(_bw2(t, d, lambda c: abs(complex(c)) ** 2) for t, d in zip(terms, self.degrees))
@@ -176,6 +178,21 @@ class _Prepared:
             self._exact = (terms, jac, bw2)
         return self._exact
 
+    def evaluate(self, x):
+        """``(F(x), DF(x))`` from the polynomials themselves (not the system's methods),
+        in x's dtype (complex when a coefficient is); overflow gives Inf, no warning."""
+        from ._singular import _Sparse
+
+        dtype = np.dtype(complex if x.dtype.kind == "c" or not self.real else float)
+        if dtype not in self._sparse:
+            polys = [
+                {a: dtype.type(complex(c) if dtype.kind == "c" else float(c)) for a, c in p.terms()}
+                for p in self.polys
+            ]
+            self._sparse[dtype] = _Sparse(polys, self.n, dtype)
+        sparse, x = self._sparse[dtype], x.astype(dtype)
+        return sparse(x), sparse.jacobian(x)
+
     def derivatives(self, k):
         """``(f, weights)``: ``f(x)`` is ``DᵏF(x)/k!`` at each sorted multi-index (rows)."""
         if k not in self._lambdas:
@@ -194,22 +211,36 @@ class _Prepared:
 
 
 def _prepare(system) -> _Prepared:
-    for attr in ("exprs", "variables", "degrees", "n_equations", "n_variables", "jacobian"):
-        if not hasattr(system, attr):
-            raise TypeError(f"`system` must be a PolynomialSystem, got {type(system).__name__}")
-    if system.n_equations != system.n_variables:
+    """Validate ``system`` (a square polynomial system) and return its prepared data."""
+    variables, polys = check_system(system)
+    if len(polys) != len(variables):
         raise ValueError(
             f"`system` must be square for the α-test: it has "
-            f"{system.n_equations} equations in {system.n_variables} variables"
+            f"{len(polys)} equations in {len(variables)} variables"
         )
-    if system not in _CACHE:
-        _CACHE[system] = _Prepared(system)
-    return _CACHE[system]
+    try:
+        return _CACHE[system]
+    except (KeyError, TypeError):
+        prepared = _Prepared(variables, polys)
+    try:
+        _CACHE[system] = prepared
+    except TypeError:  # not weak-referenceable: prepare it each time
+        pass
+    return prepared
+
+
+def _check_exact(exact) -> bool:
+    if not isinstance(exact, (bool, np.bool_)):
+        raise TypeError(f"`exact` must be True or False, got {type(exact).__name__}")
+    return bool(exact)
 
 
 def _point(name, x, n) -> np.ndarray:
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "biufc":
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError):  # ragged nesting numpy cannot hold
+        raise TypeError(f"`{name}` must be a numeric vector, got {type(x).__name__}") from None
+    if arr.dtype.kind not in "iufc":
         raise TypeError(f"`{name}` must be numeric, got dtype {arr.dtype}")
     if arr.shape != (n,):
         raise ValueError(
@@ -220,18 +251,25 @@ def _point(name, x, n) -> np.ndarray:
     return arr.astype(complex if arr.dtype.kind == "c" else float)
 
 
-def _float_squares(prep, system, x):
-    """``(α², β², γ², DF⁻¹)`` in floating point; ``None`` when DF(x) is singular."""
-    F, J = system(x), system.jacobian(x)
-    try:
-        Jinv = np.linalg.inv(J)
-        b2 = float(np.linalg.norm(np.linalg.solve(J, F)) ** 2)
-    except np.linalg.LinAlgError:
+def _float_squares(prep, x):
+    """``(α², β², γ², DF⁻¹)`` in floating point; ``None`` when DF(x) is singular or a
+    value overflows (no certificate either way)."""
+    F, J = prep.evaluate(x)
+    if not (np.all(np.isfinite(F)) and np.all(np.isfinite(J))):
         return None
-    n1sq, d = 1.0 + float(np.sum(np.abs(x) ** 2)), np.array(prep.degrees, dtype=float)
-    frob2 = float(np.sum(np.abs(Jinv) ** 2 * (d * n1sq ** (d - 1))))
-    g2 = max(1.0, prep.bw2 * frob2) * max(prep.degrees) ** 3 / (4 * n1sq)
-    return b2 * g2, b2, g2, Jinv
+    with np.errstate(all="ignore"):
+        try:
+            Jinv = np.linalg.inv(J)
+            b2 = float(np.linalg.norm(np.linalg.solve(J, F)) ** 2)
+        except np.linalg.LinAlgError:
+            return None
+        n1sq, d = 1.0 + float(np.sum(np.abs(x) ** 2)), np.array(prep.degrees, dtype=float)
+        frob2 = float(np.sum(np.abs(Jinv) ** 2 * (d * n1sq ** (d - 1))))
+        g2 = max(1.0, prep.bw2 * frob2) * max(prep.degrees) ** 3 / (4 * n1sq)
+        out = (b2 * g2, b2, g2)
+    if not all(map(math.isfinite, out)) or not np.all(np.isfinite(Jinv)):
+        return None
+    return (*out, Jinv)
 
 
 def _exact_squares(prep, x):
@@ -270,8 +308,11 @@ def _direct_gamma(prep, x, Jinv):
         if prep.derivatives(k) is None:
             return None
         f, weights = prep.derivatives(k)
-        T = np.array(f(x), dtype=Jinv.dtype).reshape(len(weights), -1)
-        norm2 = float(weights @ np.sum(np.abs(T @ Jinv.T) ** 2, axis=1))
+        with np.errstate(all="ignore"):
+            T = np.array(f(x.astype(Jinv.dtype)), dtype=Jinv.dtype).reshape(len(weights), -1)
+            norm2 = float(weights @ np.sum(np.abs(T @ Jinv.T) ** 2, axis=1))
+        if not math.isfinite(norm2):
+            return None
         gamma = max(gamma, norm2 ** (1 / (2 * (k - 1))))
     return gamma
 
@@ -305,19 +346,20 @@ def alpha_test(system, x, *, exact=False) -> AlphaCertificate:
     """
     from itersolve.theory.newton import alpha0, alpha_squared_below_alpha0
 
+    exact = _check_exact(exact)
     prep = _prepare(system)
-    x = _point("x", x, system.n_variables)
-    floats = _float_squares(prep, system, x)
+    x = _point("x", x, prep.n)
+    floats = _float_squares(prep, x)
     gamma_direct = None if floats is None else _direct_gamma(prep, x, floats[3])
     squares = _exact_squares(prep, x) if exact else floats and floats[:3]
-    if squares is None:  # singular Jacobian: no certificate
+    if squares is None:  # singular Jacobian (or overflow in floating point): no certificate
         inf = math.inf
-        return AlphaCertificate(x, inf, inf, inf, False, inf, 0.0, bool(exact), bool(exact))
+        return AlphaCertificate(x, inf, inf, inf, False, inf, 0.0, exact, exact)
     a2, b2, g2 = squares
     ok = alpha_squared_below_alpha0(a2) if exact else bool(a2 < alpha0() ** 2)
-    beta, gamma = math.sqrt(b2), math.sqrt(g2)
+    beta, gamma = _sqrt(b2), _sqrt(g2)
     return AlphaCertificate(
-        x, math.sqrt(a2), beta, gamma, ok, 2 * beta if ok else math.inf,
+        x, _sqrt(a2), beta, gamma, ok, 2 * beta if ok else math.inf,
         1 / (20 * gamma) if a2 < _SAME**2 else 0.0, bool(exact), bool(exact), gamma_direct,
         tuple(squares) if exact else None,
     )  # fmt: skip
@@ -349,8 +391,18 @@ def certify(system, roots, *, exact=False) -> Certification:
     >>> result.n_distinct, bool(result.real.all())
     (4, True)
     """
-    prep, n = _prepare(system), system.n_variables
-    rows = list(roots) if isinstance(roots, (list, tuple)) else list(np.atleast_2d(roots))
+    exact = _check_exact(exact)
+    prep = _prepare(system)
+    n = prep.n
+    if isinstance(roots, (list, tuple)):
+        rows = list(roots)
+    elif isinstance(roots, np.ndarray) or np.isscalar(roots) and not isinstance(roots, str):
+        rows = list(np.atleast_2d(roots))
+    else:
+        raise TypeError(
+            f"`roots` must be a sequence of points or an array of shape (m, {n}), "
+            f"got {type(roots).__name__}"
+        )
     if not rows:
         raise ValueError(f"`roots` must be a non-empty sequence of vectors of length {n}")
     points = [_point(f"roots[{i}]", r, n) for i, r in enumerate(rows)]
@@ -385,6 +437,14 @@ def certify(system, roots, *, exact=False) -> Certification:
         certs, certified, distinct, same, real, not_real, prep.real, len(reps), duplicates,
         bool(exact), bool(exact),
     )  # fmt: skip
+
+
+def _sqrt(value) -> float:
+    """``sqrt`` of a float or Fraction as a float; ``inf`` past the float range."""
+    try:
+        return math.sqrt(value)
+    except OverflowError:  # a Fraction beyond the largest float
+        return math.inf
 
 
 def _norm2(p, q, exact):
