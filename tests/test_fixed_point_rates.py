@@ -291,3 +291,192 @@ def test_anderson_matches_scipy_anderson_iterate_by_iterate(seed, n, m, q):
         if result.residuals[k - 1] < 1e-6 * result.residuals[0]:
             break
         assert np.allclose(x_ours, x_theirs, rtol=1e-8, atol=1e-10 * np.linalg.norm(c))
+
+
+# ------------------------------------------------- damped, regularised Anderson (issue 12)
+
+
+def _reference_anderson(T, x0, *, m, beta, regularization, steps):
+    """Damped, regularised type-II Anderson written from the formula (Walker & Ni 2011;
+    SCS's Tikhonov term relative to ||dF||_F^2), dense and with no safeguard:
+
+        f_k = T(x_k) - x_k,   dX, dF = the last min(m, k) differences of x and f,
+        gamma = argmin ||f_k - dF gamma||^2 + regularization ||dF||_F^2 ||gamma||^2
+              = (dF^T dF + regularization ||dF||_F^2 I)^{-1} dF^T f_k,
+        x_{k+1} = x_k + beta f_k - (dX + beta dF) gamma.
+    """
+    xs, fs = [np.array(x0, dtype=float)], [T(x0) - x0]
+    for k in range(steps):
+        x, f = xs[-1], fs[-1]
+        depth = min(m, k)
+        step = beta * f
+        if depth:
+            dX = np.column_stack([xs[i + 1] - xs[i] for i in range(k - depth, k)])
+            dF = np.column_stack([fs[i + 1] - fs[i] for i in range(k - depth, k)])
+            shift = regularization * np.sum(dF**2)
+            gamma = np.linalg.solve(dF.T @ dF + shift * np.eye(depth), dF.T @ f)
+            step = step - (dX + beta * dF) @ gamma
+        xs.append(x + step)
+        fs.append(T(xs[-1]) - xs[-1])
+    return np.array(xs)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e3])
+@pytest.mark.parametrize("beta, regularization", [(0.5, 1e-2), (0.7, 0.0), (1.0, 1e-1)])
+def test_damped_regularised_anderson_matches_a_dense_reference(scale, beta, regularization):
+    """Iterate by iterate, to rounding, for beta != 1 and a regularisation that changes the
+    steps, on a map scaled by 1e3 (where a regularisation taken as absolute instead of
+    relative to ||dF||^2 would be a million times too weak)."""
+    rng = np.random.default_rng(11)
+    n, m, steps = 12, 4, 12
+    W = rng.standard_normal((n, n))
+    W *= 0.9 / np.linalg.norm(W, 2)
+    c = rng.standard_normal(n)
+
+    def T(x):
+        return scale * (np.tanh(W @ (x / scale)) + c)
+
+    x0 = np.zeros(n)
+    reference = _reference_anderson(
+        T, x0, m=m, beta=beta, regularization=regularization, steps=steps
+    )
+    result, ours = _iterates(
+        T,
+        x0,
+        method="anderson",
+        m=m,
+        damping=beta,
+        regularization=regularization,
+        safeguard=None,
+        rtol=0.0,
+        atol=0.0,
+        maxiter=steps,
+    )
+    assert result.nit == steps and result.stats["dropped_differences"] == 0
+    np.testing.assert_allclose(ours, reference, rtol=1e-9, atol=1e-12 * scale)
+    # The settings are not idle: without damping or without regularisation the reference
+    # takes other steps, by far more than the rounding allowed above.
+    undamped = _reference_anderson(
+        T, x0, m=m, beta=1.0, regularization=regularization, steps=steps
+    )
+    unregularised = _reference_anderson(T, x0, m=m, beta=beta, regularization=0.0, steps=steps)
+    if beta != 1.0:
+        assert np.max(np.abs(undamped - reference)) > 1e-4 * scale
+    if regularization:
+        assert np.max(np.abs(unregularised - reference)) > 1e-4 * scale
+
+
+# --------------------------------------------- extreme scales, half precision, hangs
+
+
+def _scaled_norm(v):
+    """2-norm without over- or underflow (the test's own, rescaling by the largest entry)."""
+    v = np.asarray(v, dtype=float).reshape(-1)
+    largest = np.max(np.abs(v)) if v.size else 0.0
+    return 0.0 if largest == 0 else largest * np.sqrt(np.sum((v / largest) ** 2))
+
+
+METHOD_OPTIONS = [
+    ("iterate", {}),
+    ("mann", {}),
+    ("halpern", {"restart": "adaptive"}),
+    ("anderson", {}),
+    ("anderson", {"damping": 0.5, "regularization": 1e-6}),
+    ("anderson", {"safeguard": None}),
+    ("aitken", {}),
+]
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-170, 1e-160, 1.0, 1e153, 1e300])
+@pytest.mark.parametrize("method, options", METHOD_OPTIONS)
+def test_residual_norms_neither_underflow_nor_overflow(method, options, scale):
+    """T(x) = x/2 + s c has x* = 2 s c at every scale s: a residual of 1e-170 is not 0 (it
+    used to give success at x = 0) and one of 1e+153 is not Inf."""
+    c = np.array([1.0, -2.0, 0.5])
+
+    def T(x):
+        return 0.5 * x + scale * c
+
+    result = itersolve.fixed_point(T, np.zeros(3), method=method, maxiter=5000, **options)
+    assert result.success, result.message
+    x = result.x
+    assert _scaled_norm(x - T(x)) <= 1e-8 * _scaled_norm(T(x))
+    np.testing.assert_allclose(x / scale, 2 * c, rtol=1e-7)
+
+
+@pytest.mark.parametrize("method, options", METHOD_OPTIONS)
+def test_half_precision_runs_in_every_method(method, options):
+    def T(x):
+        return (np.float16(0.5) * x + np.float16(1.0)).astype(np.float16)
+
+    result = itersolve.fixed_point(
+        T, np.zeros(4, dtype=np.float16), method=method, rtol=1e-2, maxiter=2000, **options
+    )
+    assert result.success, result.message
+    assert result.x.dtype == np.float16
+    # the criterion, checked in double precision with the exact map (slack: float16's
+    # rounding of T(x)), and the error bound of a 1/2-contraction, ||x - x*|| <= 2 ||x - Tx||
+    x = result.x.astype(np.float64)
+    Tx = 0.5 * x + 1.0
+    residual = np.linalg.norm(x - Tx)
+    assert residual <= 1e-2 * np.linalg.norm(Tx) + 4 * np.finfo(np.float16).eps * np.linalg.norm(x)
+    assert np.linalg.norm(x - 2.0) <= 2 * residual * (1 + 1e-12)
+
+
+def _rotation_plus_translation(x):
+    """Nonexpansive without fixed point: a translation by 1 and a planar rotation."""
+    c, s = np.cos(0.3), np.sin(0.3)
+    return np.array([x[0] - 1.0, c * x[1] - s * x[2], s * x[1] + c * x[2]])
+
+
+@pytest.mark.parametrize(
+    "method, options",
+    [mo for mo in METHOD_OPTIONS if mo[1].get("damping") is None]
+    + [("halpern", {}), ("halpern", {"restart": 10}), ("mann", {"relaxation": 0.9})],
+)
+def test_a_map_without_fixed_point_stops_with_maxiter_none(method, options):
+    """It used to run forever (and Anderson to 'converge' at x ~ 1e17, where x - 1 rounds to
+    x). Every method ends, unsuccessfully, with STAGNATED or NONFINITE. (Not covered:
+    damped and regularised Anderson, whose bounded coefficients can still carry x out to
+    ~1e8 over a few hundred steps, where the relative test holds for a residual of 1.)"""
+    result = itersolve.fixed_point(
+        _rotation_plus_translation, np.ones(3), method=method, maxiter=None, **options
+    )
+    assert not result.success
+    assert result.status in (itersolve.Status.STAGNATED, itersolve.Status.NONFINITE)
+    assert 1024 <= result.nit <= 4096 or result.status == itersolve.Status.NONFINITE
+    x = np.asarray(result.x)
+    # the displacement of the translation is 1, whatever the iterate
+    assert abs((x - _rotation_plus_translation(x))[0] - 1.0) < 1e-6 or not np.all(np.isfinite(x))
+
+
+def test_slow_km_convergence_is_not_cut_by_the_stall_stop():
+    """KM on 200 planar rotations with angles from 1e-4 to pi: nonexpansive, fixed point 0,
+    a residual that falls only like k^(-1/2). With maxiter=None it must still converge."""
+    pairs = 200
+    angles = np.geomspace(1e-4, np.pi, pairs)
+    cos, sin = np.cos(angles), np.sin(angles)
+
+    def T(z):
+        x, y = z[:pairs], z[pairs:]
+        return np.concatenate([cos * x - sin * y, sin * x + cos * y])
+
+    x0 = np.random.default_rng(0).standard_normal(2 * pairs) / np.sqrt(2 * pairs)
+    result = itersolve.fixed_point(T, x0, method="mann", rtol=0.0, atol=4e-3, maxiter=None)
+    assert result.success, result.message
+    assert result.nit > 4096  # it went through several of the stall checks
+    assert np.linalg.norm(result.x - T(result.x)) <= 4e-3
+    # the residual of KM at 1/2 decays like k^(-1/2) or slower here: sublinear, not stalled
+    residuals = result.residuals
+    assert residuals[1024] > 0.1 * residuals[64] ** 1 * (64 / 1024) ** 0.5
+
+
+def test_anderson_on_a_map_without_fixed_point_does_not_jump_to_a_false_fixed_point():
+    for options in ({}, {"safeguard": None}):
+        result = itersolve.fixed_point(
+            _rotation_plus_translation, np.ones(3), method="anderson", maxiter=500, **options
+        )
+        assert not result.success
+        x = result.x
+        assert np.linalg.norm(x - _rotation_plus_translation(x)) >= 1.0 - 1e-9
+        assert result.stats["memory_resets"] > 0

@@ -112,8 +112,11 @@ def fixed_point(
         arrays of ``x0``'s shape (0-d arrays for scalar ``x0``) and may return a Python
         scalar for 0-d input. Exceptions it raises propagate unchanged.
     x0 : array_like or scalar
-        Starting point, of any shape. Integer input is promoted to float64; float32,
-        float64, complex64 and complex128 are preserved. CuPy arrays run on the GPU.
+        Starting point, of any shape, non-empty and finite. Integer input is promoted to
+        float64; float16, float32, float64, complex64 and complex128 are preserved
+        (Anderson solves its small least-squares problems of a float16 iteration in
+        float32). Booleans, strings and objects are a TypeError. CuPy arrays run on the
+        GPU.
     method : {"anderson", "iterate", "mann", "halpern", "aitken"}
         ``"iterate"``: plain iteration ``x <- T(x)``.
         ``"mann"``: Krasnosel'skii–Mann averaging ``x <- (1 - relaxation) x + relaxation T(x)``.
@@ -121,8 +124,10 @@ def fixed_point(
         ``"anderson"`` (default): type-II Anderson acceleration (Walker & Ni).
         ``"aitken"``: componentwise Aitken Δ² (Steffensen), as scipy's ``del2``.
     rtol, atol : float
-        Stop when ``||x_k - T(x_k)||_2 <= max(rtol * ||T(x_k)||_2, atol)``. With a fixed
-        point at 0 the relative test cannot succeed: give ``atol``.
+        Stop when ``||x_k - T(x_k)||_2 <= max(rtol * ||T(x_k)||_2, atol)``, both norms
+        computed without over- or underflow (residuals of 1e-170 or 1e+160 are measured,
+        not read as 0 or Inf) from a fresh evaluation of ``T`` at the returned ``x``. With
+        a fixed point at 0 the relative test cannot succeed: give ``atol``.
     maxiter : int or None
         Iteration limit (``None``: none, which needs a positive tolerance).
     callback : callable, optional
@@ -144,6 +149,9 @@ def fixed_point(
         [-0.99, 0.99]; with 10 it needed 8x fewer (``benchmarks/bench_fixed_point.py``).
     regularization : float, method="anderson"
         Tikhonov parameter relative to ``||ΔF||_F^2``; default 0 (exact least squares).
+        A least-squares solution with ``||γ|| > 1e10`` clears the memory (SCS's rule):
+        on a map without fixed point ``ΔF -> 0`` and the extrapolation would otherwise
+        jump to where ``T(x) - x`` rounds to zero.
     damping : float, method="anderson"
         β in (0, 1]; default 1.
     safeguard : float or None, method="anderson"
@@ -172,7 +180,7 @@ def fixed_point(
         one per iteration plus one at ``x0``; Aitken takes two per iteration and
         Anderson's safeguard one more per rejection. ``stats`` holds ``method`` and the
         method's figures (``restarts``; ``memory``, ``safeguard_rejections``,
-        ``dropped_differences``; ``relaxation``).
+        ``dropped_differences``, ``memory_resets``; ``relaxation``).
 
     Raises
     ------
@@ -186,7 +194,9 @@ def fixed_point(
     Notes
     -----
     Statuses: ``CONVERGED``; ``MAXITER``; ``NONFINITE`` when the residual is NaN or Inf;
-    ``CALLBACK``; ``INFEASIBLE`` (only with ``detect_infeasibility=True``).
+    ``CALLBACK``; ``STAGNATED`` with ``maxiter=None`` when the best residual stops
+    improving (a map without fixed point; KM's and Halpern's slow but steady decrease is
+    not cut); ``INFEASIBLE`` (only with ``detect_infeasibility=True``).
 
     Halpern's adaptive restart re-anchors when the residual falls to 0.2 of its value at
     the anchor, or to 0.8 of it and then grows (Lu & Yang's rule for restarted Halpern

@@ -10,6 +10,8 @@ factor looks ill-conditioned, and runs every ``REFRESH`` updates to stop roundin
 
 from __future__ import annotations
 
+from .._norms import scaled_norm
+
 REFRESH = 100
 
 
@@ -83,13 +85,19 @@ class DifferenceHistory:
         return float(self.xp.max(diagonal)) / smallest if smallest > 0 else float("inf")
 
     def least_squares(self, f, regularization: float):
-        """``argmin ||f - dF gamma||^2 + regularization ||dF||_F^2 ||gamma||^2``."""
+        """``argmin ||f - dF gamma||^2 + regularization ||dF||_F^2 ||gamma||^2``.
+
+        The regularised normal equations are solved with ``R`` divided by ``||R||_F``
+        (``= ||dF||_F``): squaring differences of 1e-170 would underflow to a singular
+        zero matrix, and squaring 1e+160 overflow. Dividing the equations by
+        ``||dF||_F^2`` leaves ``gamma`` unchanged.
+        """
         xp = self.xp
         rhs = adjoint(xp, self.Q) @ f
         if regularization > 0:
-            RH = adjoint(xp, self.R)
-            gram = RH @ self.R
-            shift = regularization * float(xp.sum(xp.abs(self.R) ** 2))
-            identity = xp.eye(gram.shape[0], dtype=gram.dtype)
-            return xp.linalg.solve(gram + shift * identity, RH @ rhs)
+            size = scaled_norm(self.R)
+            R = self.R / size
+            RH = adjoint(xp, R)
+            identity = xp.eye(R.shape[0], dtype=R.dtype)
+            return xp.linalg.solve(RH @ R + regularization * identity, (RH @ rhs) / size)
         return xp.linalg.solve(self.R, rhs)

@@ -52,14 +52,22 @@ def infimal_displacement(
         log); ``"mann"``: ``x_{k+1} = (1 - lam) x_k + lam T(x_k)``.
     restart : None, int or "adaptive"
         Halpern only: re-anchor every ``restart`` iterations or adaptively, as in
-        :func:`itersolve.fixed_point`. Helps where the plain iteration converges
-        linearly (polyhedral problems); costs the ``O(1/k^2)`` guarantee otherwise.
+        :func:`itersolve.fixed_point`. Default ``"adaptive"`` for Halpern: on every
+        problem family of ``benchmarks/bench_infeasibility.py`` and on translated
+        rotations it took no more iterations than the unrestarted iteration, and far fewer
+        where the plain iteration converges linearly (polyhedral problems: 257 against
+        more than 10,000 on a box and an affine subspace in 30 dimensions). ``None`` keeps
+        the ``O(log k / k^2)`` guarantee of the unrestarted iteration.
     relaxation : float
         ``lam`` in (0, 1) for ``method="mann"``.
     rtol, atol : float
-        Stop when the two estimators (residual and normalised iterate) agree:
-        ``||r_k - n_k|| <= max(rtol ||v_hat||, atol)``. With ``v = 0`` (``T`` has a fixed
-        point) only ``atol`` can stop the solve.
+        Stop when the two estimators (residual and normalised iterate) agree on two
+        consecutive iterations: ``||r_k - n_k|| <= max(rtol ||v_hat||, atol)`` (2-norms
+        that neither over- nor underflow). With ``v = 0`` (``T`` has a fixed point) only
+        ``atol`` can stop the solve, unless the iteration reaches a fixed point exactly.
+        This is a numerical estimate, not a certificate: for an abstract ``T`` no finite
+        set of evaluations bounds ``||v_hat - v||`` (the rate bounds hold with the unknown
+        ``||x_0 - x*||``).
     maxiter, callback, throw, backend
         As in :func:`itersolve.fixed_point`; the callback's intermediate results carry
         the iterate ``x_k`` (not the estimate), from which either estimator follows.
