@@ -12,13 +12,12 @@ ties and home advantage run on the CPU.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import array_api_compat
 import numpy as np
 
 from itersolve._ranking._kernels import MARGIN
-from itersolve._ranking._solver import BradleyTerry, BTState
+from itersolve._ranking._solver import BradleyTerry, BTState, map_scale
 
 __all__ = ["GroupLayout", "SyncBradleyTerry"]
 
@@ -107,17 +106,11 @@ class SyncBradleyTerry(BradleyTerry):
         return scores, self._next_state(layout, new, 1.0, 0.0, step, in_sweep, state.in_sweep)
 
     def _rescale_xp(self, xp, pi):
-        """As :meth:`BradleyTerry._rescale`, on ``xp``: geometric mean 1 (ML), or the MAP scale."""
-        if self.prior == 0.0:
-            return pi / math.exp(float(xp.mean(xp.log(pi))))
-        u = 0.0
-        for _ in range(50):
-            q = 1.0 / (1.0 + 1.0 / (math.exp(u) * pi))
-            change = (pi.shape[0] - 2.0 * float(xp.sum(q))) / (2.0 * float(xp.sum(q * (1.0 - q))))
-            u += change
-            if not abs(change) > 1e-14:
-                break
-        return pi * math.exp(u)
+        """As :meth:`BradleyTerry._rescale_scores`, on ``xp``: geometric mean 1 (ML), or the
+        MAP scale."""
+        scores = xp.log(pi)
+        shift = -float(xp.mean(scores)) if self.prior == 0.0 else map_scale(scores, xp)
+        return xp.exp(scores + shift)
 
     def postprocess(self, layout, x, state):
         xp = layout.xp

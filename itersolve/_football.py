@@ -57,8 +57,13 @@ def _as_date(value, name) -> str | None:
         return None
     if isinstance(value, datetime.date):
         return value.isoformat()[:10]
+    if not isinstance(value, str):
+        raise TypeError(
+            f"`{name}` must be a date string YYYY-MM-DD or a datetime.date, got "
+            f"{type(value).__name__}"
+        )
     try:
-        return datetime.date.fromisoformat(str(value)).isoformat()
+        return datetime.date.fromisoformat(value).isoformat()
     except ValueError:
         raise ValueError(f"`{name}` must be a date YYYY-MM-DD, got {value!r}") from None
 
@@ -123,6 +128,10 @@ def load_football(since="2010-01-01", *, until=None, strongly_connected=False):
     """
     from itersolve._ranking import PairwiseData
 
+    if not isinstance(strongly_connected, bool):
+        raise TypeError(
+            f"`strongly_connected` must be True or False, got {type(strongly_connected).__name__}"
+        )
     rows = football_results(since, until)
     if not rows:
         raise ValueError(f"no football results between since={since!r} and until={until!r}")

@@ -107,7 +107,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
         metavar="N",
         help="N bootstrap refits on resampled games: 95%% percentile intervals",
     )
-    rank.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    rank.add_argument("--seed", type=_int_at_least(0), default=0, help="bootstrap seed (default 0)")
     rank.add_argument("--method", choices=("newman", "zermelo"), default="newman")
     rank.add_argument("--update", choices=("async", "sync"), default="async")
     rank.add_argument("--rtol", type=float, default=1e-8, help="default 1e-8 (on the gradient)")

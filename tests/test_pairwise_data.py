@@ -248,7 +248,7 @@ def test_from_dataframe():
     }
     plain = PairwiseData.from_dataframe(frame, winner="w", loser="l", labels=["c", "b", "a"])
     assert plain.labels.tolist() == ["c", "b", "a"] and not plain.has_ties and not plain.has_home
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="'winner' .`winner`. is not in the frame"):
         PairwiseData.from_dataframe(frame, winner="winner", loser="l")
 
 

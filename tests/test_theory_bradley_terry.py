@@ -423,3 +423,38 @@ def test_damping_makes_sync_newman_locally_convergent():
         star = _theory.fixed_point_scores(w)
         assert theory.linear_rate(w, star, method="newman", update="sync") >= 1 - 1e-9
         assert _theory.linear_rate(w, star, method="newman", update="sync") < 1
+
+
+@pytest.mark.parametrize("a, b", [(3.0, 1.0), (5.0, 2.0)])
+def test_the_fitters_damping_margin_is_the_theorys(a, b):
+    """The kernel's sync Newman sweep contracts the two-player mode by (m - 1)/(m + 1), m the
+    margin the theory states on its own (a changed kernel constant fails here).
+
+    Written from the damping rule: at the fixed point pi ∝ (a, b) each player's Newman
+    numerator equals its Hessian diagonal, so both log-steps are scaled by 1/(1 + m) and the
+    undamped eigenvalue -1 of the centred mode becomes 1 - 2/(1 + m).
+    """
+    from itersolve import bradley_terry
+
+    m = _theory.SYNC_NEWMAN_DAMPING_MARGIN
+    assert m == 0.25  # the documented design value
+    expected = 1 - 2 / (1 + m)
+    derived = _theory.derivations()["two_player_eigenvalue_newman_sync_damped"]
+    assert float(derived.subs(sp.Symbol("m", positive=True), m)) == pytest.approx(expected)
+    seen = []
+    bradley_terry(
+        np.array([[0.0, a], [b, 0.0]]),
+        method="newman",
+        update="sync",
+        rtol=1e-15,
+        maxiter=30,
+        callback=lambda r: seen.append(np.array(r.x)),
+    )
+    errors = np.array([x[0] - x[1] for x in seen]) - np.log(a / b)
+    ratios = errors[19:29] / errors[18:28]  # linear regime (errors ~1e-5), far above rounding
+    np.testing.assert_allclose(ratios, expected, rtol=2e-3)
+    w = np.array([[0.0, a], [b, 0.0]])
+    star = np.log([a, b])
+    assert _theory.linear_rate(w, star, method="newman", update="sync") == pytest.approx(
+        abs(expected), rel=1e-9
+    )

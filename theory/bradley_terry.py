@@ -84,6 +84,17 @@ _D, _N, _M = sp.symbols("D N M", positive=True)  # the row totals D_i, N_i, M_i
 _a, _b = sp.symbols("a b", positive=True)  # two-player win counts
 
 _METHODS = ("zermelo", "newman")
+
+# The damping margin ``m`` of sync Newman (the fitter scales player i's log-step by
+# ``beta_i = min(1, N_i / ((1 + m) H_ii))``). Not from Newman's paper, which does not damp:
+# it is the project's design value, stated here on its own so that a change in the
+# kernel's constant shows up as a disagreement with this theory instead of moving it.
+# Why 1/4: on the two-player (bipartite) mode, where undamped sync Newman has eigenvalue
+# -1 and never converges, the damped sweep contracts by (m - 1)/(m + 1) (derived in
+# :func:`derivations`, ``two_player_eigenvalue_newman_sync_damped``), i.e. -3/5 per sweep
+# at m = 1/4; a larger m slows every damped player's step by 1/(1 + m).
+SYNC_NEWMAN_DAMPING_MARGIN = 0.25
+_m = sp.symbols("m", positive=True)
 _UPDATES = ("sync", "async")
 
 
@@ -176,6 +187,21 @@ def _two_player_rates(entries):
             sp.cancel(gauss_seidel.trace() - 1)
         )
     return out
+
+
+def _two_player_damped_rate(out):
+    """The damped sync Newman eigenvalue for two players with ``a`` and ``b`` wins.
+
+    At the fixed point ``pi ∝ (a, b)`` each player's Newman numerator ``N_i`` equals the
+    Hessian diagonal ``H_ii = (a + b) p q``: the damping is active with ``beta = 1/(1+m)``,
+    and ``I - beta (I - J)`` maps the eigenvalue ``lambda`` to ``1 - beta (1 - lambda)``.
+    """
+    numerator = (_wij * _pj / (_pi + _pj)).subs({_wij: _a, _pi: _a, _pj: _b})
+    curvature = ((_a + _b) * _pi * _pj / (_pi + _pj) ** 2).subs({_pi: _a, _pj: _b})
+    assert _zero(numerator - curvature)
+    beta = numerator / ((1 + _m) * curvature)
+    undamped = out["two_player_eigenvalue_newman_sync"]
+    return sp.factor(sp.cancel(1 - beta * (1 - undamped)))
 
 
 def _two_player_map_rates(entries):
@@ -344,7 +370,8 @@ def derivations() -> dict[str, sp.Expr]:
         "newman_2g_minus_h_pair": newman_2g_minus_h_pair,
         "newman_2g_minus_h_prior": newman_2g_minus_h_prior,
         "scale_fix_weight": weight,
-        **_two_player_rates(entries),
+        **(two_player := _two_player_rates(entries)),
+        "two_player_eigenvalue_newman_sync_damped": _two_player_damped_rate(two_player),
         **_two_player_map_rates(entries),
     }
 
@@ -436,7 +463,8 @@ def jacobian(
         ``A = 1``).
     damped : bool
         Sync Newman only: the fitter damps player i's log-step by
-        ``beta_i = min(1, N_i / ((1 + MARGIN) H_ii))`` (``H`` the negative Hessian), which
+        ``beta_i = min(1, N_i / ((1 + m) H_ii))`` (``H`` the negative Hessian,
+        ``m`` = :data:`SYNC_NEWMAN_DAMPING_MARGIN`), which
         at a fixed point turns ``J`` into ``I - B (I - J)``; False gives the plain Jacobi
         sweep, which can be unstable.
 
@@ -467,14 +495,12 @@ def jacobian(
 
 def _damped(J, w, s, A):
     """``I - B (I - J)``: the fitter's per-player damping of sync Newman, at a fixed point."""
-    from itersolve._ranking._kernels import MARGIN
-
     p = np.exp(s)
     games = w + w.T
     pair = p[:, None] * p[None, :] / (p[:, None] + p[None, :]) ** 2
     curvature = (games * pair).sum(axis=1) + 2 * A * p / (1 + p) ** 2
     numerator = (w * p[None, :] / (p[:, None] + p[None, :])).sum(axis=1) + A / (p + 1)
-    beta = np.minimum(1.0, numerator / ((1 + MARGIN) * curvature))
+    beta = np.minimum(1.0, numerator / ((1 + SYNC_NEWMAN_DAMPING_MARGIN) * curvature))
     return np.eye(len(s)) - beta[:, None] * (np.eye(len(s)) - J)
 
 

@@ -10,7 +10,16 @@ from scipy.sparse.csgraph import connected_components
 from .._backend import BACKENDS
 from .._driver import run
 from .._result import SolveResult
-from .._validation import check_callable, check_choice, check_int, check_real, check_tolerances
+from .._validation import (
+    check_array,
+    check_callable,
+    check_choice,
+    check_int,
+    check_real,
+    check_rng,
+    check_tolerances,
+)
+from ._checks import check_n_items
 from ._data import PairwiseData, as_pairwise_data
 from ._solver import BradleyTerry, Layout
 
@@ -86,17 +95,28 @@ def _check_existence(data, layout):
     )
 
 
+# numpy's multinomial draws int64 counts
+MAX_RESAMPLED = float(2**62)
+
+# Strengths exp(score) must stay well inside float64's range (e^709), pairwise sums and
+# products included. A start is only a hint (the fixed point does not depend on it), so
+# scores further than this from their mean are clipped rather than overflowed.
+MAX_START = 300.0
+
+
 def _start(x0, data):
     if x0 is None:
         return np.zeros(data.n_items)
-    x0 = np.asarray(x0, dtype=np.float64)
+    x0 = np.asarray(check_array("x0", x0, ndim=(1, 2), empty_ok=True), dtype=np.float64)
     if x0.shape != (data.n_items,):
         raise ValueError(
             f"`x0` must hold one score per player ({data.n_items}), got shape {x0.shape}"
         )
-    if not np.all(np.isfinite(x0)):
-        raise ValueError("`x0` contains NaN or Inf")
-    return x0.copy()
+    with np.errstate(over="ignore"):  # a mean beyond 1e308 overflows: start from zero
+        centre = float(np.mean(x0))
+    if not np.isfinite(centre):
+        return np.zeros(data.n_items)
+    return np.clip(x0 - centre, -MAX_START, MAX_START)
 
 
 def bradley_terry(
@@ -149,7 +169,8 @@ def bradley_terry(
         Fit ``theta``, the factor on the home player's strength (data with venues).
     x0 : array_like, optional
         Starting scores (a warm start, for example from an earlier fit with new players
-        at 0).
+        at 0). Only their differences matter; scores further than 300 from their mean are
+        clipped to it (strengths ``exp(score)`` must stay in floating-point range).
     rtol, atol : float
         Stop when the largest gradient component of the log-likelihood (log-posterior)
         ``max_i |observed - expected wins of i|`` (and those of ``log nu``, ``log theta``)
@@ -182,6 +203,11 @@ def bradley_terry(
         Bad data or arguments, before any sweep; ML on data whose graph is not strongly
         connected (naming the players; pass ``prior=``).
     """
+    _check_flag("home_advantage", home_advantage)
+    for name, value in (("method", method), ("update", update), ("ties", ties),
+                        ("uncertainty", uncertainty), ("backend", backend)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"`{name}` must be a str or None, got {type(value).__name__}")
     check_choice("method", method, ("newman", "zermelo"))
     check_choice("update", update, ("async", "sync"))
     check_choice("ties", ties, (None, "half", "davidson"))
@@ -190,7 +216,9 @@ def bradley_terry(
     check_callable("callback", callback, optional=True)
     prior = 0.0 if prior is None else check_real("prior", prior, low=0, low_open=True)
     n_bootstrap = check_int("n_bootstrap", n_bootstrap, low=1)
-    data = as_pairwise_data(data, n_items=n_items)
+    _check_flag("throw", throw)
+    generator = check_rng("rng", rng)
+    data = as_pairwise_data(data, n_items=check_n_items(n_items))
     if data.has_ties and ties is None:
         raise ValueError("the data contain ties: pass ties='half' or ties='davidson'")
     if ties == "davidson" and not data.has_ties:
@@ -209,6 +237,11 @@ def bradley_terry(
                 f"the home advantage has no estimate: the home side {side} (theta -> "
                 f"{'0' if scored == 0 else 'infinity'}); fit without home_advantage"
             )
+    if uncertainty == "bootstrap" and not data.n_comparisons < MAX_RESAMPLED:
+        raise ValueError(
+            f"uncertainty='bootstrap' redraws the {data.n_comparisons:g} comparisons as counts; "
+            f"that needs fewer than {MAX_RESAMPLED:g} (scale the `weights` down)"
+        )
     start = _start(x0, data)
     check_choice("backend", backend, (None, *BACKENDS))
     on_device = backend in ("array-api", "cupy")
@@ -233,11 +266,16 @@ def bradley_terry(
             errors, intervals = fisher(fit, data, result)
         else:
             errors, intervals, failures = bootstrap(
-                fit, data, result, n_bootstrap, np.random.default_rng(rng), maxiter
+                fit, data, result, n_bootstrap, generator, maxiter
             )
             result.stats["bootstrap_failures"] = failures
         result = dataclasses.replace(result, standard_errors=errors, intervals=intervals)
     return result
+
+
+def _check_flag(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False, got {type(value).__name__}")
 
 
 def _fitter(data, ties, home_advantage, method, update, prior, rtol, atol):

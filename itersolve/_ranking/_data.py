@@ -17,6 +17,9 @@ import os
 import numpy as np
 import scipy.sparse as sp
 
+from .._validation import check_indices
+from . import _checks
+
 __all__ = ["PairwiseData", "as_pairwise_data"]
 
 _TRUE = {"1", "true", "t", "yes", "y"}
@@ -26,6 +29,8 @@ _FALSE = {"0", "false", "f", "no", "n", ""}
 def _as_flags(values, name, size):
     """Booleans from bools, 0/1 numbers or strings such as 'true'/'0'."""
     flags = np.asarray(values)
+    if flags.dtype.kind == "c":
+        raise TypeError(f"`{name}` is complex ({flags.dtype}); give true/false flags")
     if flags.shape != (size,):
         raise ValueError(
             f"`{name}` must have one entry per comparison ({size}), got shape {flags.shape}"
@@ -65,9 +70,32 @@ class PairwiseData:
     """
 
     def __init__(self, first, second, home, first_wins, second_wins, ties, *, n_items, labels=None):
-        self.first, self.second, self.home = first, second, home
-        self.first_wins, self.second_wins, self.ties = first_wins, second_wins, ties
-        self.n_items = int(n_items)
+        # The kernels index with first/second unchecked: validate them here, whoever calls.
+        n_items = _checks.check_n_items(n_items)
+        if n_items is None:
+            raise TypeError("`n_items` must be an integer, got NoneType")
+        self.first = check_indices("first", first, n_items).astype(np.int64, copy=False)
+        self.second = check_indices("second", second, n_items).astype(np.int64, copy=False)
+        size = self.first.size
+        if self.second.size != size:
+            raise ValueError(
+                f"`first` and `second` must have equal lengths, got {size} and {self.second.size}"
+            )
+        if np.any(self.first == self.second):
+            raise ValueError("a game group compares a player with itself (`first` == `second`)")
+        home = np.asarray(home)
+        flags = home.dtype.kind in "biu" and home.shape == (size,)
+        if not flags or np.any((home != 0) & (home != 1)):
+            raise ValueError(f"`home` must be {size} booleans, one per game group")
+        self.home = home.astype(bool, copy=False)
+        self.first_wins = _checks.counts("first_wins", first_wins, size)
+        self.second_wins = _checks.counts("second_wins", second_wins, size)
+        self.ties = _checks.counts("ties", ties, size)
+        self.n_items = n_items
+        if labels is not None:
+            labels = _checks.fixed_labels(labels)
+            if labels.size != n_items:
+                raise ValueError(f"`labels` has {labels.size} entries for {n_items} players")
         self.labels = labels
         self.n_comparisons = float(first_wins.sum() + second_wins.sum() + ties.sum())
 
@@ -97,7 +125,8 @@ class PairwiseData:
         labels : sequence, optional
             All player labels, fixing their order (label input only).
         """
-        winners, losers = np.asarray(winners), np.asarray(losers)
+        winners, losers = _checks.players("winners", winners), _checks.players("losers", losers)
+        n_items = _checks.check_n_items(n_items)
         if winners.ndim != 1 or winners.shape != losers.shape:
             raise ValueError(
                 "`winners` and `losers` must be 1-D of equal length, got "
@@ -110,24 +139,32 @@ class PairwiseData:
             np.issubdtype(winners.dtype, np.integer) and np.issubdtype(losers.dtype, np.integer)
         )
         if by_label:
+            winner_labels = _checks.check_labels("winners", winners)
+            loser_labels = _checks.check_labels("losers", losers)
             if labels is None:
-                labels = np.unique(np.concatenate([winners.astype(object), losers.astype(object)]))
-            labels = np.asarray(labels, dtype=object)
+                labels = _checks.sorted_labels(winner_labels, loser_labels)
+            labels = _checks.fixed_labels(labels)
             index = {label: k for k, label in enumerate(labels.tolist())}
             if len(index) != labels.size:
                 raise ValueError("`labels` contains duplicates")
-            winner_index = cls._lookup(winners, index, "winners")
-            loser_index = cls._lookup(losers, index, "losers")
+            winner_index = cls._lookup(winner_labels, index, "winners")
+            loser_index = cls._lookup(loser_labels, index, "losers")
             n_items = labels.size
         else:
             if labels is not None:
-                labels = np.asarray(labels, dtype=object)
-            winner_index = winners.astype(np.int64, copy=False)
-            loser_index = losers.astype(np.int64, copy=False)
-            lowest = min(winner_index.min(), loser_index.min())
+                labels = _checks.fixed_labels(labels)
+            # compare as Python ints: uint64 indices above 2**63 must not wrap to negatives
+            lowest = min(int(winners.min()), int(losers.min()))
             if lowest < 0:
                 raise ValueError(f"player indices must be non-negative, got {lowest}")
-            largest = int(max(winner_index.max(), loser_index.max()))
+            largest = max(int(winners.max()), int(losers.max()))
+            if largest >= _checks.MAX_PLAYERS:
+                raise ValueError(
+                    f"player index {largest} is out of range "
+                    f"(at most {_checks.MAX_PLAYERS} players)"
+                )
+            winner_index = winners.astype(np.int64, copy=False)
+            loser_index = losers.astype(np.int64, copy=False)
             if n_items is None:
                 n_items = labels.size if labels is not None else largest + 1
             if largest >= n_items:
@@ -140,13 +177,7 @@ class PairwiseData:
             k = int(np.argmax(same))
             who = labels[winner_index[k]] if labels is not None else winner_index[k]
             raise ValueError(f"comparison {k} compares player {who!r} with itself")
-        weight = np.zeros(0) if weights is None else np.asarray(weights, dtype=np.float64)
-        if weights is not None and weight.shape != (m,):
-            raise ValueError(
-                f"`weights` must have one entry per comparison ({m}), got {weight.shape}"
-            )
-        if not np.all(np.isfinite(weight)) or np.any(weight < 0):
-            raise ValueError("`weights` must be finite and non-negative")
+        weight = np.zeros(0) if weights is None else _checks.counts("weights", weights, m)
         with np.errstate(over="ignore"):
             if not np.isfinite(weight.sum()):
                 raise ValueError("`weights` are too large: their sum overflows")
@@ -157,9 +188,7 @@ class PairwiseData:
     @staticmethod
     def _lookup(values, index, name):
         try:
-            return np.fromiter(
-                (index[v] for v in values.tolist()), dtype=np.int64, count=values.size
-            )
+            return np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
         except KeyError as exc:
             raise ValueError(f"`{name}` contains the unknown label {exc.args[0]!r}") from None
 
@@ -173,23 +202,23 @@ class PairwiseData:
             raise ValueError(
                 f"`home` must have one entry per comparison ({m}), got shape {home.shape}"
             )
-        neutral = np.array(
-            [
-                h is None or h == "" or h == -1 or (isinstance(h, float) and np.isnan(h))
-                for h in home.tolist()
-            ]
-        )
+        neutral = np.array([_missing(h) or _equals(h, -1) for h in home.tolist()], dtype=bool)
         home_index = np.full(m, -1, dtype=np.int64)
         for k in np.flatnonzero(~neutral):
             h = home[k]
             if index is not None:
-                if h not in index:
+                try:
+                    known = h in index
+                except TypeError:
+                    raise TypeError(f"`home` holds an unhashable value {h!r}") from None
+                if not known:
                     raise ValueError(f"`home` contains the unknown label {h!r}")
                 home_index[k] = index[h]
             else:
-                if not isinstance(h, numbers.Integral):
+                if isinstance(h, (bool, np.bool_)) or not isinstance(h, numbers.Integral):
                     raise ValueError(f"`home` must hold player indices for index data, got {h!r}")
-                home_index[k] = int(h)
+                # an index matching neither player is reported below; keep it in int64 range
+                home_index[k] = int(h) if 0 <= int(h) < _checks.MAX_PLAYERS else -2
         home_first = home_index == winner_index
         home_second = home_index == loser_index
         stray = ~neutral & ~home_first & ~home_second
@@ -217,13 +246,9 @@ class PairwiseData:
         diagonal; ``ties`` an optional symmetric matrix of tie counts (only its upper
         triangle is read).
         """
-        matrix = sp.coo_array(wins)
+        matrix = _checks.count_matrix("wins", wins)
         n = matrix.shape[0]
-        if matrix.shape != (n, n):
-            raise ValueError(f"`wins` must be a square matrix, got shape {matrix.shape}")
-        data = np.asarray(matrix.data, dtype=np.float64)
-        if not np.all(np.isfinite(data)) or np.any(data < 0):
-            raise ValueError("`wins` must hold finite, non-negative counts")
+        data = matrix.data
         diagonal = (matrix.row == matrix.col) & (data != 0)
         if np.any(diagonal):
             raise ValueError(
@@ -236,19 +261,18 @@ class PairwiseData:
         weights = data[off_diagonal]
         tied = np.zeros(0, bool)
         if ties is not None:
-            tie_matrix = sp.coo_array(sp.triu(sp.coo_array(ties), k=1))
+            tie_matrix = _checks.count_matrix("ties", ties)
             if tie_matrix.shape != (n, n):
                 raise ValueError(f"`ties` must have the shape of `wins`, {(n, n)}")
+            tie_matrix = sp.coo_array(sp.triu(tie_matrix, k=1))
             tie_data = np.asarray(tie_matrix.data, dtype=np.float64)
-            if not np.all(np.isfinite(tie_data)) or np.any(tie_data < 0):
-                raise ValueError("`ties` must hold finite, non-negative counts")
             tied = np.concatenate([np.zeros(winners.size, bool), np.ones(tie_data.size, bool)])
             winners = np.concatenate([winners, tie_matrix.row.astype(np.int64)])
             losers = np.concatenate([losers, tie_matrix.col.astype(np.int64)])
             weights = np.concatenate([weights, tie_data])
         if winners.size == 0:
             raise ValueError("the data are empty: no comparisons")
-        labels = None if labels is None else np.asarray(labels, dtype=object)
+        labels = None if labels is None else _checks.fixed_labels(labels)
         if labels is not None and labels.size != n:
             raise ValueError(f"`labels` has {labels.size} entries for {n} players")
         return cls._aggregate(winners, losers, weights, tied, np.zeros(0, np.int8), n, labels)
@@ -256,9 +280,17 @@ class PairwiseData:
     @classmethod
     def from_dataframe(cls, frame, *, winner, loser, tie=None, home=None, weight=None, labels=None):
         """From a pandas DataFrame (or any mapping of columns): one row per comparison."""
-        columns = {
-            name: frame[name] for name in (winner, loser, tie, home, weight) if name is not None
-        }
+        columns = {}
+        arguments = {"winner": winner, "loser": loser, "tie": tie, "home": home, "weight": weight}
+        for argument, name in arguments.items():
+            if name is None:
+                continue
+            try:
+                columns[name] = frame[name]
+            except (KeyError, IndexError, TypeError):
+                raise ValueError(
+                    f"column {name!r} (`{argument}`) is not in the frame"
+                ) from None
 
         def values(name):
             column = columns[name]
@@ -284,22 +316,37 @@ class PairwiseData:
 
         Players are read as labels (strings). Empty ``home`` cells mean a neutral venue.
         """
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"`path` must be a str or os.PathLike, got {type(path).__name__}")
         if not os.path.exists(path):
             raise FileNotFoundError(f"no such CSV file: {path}")
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames or []
-            for name in (winner, loser, tie, home, weight):
-                if name is not None and name not in header:
-                    raise ValueError(
-                        f"column {name!r} is not in {path} (columns: {', '.join(header)})"
-                    )
-            rows = list(reader)
-        columns = {
-            name: [row[name] for row in rows] for name in (winner, loser, tie, home, weight) if name
-        }
+        if not os.path.isfile(path):
+            raise ValueError(f"`path` {str(path)!r} is not a file (a directory?)")
+        try:  # utf-8-sig: a byte-order mark (as Excel writes) is not part of the first column
+            with open(path, newline="", encoding="utf-8-sig") as handle:
+                reader = csv.DictReader(handle)
+                header = reader.fieldnames or []
+                if not header:
+                    raise ValueError(f"{str(path)!r} is empty: expected a header row")
+                for name in (winner, loser, tie, home, weight):
+                    if name is not None and name not in header:
+                        raise ValueError(
+                            f"column {name!r} is not in {path} (columns: {', '.join(header)})"
+                        )
+                rows = list(reader)
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"cannot read {str(path)!r} as UTF-8 text: {exc}") from None
+        except csv.Error as exc:
+            raise ValueError(f"cannot read {str(path)!r} as CSV: {exc}") from None
+        if not rows:
+            raise ValueError(f"{str(path)!r} has a header but no comparisons")
+        names = [name for name in (winner, loser, tie, home, weight) if name]
+        for line, row in enumerate(rows, start=2):
+            if any(row.get(name) is None for name in names):
+                raise ValueError(f"{str(path)!r}, row {line}: fewer fields than the header")
+        columns = {name: [row[name] for row in rows] for name in names}
         if weight is not None:
-            columns[weight] = [float(v) for v in columns[weight]]
+            columns[weight] = [_weight(v, path, weight) for v in columns[weight]]
         return cls.from_dataframe(
             columns, winner=winner, loser=loser, tie=tie, home=home, weight=weight, labels=labels
         )
@@ -351,11 +398,28 @@ class PairwiseData:
 
 
 def _missing(value) -> bool:
-    return value is None or value == "" or (isinstance(value, float) and np.isnan(value))
+    """A neutral-venue marker: None, "", NaN."""
+    if value is None or (isinstance(value, str) and value == ""):
+        return True
+    return isinstance(value, (float, np.floating)) and bool(np.isnan(value))
+
+
+def _equals(value, marker) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and value == marker
+
+
+def _weight(text, path, column):
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(
+            f"{str(path)!r}: column {column!r} (`weight`) holds {text!r}, not a number"
+        ) from None
 
 
 def as_pairwise_data(data, *, n_items=None) -> PairwiseData:
     """``data`` as PairwiseData: a PairwiseData, a ``(winners, losers)`` pair, or a count matrix."""
+    n_items = _checks.check_n_items(n_items)
     if isinstance(data, PairwiseData):
         if n_items is not None and n_items != data.n_items:
             raise ValueError(

@@ -72,10 +72,11 @@ def plain_sweep(indptr, opponents, wins, losses, source, target, newman, prior):
             pi_j = source[opponents[k]]
             inverse = 1.0 / (pi_i + pi_j)
             if newman:
-                numerator += wins[k] * pi_j * inverse
+                lost = pi_j * inverse  # P(i loses to j): products of probabilities, not of
+                numerator += wins[k] * lost  # strengths, so that nothing overflows
                 denominator += losses[k] * inverse
                 if damp:
-                    curvature += (wins[k] + losses[k]) * pi_i * pi_j * inverse * inverse
+                    curvature += (wins[k] + losses[k]) * lost * (pi_i * inverse)
             else:
                 numerator += wins[k]
                 denominator += (wins[k] + losses[k]) * inverse
@@ -104,7 +105,8 @@ def plain_gradient(indptr, opponents, wins, losses, pi, prior, out):
         total = 0.0
         for k in range(indptr[i], indptr[i + 1]):
             pi_j = pi[opponents[k]]
-            total += (wins[k] * pi_j - losses[k] * pi[i]) / (pi[i] + pi_j)
+            inverse = 1.0 / (pi[i] + pi_j)
+            total += wins[k] * (pi_j * inverse) - losses[k] * (pi[i] * inverse)
         if prior > 0.0:
             total += prior * (1.0 - pi[i]) / (1.0 + pi[i])
         out[i] = total
@@ -216,3 +218,99 @@ def nuisance_updates(
     if fit_theta:
         theta = theta_top / theta_bottom
     return nu, theta, gradient_nu, gradient_theta
+
+
+# ----- the same sweep in the scores s = log pi, for strengths beyond floating-point range
+#
+# With scores further apart than about 700 (a tiny prior on sparse data, weights spanning
+# many orders of magnitude) the strengths pi = e^s overflow. Dividing Newman's update by
+# pi_i turns every term into a probability: with sigma(x) = 1 / (1 + e^-x),
+#
+#     N_i       = sum_k wins   sigma(s_j - s_i) + prior sigma(-s_i)
+#     pi_i M_i  = sum_k losses sigma(s_i - s_j) + prior sigma(s_i)
+#
+# and s_i <- s_i + log N_i - log(pi_i M_i); Zermelo's has N_i = W_i + prior and
+# pi_i D_i = sum_k (wins + losses) sigma(s_i - s_j) + 2 prior sigma(s_i). The sums are
+# accumulated as log-sum-exp, so no term overflows or underflows to a zero that matters.
+# Slower than the strength kernels (a log and an exp per term): used only out of range.
+
+
+@njit_kernel
+def _log_sigmoid(x):
+    """``log sigma(x)`` without overflow."""
+    if x >= 0.0:
+        return -math.log1p(math.exp(-x))
+    return x - math.log1p(math.exp(x))
+
+
+@njit_kernel
+def _log_add(a, b):
+    """``log(e^a + e^b)``."""
+    if a < b:
+        a, b = b, a
+    if b == -math.inf:
+        return a
+    return a + math.log1p(math.exp(b - a))
+
+
+@njit_kernel
+def _log_totals(indptr, opponents, wins, losses, scores, i, newman, prior, damp):
+    """``(log N_i, log pi_i M_i, log curvature_i)`` for player ``i`` at ``scores``."""
+    s_i = scores[i]
+    top = bottom = curvature = -math.inf
+    for k in range(indptr[i], indptr[i + 1]):
+        difference = s_i - scores[opponents[k]]
+        log_win = _log_sigmoid(difference)  # log P(i beats j)
+        log_loss = _log_sigmoid(-difference)
+        games = wins[k] + losses[k]
+        if newman:
+            if wins[k] > 0.0:
+                top = _log_add(top, math.log(wins[k]) + log_loss)
+            if losses[k] > 0.0:
+                bottom = _log_add(bottom, math.log(losses[k]) + log_win)
+            if damp and games > 0.0:
+                curvature = _log_add(curvature, math.log(games) + log_win + log_loss)
+        else:
+            if wins[k] > 0.0:
+                top = _log_add(top, math.log(wins[k]))
+            if games > 0.0:
+                bottom = _log_add(bottom, math.log(games) + log_win)
+    if prior > 0.0:
+        log_prior = math.log(prior)
+        log_q, log_not_q = _log_sigmoid(s_i), _log_sigmoid(-s_i)
+        if newman:
+            top = _log_add(top, log_prior + log_not_q)
+            bottom = _log_add(bottom, log_prior + log_q)
+            curvature = _log_add(curvature, math.log(2.0) + log_prior + log_q + log_not_q)
+        else:
+            top = _log_add(top, log_prior)
+            bottom = _log_add(bottom, math.log(2.0) + log_prior + log_q)
+    return top, bottom, curvature
+
+
+@njit_kernel
+def log_sweep(indptr, opponents, wins, losses, source, target, newman, prior):
+    """:func:`plain_sweep` on the scores (``source``, ``target`` hold ``s = log pi``)."""
+    damp = newman and source is not target
+    log_margin = math.log1p(MARGIN)
+    largest = 0.0
+    for i in range(indptr.size - 1):
+        top, bottom, curvature = _log_totals(
+            indptr, opponents, wins, losses, source, i, newman, prior, damp
+        )
+        largest = _larger(largest, math.exp(top) - math.exp(bottom))
+        step = top - bottom
+        if damp and top < log_margin + curvature:
+            step *= math.exp(top - log_margin - curvature)
+        target[i] = source[i] + step
+    return largest
+
+
+@njit_kernel
+def log_gradient(indptr, opponents, wins, losses, scores, prior, out):
+    """:func:`plain_gradient` at the scores: ``N_i - pi_i M_i``, each from its logarithm."""
+    for i in range(indptr.size - 1):
+        top, bottom, _ = _log_totals(
+            indptr, opponents, wins, losses, scores, i, True, prior, False
+        )
+        out[i] = math.exp(top) - math.exp(bottom)

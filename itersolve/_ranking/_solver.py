@@ -73,6 +73,38 @@ class Layout:
         return sp.csr_array((np.ones(indices.size, np.int8), indices, indptr), shape=(self.n,) * 2)
 
 
+def map_scale(scores, xp) -> float:
+    """The shift ``u`` maximising the MAP posterior along ``s -> s + u``: the root of
+    ``n = 2 sum_i sigma(s_i + u)`` (bradley_terry.md §4), computed in the scores.
+
+    ``sigma`` is evaluated as ``(1 + tanh(x/2))/2``, which neither overflows nor divides
+    by zero, and Newton's step is safeguarded by bisection on the bracket
+    ``[-max s, -min s]`` (there every ``s_i + u`` is <= 0, resp. >= 0, so the root lies
+    inside): plain Newton from ``u = 0`` overshot to ``exp(u) = inf`` on data whose
+    scores are far from the reference player's (a small prior on disconnected data).
+    Returns NaN for non-finite scores.
+    """
+    low, high = -float(xp.max(scores)), -float(xp.min(scores))
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return math.nan
+    u = min(max(0.0, low), high)
+    for _ in range(200):
+        t = xp.tanh(0.5 * (scores + u))
+        excess = -float(xp.sum(t))  # n - 2 sum q, decreasing in u
+        if excess > 0.0:
+            low = u
+        else:
+            high = u
+        slope = 0.5 * float(xp.sum(1.0 - t * t))  # 2 sum q (1 - q)
+        new = u + excess / slope if slope > 0.0 else math.nan
+        if not low <= new <= high:
+            new = 0.5 * (low + high)
+        if abs(new - u) <= 1e-14 * max(1.0, abs(u)) or high - low <= 1e-14 * max(1.0, abs(u)):
+            return new
+        u = new
+    return u
+
+
 @dataclasses.dataclass
 class BTState:
     pi: np.ndarray
@@ -82,6 +114,17 @@ class BTState:
     step: float = math.inf  # max |change of log pi| in the last sweep
     exact: bool = True  # False: residual is the gradient met during the sweep
     in_sweep: float = math.inf  # the largest gradient component the last sweep met
+    scores: np.ndarray | None = None  # log pi, kept where pi itself may overflow
+
+
+# Strengths pi = e^s with |s| up to this, their pairwise sums and the products of two
+# probabilities stay well inside float64's range: the strength kernels run there, the
+# log-space kernels (plain Bradley-Terry) beyond it.
+SAFE_LOG = 300.0
+
+
+def in_range(scores) -> bool:
+    return bool(np.max(np.abs(scores)) <= SAFE_LOG)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,13 +149,26 @@ class BradleyTerry:
     fit_theta: bool = False
 
     def init(self, layout, x0):
-        pi = np.exp(x0 - x0.mean())
+        scores = x0 - x0.mean()
+        pi = np.exp(scores)
         theta, nu = (1.0, 0.5 if self.fit_nu else 0.0)
-        residual = self._gradient(layout, pi, theta, nu)
-        return BTState(pi, theta, nu, residual, in_sweep=residual)
+        residual = self._gradient(layout, pi, theta, nu, scores)
+        return BTState(pi, theta, nu, residual, in_sweep=residual, scores=scores)
 
-    def _gradient(self, layout, pi, theta, nu) -> float:
+    def _gradient(self, layout, pi, theta, nu, scores=None) -> float:
+        if scores is not None:
+            return float(np.max(np.abs(self.score_gradient(layout, scores, theta, nu, True))))
         return float(np.max(np.abs(self.gradient_vector(layout, pi, theta, nu, nuisance=True))))
+
+    def score_gradient(self, layout, scores, theta, nu, nuisance=False):
+        """:meth:`gradient_vector` at the scores, in log space where strengths overflow."""
+        if layout.general or in_range(scores):
+            with np.errstate(over="ignore"):
+                pi = np.exp(scores)
+            return self.gradient_vector(layout, pi, theta, nu, nuisance=nuisance)
+        out = np.empty_like(scores)
+        _kernels.log_gradient(*layout.arrays, scores, self.prior, out)
+        return out
 
     def gradient_vector(self, layout, pi, theta, nu, *, nuisance=False):
         """The gradient in the scores (and, with ``nuisance``, in log nu and log theta)."""
@@ -129,6 +185,33 @@ class BradleyTerry:
         return out
 
     def step(self, layout, x, state):
+        """One sweep: on the strengths where they are in range (fast), else on the scores.
+
+        A strength sweep that overflows is redone on the scores (plain Bradley-Terry; with
+        ties or home advantage a non-finite result ends with ``Status.NONFINITE``).
+        """
+        old = state.scores
+        newman = self.method == "newman"
+        theta, nu, new = state.theta, state.nu, None
+        if layout.general or in_range(old):
+            theta, nu, target, in_sweep = self._strength_sweep(layout, state)
+            with np.errstate(all="ignore"):
+                new = np.log(target)
+        if new is None or not (layout.general or np.all(np.isfinite(new))):
+            new = old.copy() if self.update == "async" else np.empty_like(old)
+            source = new if self.update == "async" else old
+            in_sweep = _kernels.log_sweep(*layout.arrays, source, new, newman, self.prior)
+        layout.nfev += 1
+        scores = self._rescale_scores(new)
+        with np.errstate(all="ignore"):  # non-finite values end with Status.NONFINITE
+            pi = np.exp(scores)
+            step = float(np.max(np.abs(scores - old)))
+        return scores, self._next_state(
+            layout, pi, theta, nu, step, in_sweep, state.in_sweep, scores
+        )
+
+    def _strength_sweep(self, layout, state):
+        """The kernels' sweep on ``pi``: ``(theta, nu, new pi, largest gradient met)``."""
         old = state.pi
         target = old.copy() if self.update == "async" else np.empty_like(old)
         source = target if self.update == "async" else old
@@ -145,14 +228,9 @@ class BradleyTerry:
                 in_sweep = max(in_sweep, abs(gradient_nu), abs(gradient_theta))
         else:
             in_sweep = _kernels.plain_sweep(*layout.arrays, source, target, newman, self.prior)
-        layout.nfev += 1
-        pi = self._rescale(target)
-        with np.errstate(all="ignore"):
-            scores = np.log(pi)
-            step = float(np.max(np.abs(scores - np.log(old))))
-        return scores, self._next_state(layout, pi, theta, nu, step, in_sweep, state.in_sweep)
+        return theta, nu, target, in_sweep
 
-    def _next_state(self, layout, pi, theta, nu, step, in_sweep, previous):
+    def _next_state(self, layout, pi, theta, nu, step, in_sweep, previous, scores=None):
         """The state after a sweep, evaluating the gradient at ``pi`` only when it may pass.
 
         The gradient the sweep met lags the new iterate by about one sweep. Extrapolated
@@ -164,31 +242,29 @@ class BradleyTerry:
         tolerance = self._tolerance()
         ratio = min(1.0, in_sweep / previous) if previous > 0.0 else 1.0
         if in_sweep > tolerance and in_sweep * ratio > tolerance:  # NaN: evaluate
-            return BTState(pi, theta, nu, in_sweep, step, exact=False, in_sweep=in_sweep)
-        residual = self._gradient(layout, pi, theta, nu)
-        return BTState(pi, theta, nu, residual, step, in_sweep=in_sweep)
+            return BTState(
+                pi, theta, nu, in_sweep, step, exact=False, in_sweep=in_sweep, scores=scores
+            )
+        if scores is None:  # the array-API mirror keeps strengths only
+            residual = self._gradient(layout, pi, theta, nu)
+        else:
+            residual = self._gradient(layout, pi, theta, nu, scores)
+        return BTState(pi, theta, nu, residual, step, in_sweep=in_sweep, scores=scores)
 
     def _tolerance(self) -> float:
         return max(self.rtol * self.scale, self.atol)
 
-    def _rescale(self, pi):
-        """ML: geometric mean 1. MAP: the exact maximum of the posterior along pi -> c pi.
+    def _rescale_scores(self, scores):
+        """ML: centred (geometric mean 1). MAP: the exact maximum of the posterior along
+        s -> s + u.
 
         The likelihood of the real games is invariant under pi -> c pi, so only the prior
-        games pin the scale, a very slow mode of the plain iteration; maximising over c
-        exactly (a concave 1-D problem, Newton in u = log c) removes it.
+        games pin the scale, a very slow mode of the plain iteration; maximising over u =
+        log c exactly (a concave 1-D problem, :func:`map_scale`) removes it.
         """
-        with np.errstate(all="ignore"):
-            if self.prior == 0.0:
-                return pi / math.exp(float(np.mean(np.log(pi))))
-            u = 0.0
-            for _ in range(50):
-                q = 1.0 / (1.0 + 1.0 / (math.exp(u) * pi))
-                change = (pi.size - 2.0 * q.sum()) / (2.0 * float(np.sum(q * (1.0 - q))))
-                u += change
-                if not abs(change) > 1e-14:
-                    break
-            return pi * math.exp(u)
+        with np.errstate(all="ignore"):  # non-finite scores end with Status.NONFINITE
+            shift = -float(np.mean(scores)) if self.prior == 0.0 else map_scale(scores, np)
+            return scores + shift
 
     def terminate(self, layout, x, state):
         if state.residual <= self._tolerance():
@@ -202,7 +278,7 @@ class BradleyTerry:
         stats = {
             "gradient_norm": state.residual
             if exact
-            else self._gradient(layout, state.pi, state.theta, state.nu),
+            else self._gradient(layout, state.pi, state.theta, state.nu, state.scores),
             "step_norm": state.step,
             "sweeps": layout.nfev,
             "score_offset": offset,  # mean log-strength before centring (0 for ML)

@@ -37,8 +37,8 @@ def fisher(fit, data, result):
     for j in range(n):
         shift = np.zeros(n)
         shift[j] = step
-        upper = solver.gradient_vector(layout, np.exp(scores + shift), theta, nu)
-        lower = solver.gradient_vector(layout, np.exp(scores - shift), theta, nu)
+        upper = solver.score_gradient(layout, scores + shift, theta, nu)
+        lower = solver.score_gradient(layout, scores - shift, theta, nu)
         hessian[:, j] = (upper - lower) / (2 * step)
     information = -(hessian + hessian.T) / 2
     centring = np.eye(n) - 1.0 / n
