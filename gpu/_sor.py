@@ -29,8 +29,9 @@ import array_api_compat
 import numpy as np
 import scipy.sparse as sp
 
-from itersolve._sor._solvers import SWEEPS, LinearState, PCGState, _LinearSolver
-from itersolve._sor._system import diagonal_checked, safe_norm
+from itersolve._norms import scaled_norm
+from itersolve._sor._solvers import SSORPCG, SWEEPS, LinearState, _LinearSolver
+from itersolve._sor._system import diagonal_checked
 
 __all__ = ["ColoredSOR", "ColoredSSORPCG", "ColoredSystem"]
 
@@ -116,7 +117,7 @@ class ColoredSystem:
         self._host = host
         b = np.ascontiguousarray(b, dtype=host.dtype)
         self._host_b, self._host_diagonal = b, diagonal
-        self.norm_b = safe_norm(b)  # as LinearSystem: the stopping test's scale
+        self.norm_b = scaled_norm(b)  # as LinearSystem: the stopping test's scale
         self.matrix = self._device(host)
         self.b = xp.asarray(b)
         self.diagonal = xp.asarray(diagonal)
@@ -242,12 +243,32 @@ class ColoredSystem:
 
     def _residual_norm(self, x) -> float:
         r = self.b if self.matrix is None else self.b - self.matrix @ x
-        return float(self.xp.linalg.vector_norm(r))
+        return scaled_norm(r)
 
     def residual_norm(self, x) -> float:
-        """``||b - A x||_2`` as a host float (one product with ``A``, counted)."""
+        """``||b - A x||_2`` in ``A``'s dtype as a host float (one product, counted)."""
         self.nfev += 1
         return self._residual_norm(x)
+
+    @property
+    def residual_is_true(self) -> bool:
+        """Whether :meth:`residual_norm` is accumulated in float64, as the CPU kernel's is."""
+        return self._host.dtype == np.float64
+
+    @functools.cached_property
+    def _matrix64(self):
+        return self._device(self._host.astype(np.float64))
+
+    def true_residual_norm(self, x) -> float:
+        """``||b - A x||_2`` in float64 (one product, counted): a float32 residual can round
+        far below the true one, so success is decided on this one."""
+        if self.residual_is_true:
+            return self.residual_norm(x)
+        self.nfev += 1
+        xp = self.xp
+        b = xp.asarray(self._host_b.astype(np.float64))
+        r = b if self._matrix64 is None else b - self._matrix64 @ xp.astype(x, xp.float64)
+        return scaled_norm(r)
 
     def sweep(self, x, omega: float, backward: bool = False) -> None:
         """One SOR sweep on ``x`` in place, colour by colour (reversed for ``backward``).
@@ -312,55 +333,30 @@ class ColoredSOR(_ColoredSolver):
             raise ValueError(f"`sweep` must be one of {tuple(SWEEPS)}, got {self.sweep!r}")
 
     def init(self, system, x0):
-        return LinearState(residual=system.residual_norm(x0))
+        return LinearState(residual=self.checked(system, x0, system.residual_norm(x0)))
 
     def step(self, system, x, state):
         for backward in SWEEPS[self.sweep]:
             system.sweep(x, self.omega, backward)
-        return x, LinearState(residual=system.residual_norm(x))
+        return x, LinearState(residual=self.checked(system, x, system.residual_norm(x)))
 
     def postprocess(self, system, x, state):
         return x, {"omega": self.omega, "sweep": self.sweep, "ordering": system.ordering}
 
 
 @dataclasses.dataclass(frozen=True)
-class ColoredSSORPCG(_ColoredSolver):
+class ColoredSSORPCG(_ColoredSolver, SSORPCG):
     """CG preconditioned with SSOR(ω) in colour order, for symmetric positive definite ``A``.
 
-    The recurrences, breakdown note and statuses are those of the CPU ``SSORPCG``;
-    ``residuals`` holds CG's recursive ``||r||``, ``stats["true_residual"]`` the
-    recomputed ``||b - A x||_2`` (not counted in ``nfev``, as on the CPU).
+    The recurrences, the true-residual check before success, the restarts, breakdown note
+    and statuses are those of the CPU :class:`~itersolve._sor._solvers.SSORPCG` (the same
+    code, on the system's ``matvec`` and colour-order ``ssor_solve``).
     """
 
     rtol: float
     atol: float
     omega: float = 1.0
 
-    def init(self, system, x0):
-        r = system.b - system.matvec(x0)
-        z = system.ssor_solve(r, self.omega)
-        xp = system.xp
-        residual = float(xp.linalg.vector_norm(r))
-        return PCGState(residual=residual, r=r, z=z, p=xp.asarray(z, copy=True), rz=float(r @ z))
-
-    def step(self, system, x, state):
-        q = system.matvec(state.p)
-        curvature = float(state.p @ q)
-        if not curvature > 0 or not state.rz > 0:
-            note = (
-                f"`A` is not positive definite (p·Ap = {curvature:.3e}, r·M⁻¹r = {state.rz:.3e}); "
-                "CG needs a symmetric positive definite matrix, SOR does not"
-            )
-            return x, dataclasses.replace(state, note=note)
-        alpha = state.rz / curvature
-        x += alpha * state.p
-        r = state.r - alpha * q
-        z = system.ssor_solve(r, self.omega)
-        rz = float(r @ z)
-        p = z + (rz / state.rz) * state.p
-        residual = float(system.xp.linalg.vector_norm(r))
-        return x, PCGState(residual=residual, r=r, z=z, p=p, rz=rz)
-
     def postprocess(self, system, x, state):
-        true = system._residual_norm(x)
-        return x, {"omega": self.omega, "true_residual": true, "ordering": system.ordering}
+        x, stats = super().postprocess(system, x, state)
+        return x, {**stats, "ordering": system.ordering}

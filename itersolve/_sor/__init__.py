@@ -8,9 +8,25 @@ import scipy.sparse.linalg as spla
 
 from .._backend import BACKENDS
 from .._driver import run
-from .._validation import check_callable, check_choice, check_int, check_tolerances
+from .._validation import (
+    check_callable,
+    check_choice,
+    check_indices,
+    check_int,
+    check_real,
+    check_rng,
+    check_tolerances,
+)
 from ._solvers import ORDERINGS, SOR, SSORPCG, SWEEPS, apply_sweeps
-from ._system import LinearSystem, as_csr, check_omega, diagonal_checked
+from ._system import (
+    LinearSystem,
+    as_csr,
+    check_dtype,
+    check_omega,
+    check_structure,
+    diagonal_checked,
+    young_omega,
+)
 
 __all__ = ["coloring", "jacobi_spectral_radius", "relax", "sor", "ssor_pcg"]
 
@@ -161,20 +177,19 @@ def sor(
     check_choice("sweep", sweep, tuple(SWEEPS))
     if not (isinstance(omega, str) and omega == "auto"):
         omega = check_omega(omega)
+    rng = check_rng("rng", rng)
     system, x, rtol, atol, maxiter, backend, ordering = _prepare(
         A, b, x0, rtol, atol, maxiter, callback, backend, ordering
     )
     stats = {"backend": backend}
     if omega == "auto":
-        from itersolve.theory.sor import optimal_omega
-
         beta = jacobi_spectral_radius(system.matrix, rng=rng)
         if not beta < 1:
             raise ValueError(
                 f"omega='auto' needs a Jacobi spectral radius below 1 (Young's theory), "
                 f"estimated {beta:.6g}; pass omega explicitly"
             )
-        omega, stats["beta"] = float(optimal_omega(beta)), beta
+        omega, stats["beta"] = young_omega(beta), beta
     if backend == "numpy":
         solver = SOR(rtol, atol, omega=omega, sweep=sweep, ordering=ordering)
     else:
@@ -265,7 +280,8 @@ def coloring(A, ordering: str = "multicolor"):
     Returns ``(order, color_ptr)``: the rows sorted by colour and each colour's offsets.
     ``"multicolor"`` colours greedily in natural order (two colours on a 5-point grid);
     ``"red-black"`` two-colours a bipartite graph (ValueError on an odd cycle). Edges are
-    the non-zeros of ``A + A^T`` off the diagonal.
+    the non-zeros of ``A + A^T`` off the diagonal. ``A`` is checked as for :func:`sor`
+    (square, non-empty, real, finite, valid sparse index arrays).
     """
     from ._coloring import greedy_coloring, two_coloring
 
@@ -279,30 +295,54 @@ def relax(
 ):
     """Apply SOR sweeps to ``x`` in place: a smoother for multigrid and other packages.
 
-    pyamg's layout and strictness, at pyamg's cost: ``A`` should be CSR (other formats are
-    converted with a ``SparseEfficiencyWarning``), ``x`` must be a writeable contiguous
-    NumPy array of ``A``'s floating dtype (a silent copy would lose the update), ``b`` of
-    the same dtype and length. Those checks are O(1); the entries are not scanned (a
-    smoother runs many times on one matrix): a zero diagonal gives Inf or NaN in ``x``.
-    :func:`sor` validates everything. ``omega`` is required and used by every sweep,
-    including both halves of ``"symmetric"``.
+    pyamg's layout and strictness: ``A`` should be CSR (other formats are converted with a
+    ``SparseEfficiencyWarning``), ``x`` must be a writeable contiguous NumPy array of
+    ``A``'s dtype (float32 or float64; a silent copy would lose the update), ``b`` of the
+    same dtype and length. ``omega`` is required and used by every sweep, including both
+    halves of ``"symmetric"``.
+
+    Everything the kernel indexes with is checked on every call, in O(nnz) (a fraction of
+    one sweep): ``A``'s ``indptr`` and ``indices`` (monotone, inside the matrix) and a
+    colouring given as ``ordering`` (integer, each row exactly once). The entries are not
+    scanned (a smoother runs many times on one matrix): NaN or Inf in ``A`` or ``b`` give
+    NaN or Inf in ``x``. A zero diagonal entry is found by the sweep itself, which leaves
+    that row unchanged and raises ``ValueError`` after it: ``x`` then holds the partial
+    sweep. :func:`sor` validates everything before it starts.
 
     ``ordering`` is ``"natural"``, or a colouring ``(order, color_ptr)`` from
     :func:`coloring` (computed once, reused for every call), or ``"red-black"`` /
-    ``"multicolor"`` to colour on this call.
+    ``"multicolor"`` to colour on this call. Rows of one colour are swept in parallel for
+    large matrices, so they must not be coupled (as :func:`coloring` guarantees); that is
+    not checked per call.
 
     Returns ``None``; ``x`` holds the result.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Before any sweep, for the problems above; ValueError after a sweep that met a
+        zero diagonal entry.
     """
     check_choice("sweep", sweep, tuple(SWEEPS))
     omega = check_omega(omega)
     iterations = check_int("iterations", iterations, low=0)
     if isinstance(A, sp.sparray | sp.spmatrix) and A.format == "csr":
-        matrix = A  # keep scipy's cached canonical-format flag: no rescan per call
+        matrix = A  # no copy, no canonicalisation: the kernel handles duplicates
+        check_dtype(matrix.dtype, "A")
+        check_structure(matrix, "A")
+        if matrix.shape[0] == 0:
+            raise ValueError("`A` is empty (shape (0, 0))")
     else:
         matrix = as_csr(A, warn=True)
-    if not np.issubdtype(matrix.dtype, np.floating):
+    if matrix.dtype not in (np.float32, np.float64):
         raise TypeError(
-            f"`A` must have a floating dtype for in-place relaxation, got {matrix.dtype}"
+            f"`A` must be float32 or float64 for in-place relaxation, got {matrix.dtype}"
+        )
+    index_dtype = matrix.indptr.dtype
+    if index_dtype not in (np.int32, np.int64) or matrix.indices.dtype != index_dtype:
+        raise TypeError(
+            "`A`'s indptr and indices must both be int32 or int64, got "
+            f"{matrix.indptr.dtype} and {matrix.indices.dtype}"
         )
     n = matrix.shape[0]
     if matrix.shape != (n, n):
@@ -322,7 +362,7 @@ def relax(
     else:
         colors = _checked_coloring(ordering, n)
     b = np.ascontiguousarray(b.reshape(n))
-    apply_sweeps(
+    zero_rows = apply_sweeps(
         matrix.indptr,
         matrix.indices,
         matrix.data,
@@ -333,16 +373,32 @@ def relax(
         colors,
         iterations,
     )
+    if zero_rows:
+        diagonal_checked(matrix, positive=False)  # names the first such row
 
 
 def _checked_coloring(colors, n):
-    try:
-        order, color_ptr = (np.asarray(part, dtype=np.int64) for part in colors)
-    except (TypeError, ValueError) as exc:
-        raise TypeError("`ordering` must be a string or a colouring (order, color_ptr)") from exc
-    if order.shape != (n,) or color_ptr.ndim != 1 or color_ptr[0] != 0 or color_ptr[-1] != n:
-        raise ValueError(f"the colouring given as `ordering` does not fit a matrix with {n} rows")
-    return order, color_ptr
+    """``(order, color_ptr)``: ``order`` a permutation of the rows, ``color_ptr`` the
+    non-decreasing offsets of the colours from 0 to n (a partition of the rows)."""
+    if not isinstance(colors, (tuple, list)) or len(colors) != 2:
+        raise TypeError(
+            "`ordering` must be 'natural', 'red-black', 'multicolor' or a colouring "
+            f"(order, color_ptr) from itersolve.coloring; got {type(colors).__name__}"
+        )
+    order = check_indices("ordering[0] (order)", colors[0], n, unique=True)
+    if order.size != n:
+        raise ValueError(
+            f"the colouring given as `ordering` does not fit a matrix with {n} rows: "
+            f"`order` lists {order.size} rows; each row must appear exactly once"
+        )
+    color_ptr = check_indices("ordering[1] (color_ptr)", colors[1], n + 1)
+    ends = color_ptr.size >= 1 and color_ptr[0] == 0 and color_ptr[-1] == n
+    if not ends or np.any(np.diff(color_ptr) < 0):
+        raise ValueError(
+            f"the colouring given as `ordering` does not fit a matrix with {n} rows: "
+            "`color_ptr` must run non-decreasing from 0 to n"
+        )
+    return order.astype(np.int64, copy=False), color_ptr.astype(np.int64, copy=False)
 
 
 def jacobi_spectral_radius(A, *, rng=None, tol: float = 1e-10) -> float:
@@ -351,21 +407,51 @@ def jacobi_spectral_radius(A, *, rng=None, tol: float = 1e-10) -> float:
     For symmetric ``A`` with a positive diagonal the Jacobi matrix is similar to the
     symmetric ``I - D^{-1/2} A D^{-1/2}`` and Lanczos (``eigsh``) finds the eigenvalue of
     largest modulus; otherwise Arnoldi (``eigs``) is used on ``I - D^{-1} A`` itself.
-    ``rng`` seeds the starting vector, so the estimate is reproducible.
+    ``rng`` seeds the starting vector, so the estimate is reproducible. Where ARPACK does
+    not converge (eigenvalues of equal modulus), systems up to ``DENSE_FALLBACK`` rows are
+    solved densely.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Before any work: ``A`` not square, empty, complex, with NaN/Inf or a zero diagonal
+        entry; ``tol`` not a non-negative real; ``rng`` not a seed or Generator; and when
+        ARPACK fails on a system too large for the dense fallback.
     """
+    tol = check_real("tol", tol, low=0)
+    generator = check_rng("rng", rng)
     matrix = as_csr(A).astype(np.float64)
     diagonal = diagonal_checked(matrix, positive=False)
     n = matrix.shape[0]
     if n <= 2:  # ARPACK needs k < n - 1; a 2 x 2 eigensolve is not a dense eigensolve
-        jacobi = np.eye(n) - matrix.toarray() / diagonal[:, None]
-        return float(np.max(np.abs(np.linalg.eigvals(jacobi)))) if n else 0.0
-    start = np.random.default_rng(rng).standard_normal(n)
+        return _dense_radius(matrix, diagonal)
+    start = generator.standard_normal(n)
     symmetric = abs(matrix - matrix.T).max() <= 1e-12 * abs(matrix).max()
-    if symmetric and np.all(diagonal > 0):
-        scale = sp.diags_array(1 / np.sqrt(diagonal))
-        jacobi = sp.eye_array(n) - scale @ matrix @ scale
-        value = spla.eigsh(jacobi, k=1, which="LM", v0=start, tol=tol, return_eigenvectors=False)
-    else:
-        jacobi = sp.eye_array(n) - sp.diags_array(1 / diagonal) @ matrix
-        value = spla.eigs(jacobi, k=1, which="LM", v0=start, tol=tol, return_eigenvectors=False)
+    try:
+        if symmetric and np.all(diagonal > 0):
+            scale = sp.diags_array(1 / np.sqrt(diagonal))
+            jacobi = sp.eye_array(n) - scale @ matrix @ scale
+            value = spla.eigsh(
+                jacobi, k=1, which="LM", v0=start, tol=tol, return_eigenvectors=False
+            )
+        else:
+            jacobi = sp.eye_array(n) - sp.diags_array(1 / diagonal) @ matrix
+            value = spla.eigs(
+                jacobi, k=1, which="LM", v0=start, tol=tol, return_eigenvectors=False
+            )
+    except spla.ArpackError as exc:  # ArpackNoConvergence included
+        if n > DENSE_FALLBACK:
+            raise ValueError(
+                f"`A`: ARPACK could not estimate the Jacobi spectral radius ({exc}); "
+                "pass omega explicitly"
+            ) from None
+        return _dense_radius(matrix, diagonal)
     return float(np.abs(value[0]))
+
+
+DENSE_FALLBACK = 2000
+
+
+def _dense_radius(matrix, diagonal) -> float:
+    jacobi = np.eye(matrix.shape[0]) - matrix.toarray() / diagonal[:, None]
+    return float(np.max(np.abs(np.linalg.eigvals(jacobi))))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import numba
+import numpy as np
 
 from .._jit import njit_kernel
 
@@ -39,7 +40,7 @@ def _serial_and_parallel(function):
 
 @njit_kernel(inline="always")
 def _relax_row(indptr, indices, data, x, b, i, omega):
-    """The SOR update of row ``i`` from the current ``x``."""
+    """The SOR update of row ``i`` from the current ``x``; 1 (and no update) when a_ii = 0."""
     off_diagonal = 0.0
     diagonal = 0.0
     for k in range(indptr[i], indptr[i + 1]):
@@ -48,41 +49,94 @@ def _relax_row(indptr, indices, data, x, b, i, omega):
             diagonal += data[k]
         else:
             off_diagonal += data[k] * x[j]
+    if diagonal == 0.0:  # not on x's dependency chain: free; the caller raises
+        return 1
     # Each row of a sweep waits for the one before, so the sweep is bound by the latency
     # of that chain; omega / a_ii does not depend on x, so the division runs off the chain
     # (a third faster than dividing the residual, pyamg's order).
     scale = omega / diagonal
     x[i] = (1.0 - omega) * x[i] + scale * (b[i] - off_diagonal)
+    return 0
 
 
 @njit_kernel
 def sor_sweep(indptr, indices, data, x, b, row_start, row_stop, row_step, omega):
-    """One SOR sweep over rows ``range(row_start, row_stop, row_step)``."""
+    """One SOR sweep over rows ``range(row_start, row_stop, row_step)``.
+
+    Returns the number of rows with a zero diagonal, which are left as they were (a
+    validated system has none; :func:`itersolve.relax` does not scan the entries first).
+    """
+    zero_rows = 0
     for i in range(row_start, row_stop, row_step):
-        _relax_row(indptr, indices, data, x, b, i, omega)
+        zero_rows += _relax_row(indptr, indices, data, x, b, i, omega)
+    return zero_rows
 
 
 @_serial_and_parallel
 def colored_sor_sweep(indptr, indices, data, x, b, order, color_ptr, omega, backward):
-    """One SOR sweep colour by colour (reversed for ``backward``), each colour in parallel."""
+    """One SOR sweep colour by colour (reversed for ``backward``), each colour in parallel.
+
+    Returns the number of rows with a zero diagonal (left unchanged), as :func:`sor_sweep`.
+    """
     n_colors = color_ptr.size - 1
+    zero_rows = 0
     for c in range(n_colors):
         color = n_colors - 1 - c if backward else c
         start, stop = color_ptr[color], color_ptr[color + 1]
         for position in numba.prange(start, stop):
-            _relax_row(indptr, indices, data, x, b, order[position], omega)
+            zero_rows += _relax_row(indptr, indices, data, x, b, order[position], omega)
+    return zero_rows
 
 
 @_serial_and_parallel
-def residual_norm(indptr, indices, data, x, b):
-    """``||b - A x||_2`` without allocating the residual (rows in parallel, a safe reduction)."""
+def _residual_squares(indptr, indices, data, x, b, scale):
+    """``sum_i (scale (b - A x)_i)^2``, each residual entry accumulated in float64.
+
+    float64 makes the residual of a float32 system the true one of its iterate (a float32
+    residual can round to zero while the true one is 1e-7 ||b||), and squares of float32
+    entries can neither overflow nor underflow.
+    """
     total = 0.0
     for i in numba.prange(x.size):
-        r = b[i]
+        r = np.float64(b[i])
         for k in range(indptr[i], indptr[i + 1]):
-            r -= data[k] * x[indices[k]]
+            r -= np.float64(data[k]) * np.float64(x[indices[k]])
+        r *= scale
         total += r * r
-    return math.sqrt(total)
+    return total
+
+
+@_serial_and_parallel
+def _residual_largest(indptr, indices, data, x, b):
+    """``max_i |(b - A x)_i|`` (NaN when an entry is NaN), the scale of the slow path."""
+    largest = 0.0
+    for i in numba.prange(x.size):
+        r = np.float64(b[i])
+        for k in range(indptr[i], indptr[i + 1]):
+            r -= np.float64(data[k]) * np.float64(x[indices[k]])
+        largest = max(largest, abs(r) if r == r else math.inf)  # max() would drop a NaN
+    return largest
+
+
+# Outside (SAFE_LOW, SAFE_HIGH) the plain sum of squares may have underflowed or overflowed
+# (BLAS nrm2's thresholds): a residual of 1e-170 would read as 0, one of 1e155 as Inf.
+SAFE_LOW = math.sqrt(np.finfo(np.float64).tiny / np.finfo(np.float64).eps)
+SAFE_HIGH = math.sqrt(np.finfo(np.float64).max) / 4
+
+
+def residual_norm(indptr, indices, data, x, b):
+    """``||b - A x||_2`` without allocating the residual; neither overflows nor underflows.
+
+    One pass in the common case; only a result outside the safe range is recomputed,
+    scaled by the largest entry (two more passes).
+    """
+    plain = math.sqrt(_residual_squares(indptr, indices, data, x, b, 1.0))
+    if SAFE_LOW < plain < SAFE_HIGH:
+        return plain
+    largest = _residual_largest(indptr, indices, data, x, b)
+    if largest == 0.0 or not math.isfinite(largest):  # a NaN entry reads as Inf
+        return largest
+    return largest * math.sqrt(_residual_squares(indptr, indices, data, x, b, 1.0 / largest))
 
 
 @njit_kernel

@@ -1,37 +1,57 @@
-"""SOR and SSOR-preconditioned CG as solver objects for the shared driver loop."""
+"""SOR and SSOR-preconditioned CG as solver objects for the shared driver loop.
+
+The solvers work on any system object with the methods of
+:class:`~itersolve._sor._system.LinearSystem` (the Numba kernels) or of
+:class:`itersolve.gpu._sor.ColoredSystem` (the array-API mirror): ``residual_norm``,
+``true_residual_norm``, ``matvec``, ``ssor_solve``, ``b``, ``norm_b``, ``nfev``.
+
+Success is decided on the true residual ``||b - A x||_2`` of the returned iterate,
+computed without overflow or underflow and accumulated in float64: SOR computes it every
+sweep; CG's recursive residual only triggers that check (see :class:`SSORPCG`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
+from .._norms import scaled_norm
 from .._result import Status
-from ._kernels import colored_sor_sweep, sor_sweep, spmv, ssor_solve
+from ._kernels import colored_sor_sweep, sor_sweep
 
 SWEEPS = {"forward": (False,), "backward": (True,), "symmetric": (False, True)}
 ORDERINGS = ("natural", "red-black", "multicolor")
 
 
-def apply_sweeps(indptr, indices, data, x, b, omega, sweep, coloring=None, iterations=1):
+def apply_sweeps(indptr, indices, data, x, b, omega, sweep, coloring=None, iterations=1) -> int:
     """``iterations`` SOR sweeps on ``x`` in place; a symmetric sweep is forward then backward.
 
     ``coloring`` is ``(order, color_ptr)`` for a coloured sweep, or None for natural order.
+    Returns the number of zero-diagonal rows met (left unchanged); it stops after the
+    first sweep that met one.
     """
     n = x.size
     for _ in range(iterations):
         for backward in SWEEPS[sweep]:
             if coloring is None:
                 start, stop, step = (n - 1, -1, -1) if backward else (0, n, 1)
-                sor_sweep(indptr, indices, data, x, b, start, stop, step, omega)
+                zero_rows = sor_sweep(indptr, indices, data, x, b, start, stop, step, omega)
             else:
-                colored_sor_sweep(indptr, indices, data, x, b, *coloring, omega, backward)
+                zero_rows = colored_sor_sweep(
+                    indptr, indices, data, x, b, *coloring, omega, backward
+                )
+            if zero_rows:
+                return zero_rows
+    return 0
 
 
 @dataclasses.dataclass
 class LinearState:
     residual: float  # ||b - A x||_2 (true residual for SOR, CG's recursive one for PCG)
-    note: str = ""
+    note: str = ""  # why the solver stopped by itself, with `stop`
+    stop: Status | None = None
 
 
 class _LinearSolver:
@@ -40,12 +60,22 @@ class _LinearSolver:
     rtol: float
     atol: float
 
+    def target(self, system) -> float:
+        return max(self.rtol * system.norm_b, self.atol)
+
     def terminate(self, system, x, state):
-        if state.note:
-            return True, Status.INVALID_INPUT
-        if state.residual <= max(self.rtol * system.norm_b, self.atol):
+        if state.stop is not None:
+            return True, state.stop
+        if state.residual <= self.target(system):
             return True, Status.CONVERGED
         return False, Status.IN_PROGRESS
+
+    def checked(self, system, x, residual: float) -> float:
+        """``residual``, or, where it meets the target but was not computed as the true
+        residual (float32 on the array-API path), the true one: success rests on it."""
+        if residual <= self.target(system) and not system.residual_is_true:
+            return system.true_residual_norm(x)
+        return residual
 
     def snapshot(self, x):
         return x.copy()  # x is updated in place; a callback keeps what it saw
@@ -62,7 +92,7 @@ class SOR(_LinearSolver):
     ordering: str = "natural"
 
     def init(self, system, x0):
-        return LinearState(residual=system.residual_norm(x0))
+        return LinearState(residual=self.checked(system, x0, system.residual_norm(x0)))
 
     def step(self, system, x, state):
         apply_sweeps(
@@ -81,60 +111,114 @@ class SOR(_LinearSolver):
         return x, {"omega": self.omega, "sweep": self.sweep, "ordering": self.ordering}
 
 
+def power_of_two(value: float) -> float:
+    """The power of two nearest above ``value`` (1 for 0, Inf or NaN): dividing by it is exact."""
+    if not (value > 0 and math.isfinite(value)):
+        return 1.0
+    return math.ldexp(1.0, math.frexp(value)[1])
+
+
+# CG's vectors are stored divided by a power of two `scale`; they are renormalised when
+# the stored residual leaves [2**-RESCALE, 2**RESCALE], so that p·Ap and r·z can neither
+# underflow (a false "not positive definite") nor overflow, whatever the scale of b.
+RESCALE = 100
+
+
 @dataclasses.dataclass
 class PCGState(LinearState):
-    r: np.ndarray = None
-    z: np.ndarray = None
-    p: np.ndarray = None
+    r: np.ndarray = None  # the residual, divided by `scale`
+    z: np.ndarray = None  # M^{-1} r (same scale)
+    p: np.ndarray = None  # the search direction (same scale)
     rz: float = 0.0
+    scale: float = 1.0
+    restarts: int = 0
+    restart_residual: float = math.inf  # the true residual at the last restart
 
 
 @dataclasses.dataclass(frozen=True)
 class SSORPCG(_LinearSolver):
     """Conjugate gradients preconditioned by SSOR(ω), for symmetric positive definite ``A``.
 
-    ``residuals`` holds CG's recursively updated residual norms; ``stats["true_residual"]``
-    is ``||b - A x||_2`` recomputed at the end.
+    ``residuals`` holds CG's recursively updated residual norms. When that recursive norm
+    meets the tolerance, the true ``||b - A x||_2`` is computed: if it meets the tolerance
+    too, the solve has converged (and the last entry of ``residuals`` is the true norm);
+    otherwise CG restarts from the true residual (``stats["restarts"]``). A restart that
+    did not halve the true residual of the previous one means the attainable accuracy is
+    reached (rounding in ``A p``): the solve stops with ``Status.STAGNATED``.
+    ``stats["true_residual"]`` is ``||b - A x||_2`` at the end.
     """
 
     rtol: float
     atol: float
     omega: float = 1.0
 
-    def _precondition(self, system, r):
-        z = np.empty_like(r)
-        ssor_solve(system.indptr, system.indices, system.data, system.diagonal, r, z, self.omega)
-        return z
+    def _fresh(self, system, r, norm, **extra):
+        """CG state for the residual ``r`` (true scale) of norm ``norm``."""
+        scale = power_of_two(norm)
+        r = r / scale  # exact: a power of two
+        z = system.ssor_solve(r, self.omega)
+        # p may share z's memory: every update builds a new array
+        return PCGState(residual=norm, r=r, z=z, p=z, rz=float(r @ z), scale=scale, **extra)
 
     def init(self, system, x0):
-        r = np.empty_like(x0)
-        spmv(system.indptr, system.indices, system.data, x0, r)
-        system.nfev += 1
-        r = system.b - r
-        z = self._precondition(system, r)
-        return PCGState(residual=float(np.linalg.norm(r)), r=r, z=z, p=z.copy(), rz=float(r @ z))
+        r = system.b - system.matvec(x0)
+        norm = scaled_norm(r)
+        if norm <= self.target(system):  # the residual in A's dtype: check the true one
+            norm = system.true_residual_norm(x0)
+        return self._fresh(system, r, norm)
 
     def step(self, system, x, state):
-        q = np.empty_like(x)
-        spmv(system.indptr, system.indices, system.data, state.p, q)
-        system.nfev += 1
+        q = system.matvec(state.p)
         curvature = float(state.p @ q)
         if not curvature > 0 or not state.rz > 0:
             note = (
-                f"`A` is not positive definite (p·Ap = {curvature:.3e}, r·M⁻¹r = {state.rz:.3e}); "
-                "CG needs a symmetric positive definite matrix"
+                f"`A` is not positive definite (p·Ap = {curvature * state.scale**2:.3e}, "
+                f"r·M⁻¹r = {state.rz * state.scale**2:.3e}); CG needs a symmetric positive "
+                "definite matrix, SOR does not"
             )
-            return x, dataclasses.replace(state, note=note)
+            return x, dataclasses.replace(state, note=note, stop=Status.INVALID_INPUT)
         alpha = state.rz / curvature
-        x += alpha * state.p
+        x += (alpha * state.scale) * state.p
         r = state.r - alpha * q
-        z = self._precondition(system, r)
+        stored = scaled_norm(r)
+        residual = stored * state.scale
+        if residual <= self.target(system):
+            return x, self._verify(system, x, state)
+        factor = 1.0
+        if not 2.0**-RESCALE <= stored <= 2.0**RESCALE:
+            factor = power_of_two(stored)
+            r = r / factor
+        z = system.ssor_solve(r, self.omega)
         rz = float(r @ z)
-        p = z + (rz / state.rz) * state.p
-        return x, PCGState(residual=float(np.linalg.norm(r)), r=r, z=z, p=p, rz=rz)
+        # beta = rz_new / rz_old in true scale; p is stored at the old scale
+        p = z + (factor * (rz / state.rz)) * state.p
+        return x, dataclasses.replace(
+            state, residual=residual, r=r, z=z, p=p, rz=rz, scale=state.scale * factor
+        )
+
+    def _verify(self, system, x, state):
+        """The recursive residual met the target: accept, restart, or give up honestly."""
+        true = system.true_residual_norm(x)
+        if true <= self.target(system):
+            return dataclasses.replace(state, residual=true)
+        if state.restarts and not true < 0.5 * state.restart_residual:
+            note = (
+                f"CG's recursive residual met the tolerance but the true residual "
+                f"||b - Ax|| = {true:.3e} stays above the target {self.target(system):.3e} "
+                f"after {state.restarts} restart(s): the attainable accuracy in "
+                f"{np.dtype(str(x.dtype)).name} is reached; loosen `rtol`/`atol`"
+            )
+            return dataclasses.replace(
+                state, residual=true, note=note, stop=Status.STAGNATED
+            )
+        r = system.b - system.matvec(x)
+        return self._fresh(
+            system, r, true, restarts=state.restarts + 1, restart_residual=true
+        )
 
     def postprocess(self, system, x, state):
-        from ._kernels import residual_norm
-
-        true = float(residual_norm(system.indptr, system.indices, system.data, x, system.b))
-        return x, {"omega": self.omega, "true_residual": true}
+        # the last residual is the true one after a check; otherwise compute it (uncounted)
+        nfev = system.nfev
+        true = system.true_residual_norm(x)
+        system.nfev = nfev
+        return x, {"omega": self.omega, "true_residual": true, "restarts": state.restarts}

@@ -13,14 +13,64 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
+from .._norms import scaled_norm
+from .._validation import check_array, check_csr, check_indices
+
+
+def check_structure(A, name: str) -> None:
+    """Check the index arrays of a scipy sparse matrix before scipy or a kernel reads them.
+
+    scipy trusts arrays assigned to ``indptr``/``indices``/``row``/``col`` after
+    construction, and its C++ conversions index with them unchecked.
+    """
+    fmt = A.format
+    if fmt in ("csr", "csc", "bsr"):
+        blocks = A.blocksize if fmt == "bsr" else (1, 1)
+        rows, cols = A.shape[0] // blocks[0], A.shape[1] // blocks[1]
+        shape = (cols, rows) if fmt == "csc" else (rows, cols)
+        data = A.data if fmt != "bsr" else A.data.reshape(-1, blocks[0] * blocks[1])[:, 0]
+        check_csr(name, A.indptr, A.indices, data, shape)
+    elif fmt == "coo":
+        for axis, coords in enumerate(A.coords):
+            check_indices(f"{name}.coords[{axis}]", coords, A.shape[axis])
+        if np.asarray(A.data).size != np.asarray(A.coords[0]).size:
+            raise ValueError(f"`{name}`: data and coordinates differ in length")
+
+
+def _is_canonical(matrix) -> bool:
+    """Sorted column indices without duplicates in every row (computed, not scipy's cached
+    flag, which an in-place edit of ``indices`` leaves stale)."""
+    indices, indptr = matrix.indices, matrix.indptr
+    if indices.size < 2:
+        return True
+    increasing = np.diff(indices) > 0
+    boundaries = indptr[1:-1]
+    boundaries = boundaries[(boundaries > 0) & (boundaries < indices.size)]
+    increasing[boundaries - 1] = True  # the first entry of a row may be any column
+    return bool(increasing.all())
+
+
+def check_dtype(dtype, name: str) -> None:
+    if dtype.kind == "c":
+        raise TypeError(
+            f"`{name}` is complex ({dtype}) but SOR works in real arithmetic; "
+            "pass the real part explicitly if that is what you mean"
+        )
+    if dtype.kind not in "iuf":
+        raise TypeError(f"`{name}` must hold real numbers, got dtype {dtype}")
+
 
 def as_csr(A, *, name: str = "A", warn: bool = False):
-    """``A`` as a canonical float CSR array (duplicates summed); other formats are converted.
+    """``A`` as a canonical CSR array (duplicates summed, explicit zeros dropped).
 
-    With ``warn=True`` a conversion raises scipy's ``SparseEfficiencyWarning`` first, as
-    pyamg does for its in-place kernels.
+    Checked first: a sparse matrix's index arrays (before scipy converts it), a dense
+    array's type and rank (complex, boolean and object data are a TypeError), a square,
+    non-empty shape and finite entries. With ``warn=True`` a conversion from another format
+    raises scipy's ``SparseEfficiencyWarning`` first, as pyamg does for its in-place kernels.
     """
     if isinstance(A, sp.sparray | sp.spmatrix):
+        check_dtype(A.dtype, name)
+        check_structure(A, name)
         if A.format != "csr" and warn:
             warnings.warn(
                 f"`{name}` is in {A.format.upper()} format; converting to CSR for every call",
@@ -29,29 +79,25 @@ def as_csr(A, *, name: str = "A", warn: bool = False):
             )
         matrix = sp.csr_array(A)
     else:
-        try:
-            dense = np.asarray(A)
-        except Exception as exc:
-            raise TypeError(f"`{name}` must be a matrix (dense or scipy.sparse)") from exc
-        if dense.ndim != 2:
-            raise ValueError(f"`{name}` must be 2-D, got {dense.ndim} dimensions")
-        matrix = sp.csr_array(dense)
+        dense = check_array(name, A, ndim=2, finite=False, empty_ok=True)
+        matrix = sp.csr_array(np.asarray(dense))
     if matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"`{name}` must be square, got shape {matrix.shape}")
-    if not (np.issubdtype(matrix.dtype, np.floating) or np.issubdtype(matrix.dtype, np.integer)):
-        raise TypeError(f"`{name}` must hold real numbers, got dtype {matrix.dtype}")
-    if not matrix.has_canonical_format or np.any(matrix.data == 0):
-        # explicit zeros (sp.kron leaves some) would count as graph edges when colouring
-        matrix = matrix.copy()
+    if matrix.shape[0] == 0:
+        raise ValueError(f"`{name}` is empty (shape {matrix.shape})")
+    check_dtype(matrix.dtype, name)
+    if not np.all(np.isfinite(matrix.data)):
+        raise ValueError(f"`{name}` contains NaN or Inf")
+    if not _is_canonical(matrix) or np.any(matrix.data == 0):
+        # explicit zeros (sp.kron leaves some) would count as graph edges when colouring;
+        # a fresh matrix computes its format flags from the arrays
+        matrix = sp.csr_array(
+            (matrix.data.copy(), matrix.indices.copy(), matrix.indptr.copy()),
+            shape=matrix.shape,
+        )
         matrix.sum_duplicates()
         matrix.eliminate_zeros()
     return matrix
-
-
-def safe_norm(v) -> float:
-    """``||v||_2`` of a host vector, scaled so that huge finite entries cannot overflow it."""
-    largest = float(np.max(np.abs(v))) if v.size else 0.0
-    return largest * float(np.linalg.norm(v / largest)) if largest > 0 else 0.0
 
 
 def diagonal_checked(matrix, *, positive: bool, name: str = "A") -> np.ndarray:
@@ -74,20 +120,14 @@ class LinearSystem:
     def __init__(self, A, b, *, positive_diagonal: bool = True):
         matrix = as_csr(A)
         n = matrix.shape[0]
-        b = np.asarray(b)
+        b = check_array("b", b, ndim=(1, 2))
         if b.ndim == 2 and b.shape[1] == 1:
             b = b[:, 0]
         if b.shape != (n,):
             raise ValueError(f"`b` must have shape ({n},) to match `A`, got {b.shape}")
-        if not (np.issubdtype(b.dtype, np.floating) or np.issubdtype(b.dtype, np.integer)):
-            raise TypeError(f"`b` must hold real numbers, got dtype {b.dtype}")
         dtype = np.result_type(matrix.dtype, b.dtype, np.float32)
         if dtype not in (np.float32, np.float64):
             dtype = np.dtype(np.float64)
-        if not np.all(np.isfinite(matrix.data)):
-            raise ValueError("`A` contains NaN or Inf")
-        if not np.all(np.isfinite(b)):
-            raise ValueError("`b` contains NaN or Inf")
         self.matrix = matrix.astype(dtype, copy=False)
         self.indptr = self.matrix.indptr
         self.indices = self.matrix.indices
@@ -96,27 +136,47 @@ class LinearSystem:
         self.n = n
         self.dtype = np.dtype(dtype)
         self.diagonal = diagonal_checked(self.matrix, positive=positive_diagonal)
-        self.norm_b = safe_norm(self.b)
+        self.norm_b = scaled_norm(self.b)
         self.nfev = 0  # products with A: residual evaluations and CG's A p
 
     def start(self, x0) -> np.ndarray:
         """A fresh contiguous copy of the starting point (zeros when ``x0`` is None)."""
         if x0 is None:
             return np.zeros(self.n, dtype=self.dtype)
-        x = np.asarray(x0)
+        x = check_array("x0", x0, ndim=(1, 2))
         if x.ndim == 2 and x.shape[1] == 1:
             x = x[:, 0]
         if x.shape != (self.n,):
             raise ValueError(f"`x0` must have shape ({self.n},) to match `A`, got {x.shape}")
-        if not np.all(np.isfinite(x)):
-            raise ValueError("`x0` contains NaN or Inf")
         return np.array(x, dtype=self.dtype, order="C")
 
     def residual_norm(self, x) -> float:
+        """``||b - A x||_2``, accumulated in float64 and scaled (one product with ``A``)."""
         from ._kernels import residual_norm
 
         self.nfev += 1
         return float(residual_norm(self.indptr, self.indices, self.data, x, self.b))
+
+    # the residual above is already the true one, in float64: no second check is needed
+    true_residual_norm = residual_norm
+    residual_is_true = True
+
+    def matvec(self, v) -> np.ndarray:
+        """``A v`` (counted in ``nfev``)."""
+        from ._kernels import spmv
+
+        out = np.empty_like(v)
+        spmv(self.indptr, self.indices, self.data, v, out)
+        self.nfev += 1
+        return out
+
+    def ssor_solve(self, r, omega: float) -> np.ndarray:
+        """``M^{-1} r`` for the SSOR preconditioner in natural order."""
+        from ._kernels import ssor_solve
+
+        z = np.empty_like(r)
+        ssor_solve(self.indptr, self.indices, self.data, self.diagonal, r, z, omega)
+        return z
 
     def coloring(self, ordering: str):
         """``(order, color_ptr)`` for a coloured ordering, None for ``"natural"``."""
@@ -146,3 +206,13 @@ def check_omega(omega) -> float:
     if not (0 < omega < 2) or math.isnan(omega):
         raise ValueError(f"`omega` must lie in (0, 2) (Kahan: SOR diverges outside), got {omega!r}")
     return omega
+
+
+def young_omega(beta: float) -> float:
+    """Young's optimal ``omega* = 2 / (1 + sqrt(1 - beta^2))`` for a Jacobi radius ``beta < 1``.
+
+    The equivalent ``2 (1 - sqrt(1 - beta^2)) / beta^2`` cancels catastrophically: NaN at
+    ``beta = 0`` and outside (0, 2) for ``beta <= 1e-8``. This form has no cancellation,
+    and ``(1 - beta)(1 + beta)`` keeps ``1 - beta^2`` accurate as ``beta`` nears 1.
+    """
+    return 2.0 / (1.0 + math.sqrt((1.0 - beta) * (1.0 + beta)))

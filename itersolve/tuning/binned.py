@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, check_rng
 from ._protocol import DEFAULT_ARMS, RoundKeeper, check_arms, check_context, check_context_range
 from .tsallis import TsallisINF
 
@@ -67,7 +67,7 @@ class BinnedTsallisINF:
         self._arms = check_arms(arms)
         self._a, self._b = check_context_range(context_range)
         bins = check_int("bins", bins, low=1)
-        rng = np.random.default_rng(rng)
+        rng = check_rng("rng", rng)
         self._centres = self._a + (self._b - self._a) * np.linspace(
             0.5 / bins, 1 - 0.5 / bins, bins
         )

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from numpy.polynomial import chebyshev
 
-from .._validation import check_int
+from .._validation import check_int, check_rng
 from ._protocol import (
     DEFAULT_ARMS,
     RoundKeeper,
@@ -115,7 +115,7 @@ class ChebCB:
         self._arms = check_arms(arms)
         self._a, self._b = check_context_range(context_range)
         self._m = check_int("degree", degree, low=1)
-        self._rng = np.random.default_rng(rng)
+        self._rng = check_rng("rng", rng)
         d = len(self._arms)
         self._theta = np.zeros((d, self._m))
         self._eta = 0.0

@@ -86,7 +86,12 @@ def _context_list(contexts) -> list:
 
 
 def _infer_range(contexts: list) -> tuple[float, float]:
-    values = np.asarray(contexts, dtype=np.float64)
+    try:
+        values = np.asarray(contexts)
+    except (TypeError, ValueError):  # ragged
+        values = np.empty(0)
+    # strings, None, complex (which a cast would truncate with a warning) cannot be ranged
+    values = values.astype(np.float64) if values.dtype.kind in "iuf" else np.empty(0)
     if values.ndim != 1 or not values.size or not np.all(np.isfinite(values)):
         raise ValueError(
             "cannot infer `context_range` from `contexts`: they must be finite real numbers"
@@ -159,9 +164,9 @@ def _show_progress(progress, length) -> bool:
 
 def _as_contexts_array(contexts: list):
     try:
-        values = np.asarray(contexts, dtype=np.float64)
-        if values.ndim == 1:
-            return values
+        values = np.asarray(contexts)
+        if values.ndim == 1 and values.dtype.kind in "iuf":  # never cast complex: it warns
+            return values.astype(np.float64)
     except (TypeError, ValueError):
         pass
     array = np.empty(len(contexts), dtype=object)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._validation import check_choice
+from .._validation import check_choice, check_rng
 from ._protocol import DEFAULT_ARMS, RoundKeeper, check_arms, check_cost, sample
 
 __all__ = ["TsallisINF"]
@@ -120,7 +120,7 @@ class TsallisINF:
         self._arms = check_arms(arms)
         self._probability = check_choice("probability", probability, ("sampling", "reference"))
         self._normalizer = check_choice("normalizer", normalizer, ("shifted", "reference"))
-        self._rng = np.random.default_rng(rng)
+        self._rng = check_rng("rng", rng)
         d = len(self._arms)
         self._estimates = np.zeros(d)
         self._counts = np.zeros(d, dtype=np.int64)
