@@ -147,3 +147,79 @@ def test_map_returning_another_library_is_a_type_error():
     xp = pytest.importorskip("array_api_strict")
     with pytest.raises(TypeError, match="must return arrays of the iterate's library"):
         itersolve.fixed_point(lambda x: np.ones(3), xp.ones(3))
+
+
+# ------------------------------------------------------------------ issue 12
+
+
+@pytest.mark.parametrize(
+    "x0, error, match",
+    [
+        (np.array([1.0, np.nan]), ValueError, "`x0` contains NaN or Inf"),
+        (np.array([np.inf]), ValueError, "`x0` contains NaN or Inf"),
+        (np.zeros(0), ValueError, "`x0` is empty"),
+        (None, TypeError, "`x0` must hold numbers"),
+        (np.array([True, False]), TypeError, "`x0` must hold numbers"),
+        (np.array([None, 1.0], dtype=object), TypeError, "`x0` must hold numbers"),
+        (["a", "b"], TypeError, "`x0` must hold numbers"),
+    ],
+)
+@pytest.mark.parametrize("entry", ["fixed_point", "infimal_displacement"])
+def test_bad_starts_are_rejected_before_any_evaluation(entry, x0, error, match):
+    calls = []
+
+    def T(x):
+        calls.append(x)
+        return x
+
+    with pytest.raises(error, match=match):
+        getattr(itersolve, entry)(T, x0)
+    assert not calls
+
+
+@pytest.mark.parametrize(
+    "returned, error, match",
+    [
+        (None, TypeError, "`T` returned None|`T` must return an array"),
+        ("abc", TypeError, "`T` must return an array"),
+        (np.zeros(4), ValueError, r"`T` returned an array of shape \(4,\); expected \(3,\)"),
+        (np.ones(3) + 1j, TypeError, r"`T\(\.\.\.\)` is complex"),
+        (np.zeros(3, dtype=object), TypeError, r"`T\(\.\.\.\)` must hold numbers"),
+        (np.zeros(3, dtype=np.float32), TypeError, "`T` returned dtype float32"),
+        (True, TypeError, "`T` must return an array"),
+    ],
+)
+@pytest.mark.parametrize("method", ["iterate", "mann", "halpern", "anderson", "aitken"])
+def test_what_T_returns_is_checked_and_named(method, returned, error, match):
+    with pytest.raises(error, match=match):
+        itersolve.fixed_point(lambda x: returned, np.zeros(3), method=method)
+
+
+def test_complex_maps_of_complex_iterates_are_solved():
+    """Complex iterates are supported (the fixed point of x/2 + (1 + 1j) is 2 + 2j)."""
+    result = itersolve.fixed_point(lambda x: x / 2 + (1 + 1j), np.zeros(2, dtype=complex))
+    assert result.success and result.x.dtype == np.complex128
+    np.testing.assert_allclose(result.x, 2 + 2j, rtol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"method": "anderson", "m": "5"}, TypeError, "`m` must be an integer"),
+        ({"method": "anderson", "m": None}, TypeError, "`m` must be an integer"),
+        ({"method": "anderson", "m": True}, TypeError, "`m` must be an integer"),
+        ({"method": "anderson", "damping": "1"}, TypeError, "`damping` must be a real number"),
+        ({"method": "anderson", "damping": 1j}, TypeError, "`damping` must be a real number"),
+        ({"method": "anderson", "damping": np.nan}, ValueError, "`damping`"),
+        ({"method": "anderson", "regularization": None}, TypeError, "`regularization`"),
+        ({"method": "anderson", "regularization": np.inf}, ValueError, "`regularization`"),
+        ({"method": "anderson", "safeguard": "1"}, TypeError, "`safeguard`"),
+        ({"method": "mann", "relaxation": "0.5"}, TypeError, "`relaxation`"),
+        ({"method": "mann", "relaxation": np.array([0.5, 0.5])}, TypeError, "`relaxation`"),
+        ({"method": "halpern", "restart": 2.5}, TypeError, "`restart`"),
+        ({"method": "halpern", "restart": True}, TypeError, "`restart`"),
+    ],
+)
+def test_wrong_option_types_are_named(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        itersolve.fixed_point(contraction, 1.0, **kwargs)

@@ -367,3 +367,91 @@ def test_float32_maps_are_watched_in_double_precision():
     assert result.status == Status.INFEASIBLE and result.x.dtype == np.float32
     assert result.stats["displacement"].dtype == np.float64
     assert np.linalg.norm(result.stats["displacement"] - v) <= 2e-2 * np.linalg.norm(v)
+
+
+# ------------------------------------------------------------------ issue 12
+
+
+@pytest.mark.parametrize("method", ["douglas-rachford", "alternating"])
+@pytest.mark.parametrize("accelerate", [True, False])
+def test_a_map_that_is_not_a_projection_never_gives_success(method, accelerate):
+    """project_b = x + 7 is not a projection; success used to be reported at x = (1, 1),
+    whose distance to "B" by the user's own map is 9.9."""
+    result = itersolve.feasibility(
+        _box(0.0, 1.0), lambda x: x + 7.0, np.zeros(2), method=method, accelerate=accelerate
+    )
+    assert not result.success
+    assert result.status == Status.INVALID_INPUT
+    assert "`project_b` is not a projection" in result.message
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1e-160, 1e153, 1e300])
+@pytest.mark.parametrize("method", ["douglas-rachford", "alternating"])
+def test_feasibility_at_extreme_scales(method, scale):
+    """Boxes [0, s]^2 and [s/2, 2s]^2 meet in [s/2, s]^2 at every scale s; each success is
+    checked against the boxes here (atol=0: the default atol = 1e-12 is absolute)."""
+    a, b = _box(0.0, scale), _box(0.5 * scale, 2.0 * scale)
+    result = itersolve.feasibility(a, b, np.full(2, 3.0 * scale), method=method, atol=0.0)
+    assert result.success, result.message
+    x = result.x
+    assert np.all(x >= 0.5 * scale * (1 - 1e-9)) and np.all(x <= scale * (1 + 1e-9))
+    assert result.stats["distance_to_a"] <= 1e-9 * scale
+    assert result.stats["distance_to_b"] <= 1e-9 * scale
+
+
+@pytest.mark.parametrize(
+    "returned, error, match",
+    [
+        (None, TypeError, "`project_b` must return an array"),
+        ("abc", TypeError, "`project_b` must return an array"),
+        (np.zeros(3), ValueError, "`project_b` returned an array of shape"),
+        (np.ones(2) + 1j, TypeError, r"`project_b\(\.\.\.\)` is complex"),
+        (np.zeros(2, dtype=np.float32), TypeError, "`project_b` returned dtype float32"),
+    ],
+)
+def test_what_the_projections_return_is_checked_and_named(returned, error, match):
+    with pytest.raises(error, match=match):
+        itersolve.feasibility(_box(0.0, 1.0), lambda x: returned, np.zeros(2))
+
+
+@pytest.mark.parametrize(
+    "x0, error, match",
+    [
+        (np.array([np.nan, 0.0]), ValueError, "`x0` contains NaN or Inf"),
+        (np.zeros(0), ValueError, "`x0` is empty"),
+        ("ab", TypeError, "`x0` must hold numbers"),
+    ],
+)
+def test_feasibility_checks_x0_before_projecting(x0, error, match):
+    calls = []
+
+    def project(x):
+        calls.append(x)
+        return x
+
+    with pytest.raises(error, match=match):
+        itersolve.feasibility(project, project, x0)
+    assert not calls
+
+
+def test_infimal_displacement_default_is_restarted_and_no_worse():
+    """The 6-dimensional translated rotation of issue 12 (planar rotations by 0.1 and 1.0
+    rad plus a translation by (1, 0.5)): unrestarted Halpern ends MAXITER at 10,000; the
+    default (adaptive restarts) converges, and its estimate is checked against v here."""
+    angles, shift = np.array([0.1, 1.0]), np.array([1.0, 0.5])
+    c, s = np.cos(angles), np.sin(angles)
+
+    def T(x):
+        y = np.empty_like(x)
+        y[0:4:2] = c * x[0:4:2] - s * x[1:4:2]
+        y[1:4:2] = s * x[0:4:2] + c * x[1:4:2]
+        y[4:] = x[4:] - shift
+        return y
+
+    v = np.concatenate([np.zeros(4), shift])
+    old = itersolve.infimal_displacement(T, np.ones(6), restart=None)
+    new = itersolve.infimal_displacement(T, np.ones(6))
+    assert old.status == Status.MAXITER and old.nit == 10_000
+    assert new.success and new.nit < 1000 and new.stats["restarts"] > 0
+    assert np.linalg.norm(new.x - v) <= 1e-4 * np.linalg.norm(v)
+    assert np.linalg.norm(new.x - v) < np.linalg.norm(old.x - v)

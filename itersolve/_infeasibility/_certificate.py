@@ -99,8 +99,10 @@ class DisplacementMonitor:
         if not window.size > 0:
             return -math.inf
         xp = self.xp
-        inner = float(xp.real(xp.sum(xp.conj(window.candidate) * residual)))
-        return inner / window.size**2
+        # <v_hat, r> / ||v_hat||^2 with both factors divided by ||v_hat|| first: the plain
+        # inner product overflows at 1e+155 and underflows at 1e-160.
+        size = window.size
+        return float(xp.real(xp.sum(xp.conj(window.candidate / size) * (residual / size))))
 
     def _passes(self, window, k, x, residual) -> bool:
         size = window.size
