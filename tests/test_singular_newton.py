@@ -275,3 +275,171 @@ def test_mms_divergent_start_and_complex_root():
     assert res.success, res.message
     assert np.iscomplexobj(res.x) and np.linalg.norm(res.x - root) < 1e-10
     assert res.stats["multiplicity"] == 4 and res.stats["deformation"] <= 1e-10
+
+
+# Issue 12: honest success, divergence and stagnation, early deflation, hostile input.
+
+
+def _scaled_residuals(system, x):
+    """|f_j(x)| / max_γ |coefficient of y^γ in f_j(x + y)|, from sympy (an oracle
+    independent of the solver's evaluation)."""
+    ys = sp.symbols(f"y:{len(system.variables)}")
+    shift = dict(zip(system.variables, [sp.nsimplify(float(v.real)) + sp.I * sp.nsimplify(
+        float(v.imag)) if np.iscomplexobj(v) else sp.nsimplify(float(v)) for v in x]))
+    shift = {v: shift[v] + y for v, y in zip(system.variables, ys)}
+    out = []
+    for e in system.exprs:
+        coeffs = [complex(c) for c in sp.Poly(sp.expand(e.subs(shift, simultaneous=True)), *ys).coeffs()]
+        const = complex(sp.expand(e.subs(shift, simultaneous=True)).subs(dict.fromkeys(ys, 0)))
+        out.append(abs(const) / max(map(abs, coeffs)) if coeffs else 0.0)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("method", ["lvz", "mms"])
+@pytest.mark.parametrize(
+    ("exprs", "names", "x0"),
+    [(["x", "x - 1"], "x", [0.3]), (["x", "y", "x + y - 1"], "x y", [0.1, 0.2])],
+)
+def test_least_squares_point_is_not_a_success(method, exprs, names, x0):
+    """An inconsistent overdetermined system has no root; Gauss–Newton stops at its
+    least-squares point, which must be reported as a stall, not as convergence."""
+    system = PolynomialSystem(exprs, sp.symbols(names))
+    res = singular_newton(system, x0, method=method)
+    assert not res.success and res.status == Status.STAGNATED
+    assert "least-squares" in res.message and "stalled" in res.message
+    # The oracle: the system's scaled residual at the returned point is far from 0.
+    assert np.max(_scaled_residuals(system, res.x)) > 0.3
+
+
+@pytest.mark.parametrize("maxiter", [100, None])
+@pytest.mark.parametrize("method", ["lvz", "mms"])
+def test_griewank_osborne_divergence_is_detected(method, maxiter):
+    """From (0.02, 0.01) Newton is repelled from the Griewank–Osborne root and the
+    iterates grow without bound; the solve must say so well before maxiter."""
+    system = PolynomialSystem(["29*x**3/16 - 2*x*y", "x**2 - y"], ["x", "y"])
+    seen = []
+    res = singular_newton(system, [0.02, 0.01], method=method, maxiter=maxiter,
+                          callback=lambda r: seen.append(np.linalg.norm(r.x)))  # fmt: skip
+    assert not res.success and res.status == Status.STAGNATED and "diverged" in res.message
+    assert res.nit < 40
+    # What the message claims was seen: ||x|| grew by three orders of magnitude.
+    assert max(seen) > 1e3 * np.linalg.norm([0.02, 0.01])
+
+
+@pytest.mark.parametrize("m", [2, 3, 5])
+def test_slow_linear_convergence_is_not_cut(m):
+    """Without deflation (max_stages=0) Newton converges linearly to a root of
+    multiplicity m, with error ratio (m - 1)/m; neither the divergence nor the
+    stagnation checks may stop it."""
+    system = PolynomialSystem([f"x**{m}"], ["x"])
+    res, e = _errors(system, [1.0], [0.0], max_stages=0, maxiter=60)
+    assert res.status == Status.MAXITER and len(e) == 61
+    assert np.allclose([b / a for a, b in zip(e, e[1:])], (m - 1) / m, rtol=1e-12)
+    res = singular_newton(PolynomialSystem([f"x**{m}"], ["x"]), [1.0], max_stages=0,
+                          maxiter=None)  # fmt: skip
+    assert res.success and abs(res.x[0]) < 1e-60  # |x|**m underflows: an exact root
+
+
+def _plain_newton_iterations(f, df, x, rtol=1e-10, atol=1e-12, maxiter=500):
+    """Plain Newton x <- x - f/f' in one variable until the step is below atol + rtol|x|."""
+    for k in range(1, maxiter + 1):
+        step = f(x) / df(x)
+        x -= step
+        if abs(step) <= atol + rtol * abs(x):
+            return k
+    return maxiter
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_default_is_not_slower_than_plain_newton_on_the_demo(m):
+    """The demo's (x - 1)^m (x + 2) from 2: the default (LVZ with early deflation) takes
+    no more iterations than plain Newton (to the residual test of ``newton``, or to the
+    same step test), and returns the root exactly."""
+    from itersolve import newton
+
+    system = PolynomialSystem([f"(x - 1)**{m} * (x + 2)"], ["x"])
+    res = singular_newton(system, [2.0])
+    assert res.success and abs(res.x[0] - 1.0) <= 1e-14
+    plain = newton(system, np.array([2.0]), maxiter=200)
+    assert plain.success and res.nit <= plain.nit
+    steps = _plain_newton_iterations(lambda x: (x - 1) ** m * (x + 2),
+                                     lambda x: (x - 1) ** (m - 1) * (m * (x + 2) + x - 1), 2.0)  # fmt: skip
+    assert res.nit <= steps
+    assert res.stats["deflation_stages"] == m - 1 and res.stats["early_stages"] >= 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_default_matches_mms_on_a_planted_product_root(seed):
+    """(u², v³) in rotated coordinates (μ = 6): the default takes no more iterations
+    than the MMS variant and reaches the planted root."""
+    system, xi, Q = _planted(2, [2, 3], seed)
+    x0 = xi + 0.02 * (Q[0] + Q[1])
+    lvz = singular_newton(system, x0, rng=seed)
+    mms = singular_newton(system, x0, method="mms")
+    assert lvz.success and mms.success
+    assert np.linalg.norm(lvz.x - xi) < 1e-12
+    assert lvz.nit <= mms.nit
+    assert lvz.stats["multiplicity"] == 6
+
+
+def test_a_wrong_early_stage_is_taken_back(monkeypatch):
+    """Force an early stage with a wrong rank at a regular root (J has rank 2 there, so
+    J B λ = 0, hᵀλ = 1 has no solution): the solve must notice, return to the point
+    before the stage and still converge to the root."""
+    monkeypatch.setattr(_singular, "_vanishing", lambda steps, singular: 1 if len(steps) >= 1 else None)
+    system = PolynomialSystem(["x**2 + y**2 - 4", "x*y - 1"], ["x", "y"])
+    res = singular_newton(system, [2.0, 0.5], rank_tol=1e-2)
+    a = np.sqrt(2 + np.sqrt(3))
+    assert res.success, res.message
+    assert np.allclose(res.x, [a, 1 / a], atol=1e-14)
+    assert res.stats["early_reverts"] == 1 and res.stats["deflation_stages"] == 0
+
+
+class _DuckSystem:
+    """Has ``exprs`` and ``variables`` but a non-polynomial equation."""
+
+    variables = (sp.Symbol("x"),)
+    exprs = (sp.sin(sp.Symbol("x")),)
+
+
+def test_hostile_arguments_are_named():
+    system = PolynomialSystem(["x**2", "y**2"], ["x", "y"])
+    cases = [
+        (dict(x0=[True, False]), TypeError, "`x0`"),
+        (dict(x0=["a", "b"]), TypeError, "`x0`"),
+        (dict(x0=[[0.1], [0.1, 0.2]]), TypeError, "`x0`"),
+        (dict(x0=[np.inf, 0.0]), ValueError, "`x0`"),
+        (dict(x0=[0.1, 0.1], rng="x"), TypeError, "`rng`"),
+        (dict(x0=[0.1, 0.1], method=None), TypeError, "`method`"),
+        (dict(x0=[0.1, 0.1], method=["lvz"]), TypeError, "`method`"),
+        (dict(x0=[0.1, 0.1], rtol="1e-3"), TypeError, "`rtol`"),
+        (dict(x0=[0.1, 0.1], max_stages=1.5), TypeError, "`max_stages`"),
+        (dict(x0=[0.1, 0.1], rank_tol=np.nan), ValueError, "`rank_tol`"),
+    ]
+    for kwargs, error, name in cases:
+        with pytest.raises(error, match=name):
+            singular_newton(system, **kwargs)
+    with pytest.raises(ValueError, match="`system`: equation 0 is not a polynomial"):
+        singular_newton(_DuckSystem(), [0.1])
+    with pytest.raises(TypeError, match="`system`"):
+        singular_newton("x**2", [0.1])
+
+
+def test_overflow_ends_with_a_status_not_a_warning():
+    """x0 = 1e200 squares past the float range: NONFINITE, and no RuntimeWarning (the
+    test suite runs with warnings as errors)."""
+    res = singular_newton(PolynomialSystem(["x**2", "y**2"], ["x", "y"]), [1e200, 1e200])
+    assert not res.success and res.status == Status.NONFINITE
+
+
+def test_every_success_has_a_vanishing_residual():
+    """The true-residual contract on the published table: whatever the solver reports,
+    the system itself vanishes at x (to rounding) when it reports success."""
+    for _, exprs, names, root, *_ in LVZ_TABLE:
+        system = PolynomialSystem(exprs, sp.symbols(names))
+        x0 = np.array(root, float) + 0.01 * np.random.default_rng(2).standard_normal(len(root))
+        for method in ("lvz", "mms"):
+            res = singular_newton(system, x0, method=method, rng=0)
+            if res.success:
+                assert np.max(_scaled_residuals(system, res.x)) <= 1e-12
+                assert res.stats["true_residual"] <= 1e-12

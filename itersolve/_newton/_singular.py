@@ -451,7 +451,9 @@ class _LVZ:
         if not ok:
             state.note = least_squares_note(state.true_residual)
             return True, Status.STAGNATED
-        if state.full_rank:
+        # A rank-deficient Jacobian makes the step understate the error (by a factor m
+        # at a root of multiplicity m), so without full rank only a standstill counts.
+        if state.full_rank or state.step == 0 or state.residual == 0:
             return True, Status.CONVERGED
         return False, Status.IN_PROGRESS
 
