@@ -194,6 +194,10 @@ def test_progress_bar(capsys, monkeypatch):
         ({"warm_start": 1}, TypeError, "`warm_start`"),
         ({"contexts": 0.5}, TypeError, "`contexts`"),
         ({"omega": 2.5}, ValueError, "`omega`"),  # from the solver
+        ({"tuner": "tsallis-inf", "rng": "x"}, TypeError, "`rng`"),
+        ({"tuner": "chebcb", "contexts": ["a", "b", "c"]}, ValueError, "`contexts`"),
+        ({"tuner": "binned", "contexts": np.array([1j, 2j, 3j])}, ValueError, "`contexts`"),
+        ({"tuner": "chebcb", "contexts": [None, 0.1, 0.2]}, ValueError, "`contexts`"),
     ],
 )
 def test_bad_arguments(kwargs, error, match):

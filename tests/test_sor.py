@@ -354,3 +354,210 @@ def test_relax_reuses_a_precomputed_colouring():
     np.testing.assert_array_equal(x_reused, x_fresh)
     with pytest.raises(ValueError, match="does not fit a matrix with 64 rows"):
         itersolve.relax(A, x_reused, b, omega=1.2, ordering=itersolve.coloring(poisson(3)))
+
+
+# -- hardening (issue 12): memory safety, extreme scales, honest success ------------------
+
+from itersolve._sor._system import young_omega  # noqa: E402
+from tests.fuzz_support import run_isolated  # noqa: E402
+
+_RELAX_SETUP = """
+import numpy as np, scipy.sparse as sp
+import itersolve
+A = sp.csr_array(sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(4, 4)))
+x, b = np.zeros(4), np.ones(4)
+def rejected(call):
+    try:
+        call()
+    except (ValueError, TypeError) as exc:
+        print("REJECTED", exc)
+    else:
+        print("ACCEPTED", x)
+"""
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        # the issue's segfault: rows far outside the matrix
+        "itersolve.relax(A, x, b, omega=1.0, ordering=(np.arange(4) + 1000, np.array([0, 4])))",
+        # silently wrong sweeps before: a repeated row, a negative row
+        "itersolve.relax(A, x, b, omega=1.0, ordering=(np.array([0, 0, 1, 2]), np.array([0, 4])))",
+        "itersolve.relax(A, x, b, omega=1.0, ordering=(np.array([-1, 0, 1, 2]), np.array([0, 4])))",
+        "itersolve.relax(A, x, b, omega=1.0, ordering=(np.arange(4), np.array([0, 100, 4])))",
+        "itersolve.relax(A, x, b, omega=1.0, ordering=(np.arange(4), np.array([0, 3, 2, 4])))",
+        "itersolve.relax(A, x, b, omega=1.0, ordering=(np.arange(4.0), np.array([0, 4])))",
+        # hand-built CSR arrays: a column outside the matrix, indptr past nnz or decreasing
+        "itersolve.relax(sp.csr_array((A.data, A.indices + 100, A.indptr), shape=(4, 4)), x, b,"
+        " omega=1.0)",
+        "B = A.copy(); B.indptr = B.indptr.copy(); B.indptr[-1] = 1000\n"
+        "rejected(lambda: itersolve.relax(B, x, b, omega=1.0))",
+        "B = A.copy(); B.indptr = np.array([0, 5, 3, 7, 10], B.indptr.dtype)\n"
+        "rejected(lambda: itersolve.relax(B, x, b, omega=1.0))",
+        "B = A.copy(); B.indices = B.indices.copy(); B.indices[3] = -7\n"
+        "rejected(lambda: itersolve.sor(B, b))",
+        "B = A.tocoo(); B.coords = (B.coords[0] + 50, B.coords[1])\n"
+        "rejected(lambda: itersolve.sor(B, b))",
+        "B = A.tocsc(); B.indices = B.indices.copy(); B.indices[0] = 99\n"
+        "rejected(lambda: itersolve.ssor_pcg(B, b))",
+        "B = A.tocsc(); B.indices = B.indices.copy(); B.indices[0] = 99\n"
+        "rejected(lambda: itersolve.coloring(B))",
+    ],
+)
+def test_hostile_indices_are_rejected_in_a_subprocess(call):
+    if "rejected(" not in call:
+        call = f"rejected(lambda: {call})"
+    process = run_isolated(_RELAX_SETUP + call)
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.startswith("REJECTED `"), process.stdout  # names the argument
+
+
+def test_relax_zero_diagonal_is_a_named_error_not_inf():
+    A = sp.csr_array(np.array([[2.0, -1.0, 0.0], [-1.0, 0.0, -1.0], [0.0, -1.0, 2.0]]))
+    x = np.zeros(3)
+    with pytest.raises(ValueError, match="zero diagonal entry in row 1"):
+        itersolve.relax(A, x, np.ones(3), omega=1.0)
+    assert np.all(np.isfinite(x))
+
+
+def test_relax_accepts_a_valid_user_colouring_in_any_permutation():
+    A, b = poisson(4), np.random.default_rng(5).standard_normal(16)
+    order, color_ptr = itersolve.coloring(A, "red-black")
+    x_list, x_ref = np.zeros(16), np.zeros(16)
+    itersolve.relax(A, x_list, b, omega=1.1, ordering=[order.tolist(), color_ptr.tolist()])
+    # the reference: rows in colour order, one Gauss-Seidel-like update each (dense)
+    dense, x = A.toarray(), x_ref
+    for i in order:
+        x[i] = (1 - 1.1) * x[i] + 1.1 * (b[i] - dense[i] @ x + dense[i, i] * x[i]) / dense[i, i]
+    np.testing.assert_allclose(x_list, x_ref, rtol=1e-13)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-170, 1e-160, 1e150, 1e154, 1e300])
+@pytest.mark.parametrize("solver", ["sor", "ssor_pcg"])
+def test_extreme_scales_are_solved_not_misreported(scale, solver):
+    A = poisson(10)
+    b = np.random.default_rng(8).uniform(0.5, 1.5, 100) * scale
+    result = getattr(itersolve, solver)(A, b, omega=1.5)
+    reference = np.linalg.solve(A.toarray(), b / scale) * scale  # the solution scales with b
+    assert result.success, result.message
+    np.testing.assert_allclose(result.x, reference, rtol=1e-6)
+    true = np.linalg.norm((b / scale) - A @ (result.x / scale)) * scale
+    assert true <= 1e-8 * np.linalg.norm(b / scale) * scale * 1.001
+
+
+def test_the_issues_one_by_one_tiny_system():
+    result = itersolve.sor(np.array([[2.0]]), np.array([1e-170]))
+    assert result.success and result.x[0] == pytest.approx(5e-171, rel=1e-15)
+    result = itersolve.sor(np.array([[2.0]]), np.array([1e-170]), x0=np.array([0.0]))
+    assert result.residuals[0] == pytest.approx(1e-170, rel=1e-15)  # not 0: no underflow
+
+
+def test_ssor_pcg_tiny_rhs_is_not_called_indefinite():
+    A = poisson(10)
+    b = np.random.default_rng(0).standard_normal(100) * 1e-160
+    result = itersolve.ssor_pcg(A, b)
+    assert result.status == Status.CONVERGED, result.message
+    reference = np.linalg.solve(A.toarray(), b)
+    assert np.linalg.norm(result.x - reference) <= 1e-6 * np.linalg.norm(reference)
+
+
+def _true_residual(A, x, b):
+    A = A.toarray() if sp.issparse(A) else np.asarray(A)
+    return np.linalg.norm(b.astype(np.float64) - A.astype(np.float64) @ x.astype(np.float64))
+
+
+@pytest.mark.parametrize("case", ["float32", "rtol=1e-14"])
+def test_ssor_pcg_success_only_on_the_true_residual(case):
+    rng = np.random.default_rng(0)
+    M = rng.standard_normal((50, 50))
+    A, b = M @ M.T + 1e-3 * np.eye(50), rng.standard_normal(50)  # cond ~ 1e7
+    rtol = 1e-6 if case == "float32" else 1e-14
+    if case == "float32":
+        A, b = A.astype(np.float32), b.astype(np.float32)
+    result = itersolve.ssor_pcg(A, b, rtol=rtol, maxiter=100_000)
+    true = _true_residual(A, result.x, b)
+    target = rtol * np.linalg.norm(b.astype(np.float64))
+    # before the fix: CONVERGED with the true residual 100x above the target
+    assert true > target and not result.success
+    assert result.status == Status.STAGNATED and "attainable accuracy" in result.message
+    assert result.stats["restarts"] >= 1
+    assert result.stats["true_residual"] == pytest.approx(true, rel=1e-6)
+
+
+def test_ssor_pcg_with_maxiter_none_ends_at_the_attainable_accuracy():
+    A, b = poisson(10).astype(np.float32), np.ones(100, np.float32)
+    result = itersolve.ssor_pcg(A, b, rtol=1e-14, maxiter=None)
+    assert result.status == Status.STAGNATED and not result.success
+
+
+def test_sor_float32_residual_is_the_true_one():
+    A, b = poisson(6).astype(np.float32), np.ones(36, np.float32)
+    result = itersolve.sor(A, b, rtol=1e-9, maxiter=2000)
+    true = _true_residual(A, result.x, b)
+    assert result.residuals[-1] == pytest.approx(true, rel=1e-6)
+    assert result.success == (true <= 1e-9 * 6.0)
+
+
+@pytest.mark.parametrize("solver", [itersolve.sor, itersolve.ssor_pcg])
+@pytest.mark.parametrize("where", ["A", "b", "x0"])
+def test_complex_input_is_a_type_error_never_a_silent_cast(solver, where):
+    A, b, x0 = poisson(3).toarray(), np.ones(9), np.zeros(9)
+    args = {"A": A, "b": b, "x0": x0}
+    args[where] = args[where] * (1 + 1j)
+    with pytest.raises(TypeError, match=f"`{where}` is complex"):
+        solver(args["A"], args["b"], args["x0"])
+
+
+def test_jacobi_spectral_radius_rejects_nan_without_printing(capfd):
+    A = np.where(np.eye(5) == 1, np.nan, np.eye(5, k=1)) + 2 * np.eye(5)
+    with pytest.raises(ValueError, match="`A` contains NaN"):
+        itersolve.jacobi_spectral_radius(A)
+    with pytest.raises(TypeError, match="`rng`"):
+        itersolve.jacobi_spectral_radius(poisson(3), rng="x")
+    with pytest.raises(TypeError, match="`rng`"):
+        itersolve.sor(poisson(3), np.ones(9), omega="auto", rng="x")
+    assert capfd.readouterr().out == ""
+
+
+def test_jacobi_spectral_radius_of_a_rotation_where_arnoldi_struggles():
+    # Jacobi matrix = a cyclic shift times 0.5: every eigenvalue has modulus 0.5
+    n = 12
+    A = np.eye(n) - 0.5 * np.roll(np.eye(n), 1, axis=1)
+    assert itersolve.jacobi_spectral_radius(A, rng=0) == pytest.approx(0.5, rel=1e-8)
+
+
+@pytest.mark.parametrize("beta", [0.0, 1e-12, 1e-8, 0.5, 0.999999])
+def test_youngs_omega_is_cancellation_free(beta):
+    import sympy
+
+    closed = 2 / (1 + np.sqrt(1 - beta**2))  # from the paper; no cancellation here either
+    assert 0 < young_omega(beta) < 2
+    assert young_omega(beta) == pytest.approx(closed, rel=1e-14)
+    # the theory module's expression, evaluated exactly (its float form cancels)
+    symbol = sympy.Symbol("beta", positive=True)
+    expr = theory.derivations()["optimal_omega"].subs(sympy.Symbol("beta", positive=True), symbol)
+    exact = (
+        sympy.limit(expr, symbol, 0)
+        if beta == 0
+        else expr.subs(symbol, sympy.Rational(repr(beta))).evalf(40)
+    )
+    assert young_omega(beta) == pytest.approx(float(exact), rel=1e-14)
+
+
+def test_omega_auto_on_a_diagonal_matrix_takes_omega_one():
+    # beta = 0: the cancelling form gave NaN; Young's optimum is Gauss-Seidel's omega = 1
+    result = itersolve.sor(np.diag([2.0, 3.0, 4.0]), np.ones(3), omega="auto")
+    assert result.success and result.stats["omega"] == 1.0
+    np.testing.assert_allclose(result.x, [0.5, 1 / 3, 0.25], rtol=1e-15)
+
+
+def test_runtime_code_does_not_import_sympy():
+    process = run_isolated(
+        """
+        import sys, numpy as np, itersolve
+        itersolve.sor(np.diag([2.0, 3.0, 4.0]), np.ones(3), omega="auto")
+        itersolve.ssor_pcg(np.diag([2.0, 3.0, 4.0]), np.ones(3))
+        print(sorted(m for m in ("sympy", "itersolve.theory") if m in sys.modules))
+        """
+    )
+    assert process.stdout.strip() == "[]", process.stdout + process.stderr

@@ -388,14 +388,14 @@ def _checked_coloring(colors, n):
     order = check_indices("ordering[0] (order)", colors[0], n, unique=True)
     if order.size != n:
         raise ValueError(
-            f"the colouring given as `ordering` does not fit a matrix with {n} rows: "
+            f"`ordering`: the colouring does not fit a matrix with {n} rows: "
             f"`order` lists {order.size} rows; each row must appear exactly once"
         )
     color_ptr = check_indices("ordering[1] (color_ptr)", colors[1], n + 1)
     ends = color_ptr.size >= 1 and color_ptr[0] == 0 and color_ptr[-1] == n
     if not ends or np.any(np.diff(color_ptr) < 0):
         raise ValueError(
-            f"the colouring given as `ordering` does not fit a matrix with {n} rows: "
+            f"`ordering`: the colouring does not fit a matrix with {n} rows: "
             "`color_ptr` must run non-decreasing from 0 to n"
         )
     return order.astype(np.int64, copy=False), color_ptr.astype(np.int64, copy=False)
