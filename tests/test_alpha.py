@@ -192,3 +192,44 @@ def test_bad_input(circle_hyperbola):
     assert alpha_test(irrational, [2**0.25, 0.0]).certified
     with pytest.raises(ValueError, match="rational"):
         alpha_test(irrational, [2**0.25, 0.0], exact=True)
+
+
+class _DuckSystem:
+    variables = (sp.Symbol("x"),)
+    exprs = (sp.sin(sp.Symbol("x")),)
+
+
+def test_hostile_input_gives_a_clear_error_or_no_certificate(circle_hyperbola):
+    """Issue 12: bad arguments are itersolve's own named errors; points where the values
+    overflow (or DF is numerically singular) are simply not certified, with no warning
+    (the suite runs with warnings as errors)."""
+    with pytest.raises(TypeError, match="`exact`"):
+        alpha_test(circle_hyperbola, [1.9, 0.5], exact="yes")
+    with pytest.raises(TypeError, match="`exact`"):
+        certify(circle_hyperbola, [[1.9, 0.5]], exact=None)
+    with pytest.raises(TypeError, match="`x`"):
+        alpha_test(circle_hyperbola, [True, False])
+    with pytest.raises(TypeError, match="`x`"):
+        alpha_test(circle_hyperbola, [[1.0], [1.0, 2.0]])
+    with pytest.raises(TypeError, match="`roots`"):
+        certify(circle_hyperbola, None)
+    with pytest.raises(TypeError, match="`roots`"):
+        certify(circle_hyperbola, "ab")
+    with pytest.raises(ValueError, match="`system`: equation 0 is not a polynomial"):
+        alpha_test(_DuckSystem(), [0.5])
+    for x in ([1e200, 1e200], [1e300, 1.0], [1e-300, 1e-300]):
+        for exact in (False, True):
+            cert = alpha_test(circle_hyperbola, x, exact=exact)
+            assert not cert.certified and cert.radius == np.inf
+        assert not certify(circle_hyperbola, [x]).certified.any()
+
+
+def test_complex_coefficients_at_a_real_point():
+    """A real point of a system with complex coefficients is evaluated in complex
+    arithmetic (no ComplexWarning, no dropped imaginary part): the root i of x - i is not
+    an approximate zero from x = 0.5, but it is from 1e-9 + i, where β = |x - i|."""
+    F = PolynomialSystem(["x - I"], ["x"])
+    far = alpha_test(F, [0.5])
+    assert not far.certified and far.beta == pytest.approx(abs(0.5 - 1j), rel=1e-12)
+    near = alpha_test(F, [1e-9 + 1j])
+    assert near.certified and near.beta == pytest.approx(1e-9, rel=1e-6)

@@ -193,3 +193,34 @@ def test_argument_checks():
 
 def test_docstring_examples():
     assert doctest.testmod(_multiplicity).failed == 0
+
+
+class _DuckSystem:
+    variables = (sp.Symbol("x"),)
+    exprs = (sp.sin(sp.Symbol("x")),)
+
+
+def test_hostile_arguments_are_named():
+    """Issue 12: wrong types and values raise itersolve's own error naming the argument."""
+    system = PolynomialSystem(["x**2", "y**2"], ["x", "y"])
+    cases = [
+        (dict(root=None), TypeError, "`root`"),
+        (dict(root="ab"), TypeError, "`root`"),
+        (dict(root=[False, False]), TypeError, "`root`"),
+        (dict(root=[[0.0], [0.0, 1.0]]), TypeError, "`root`"),
+        (dict(root=[1e200, 0.0]), ValueError, "`root` is too large"),
+        (dict(root=[0.0, 0.0], tol="1e-8"), TypeError, "`tol`"),
+        (dict(root=[0.0, 0.0], max_order=2.0), TypeError, "`max_order`"),
+        (dict(root=[0.0, 0.0], max_order=0), ValueError, "`max_order`"),
+        (dict(root=[0.0, 0.0], method=3), TypeError, "`method`"),
+        (dict(root=[0.0, 0.0], method=np.array(["macaulay"])), TypeError, "`method`"),
+    ]
+    for kwargs, error, name in cases:
+        with pytest.raises(error, match=name):
+            multiplicity_structure(system, **kwargs)
+    with pytest.raises(TypeError, match="`system`"):
+        multiplicity_structure(None, [0.0])
+    with pytest.raises(ValueError, match="`system`: equation 0 is not a polynomial"):
+        multiplicity_structure(_DuckSystem(), [0.0])
+    # A huge order bound is harmless: the dual space closes at order 3.
+    assert multiplicity_structure(system, [0.0, 0.0], max_order=10**30).multiplicity == 4
