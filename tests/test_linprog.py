@@ -293,8 +293,12 @@ def test_result_fields_and_scipy_view():
     result = itersolve.linprog(*lp)
     reference = highs_linprog(*lp, method="highs")
     c, A_ub, b_ub, A_eq, b_eq, _ = lp
-    np.testing.assert_allclose(result.slack, b_ub - A_ub @ result.x)
-    np.testing.assert_allclose(result.con, b_eq - A_eq @ result.x)
+    # slack and con are b - Ax to rounding: the sums may run in another order here, so
+    # the tolerance is a few units of rounding of the terms summed (an active row's slack
+    # is ~0, where a relative test with atol=0 would compare rounding errors)
+    for field, A, b in ((result.slack, A_ub, b_ub), (result.con, A_eq, b_eq)):
+        terms = np.abs(b) + np.abs(A) @ np.abs(result.x)
+        assert np.all(np.abs(field - (b - A @ result.x)) <= 8 * np.finfo(float).eps * terms)
     assert result.ineqlin.marginals.shape == (5,) and np.all(result.ineqlin.marginals <= 0)
     assert np.all(result.lower.marginals >= 0) and np.all(result.upper.marginals <= 0)
     # strong duality with the returned duals (the optimal duals may not be unique)
@@ -354,3 +358,195 @@ def test_overflow_ends_nonfinite_instead_of_hanging():
         [1e308, -1e308], A_eq=[[1e308, 1e308]], b_eq=[1e308], bounds=(None, None)
     )
     assert result.status == Status.NONFINITE and "Non-finite" in result.message
+
+
+# ----- the PDHG iteration against the paper's formula --------------------------------------
+
+TINY_LP = dict(
+    c=np.array([-1.0, -2.0, 0.5]),
+    A_ub=np.array([[1.0, 1.0, 1.0], [1.0, -1.0, 2.0]]),
+    b_ub=np.array([4.0, 2.0]),
+    bounds=[(0.0, None), (-1.0, 3.0), (-2.0, None)],
+)
+
+
+def reference_halpern_pdhg(c, K, u, lb, ub, eta, iterations, restart):
+    """Restarted reflected Halpern PDHG for ``min c'x, Kx <= u, lb <= x <= ub`` written
+    from Lu & Yang (r2HPDHG, arXiv 2407.16144) and PDLP (arXiv 2102.04592), independently
+    of the package: returns the iterates ``(x_k, y_k)``, ``k = 0..iterations``.
+
+    PDHG map ``T`` with ``tau = eta / omega``, ``sigma = eta * omega``:
+    ``x+ = P_X(x - tau (c - K'y))``; ``y+ = y - sigma (K xbar - P_[-inf,u](K xbar - y /
+    sigma))``, ``xbar = 2 x+ - x`` (the dual step of the saddle problem
+    ``min_x max_y c'x - y'Kx + ...`` with ``y <= 0`` on ``<=`` rows, Moreau's identity).
+    Halpern with reflection ``rho = 1``: ``z_{k+1} = (k+1)/(k+2) (2 T z_k - z_k) + z_0/(k+2)``,
+    ``k`` counted from the anchor ``z_0``. Every ``restart`` steps the step instead sets
+    ``z = T z``, re-anchors there, and updates the primal weight as PDLP does:
+    ``log omega <- 0.5 log(||dy|| / ||dx||) + 0.5 log omega`` (``dx, dy`` the moves since the
+    anchor). Initial weight ``||c|| / ||u||``.
+    """
+    x, y = np.clip(np.zeros_like(c), lb, ub), np.zeros(K.shape[0])
+    omega = np.linalg.norm(c) / np.linalg.norm(u)
+    anchor, k = (x, y), 0
+    iterates = [(x, y)]
+    for _ in range(iterations):
+        tau, sigma = eta / omega, eta * omega
+        xT = np.clip(x - tau * (c - K.T @ y), lb, ub)
+        Kxbar = K @ (2 * xT - x)
+        yT = y - sigma * (Kxbar - np.minimum(Kxbar - y / sigma, u))
+        if restart is not None and k + 1 >= restart:
+            dx, dy = np.linalg.norm(xT - anchor[0]), np.linalg.norm(yT - anchor[1])
+            omega = np.exp(0.5 * np.log(dy / dx) + 0.5 * np.log(omega))
+            x, y = xT, yT
+            anchor, k = (x, y), 0
+        else:
+            weight = (k + 1) / (k + 2)
+            x = weight * (2 * xT - x) + anchor[0] / (k + 2)
+            y = weight * (2 * yT - y) + anchor[1] / (k + 2)
+            k += 1
+        iterates.append((x, y))
+    return iterates
+
+
+def library_iterates(iterations, restart):
+    """The Halpern iterates of ``itersolve.gpu._pdhg.HalpernPDHG`` driven by hand through
+    ``init``/``step`` on ``TINY_LP`` without diagonal preconditioning, in the user's units."""
+    from itersolve._linprog._problem import parse
+    from itersolve.gpu._pdhg import DeviceLP, HalpernPDHG
+
+    lp_data = TINY_LP
+    problem = parse(lp_data["c"], lp_data["A_ub"], lp_data["b_ub"], None, None, lp_data["bounds"])
+    ones_m, ones_n = np.ones(problem.m), np.ones(problem.n)
+    lp = DeviceLP(problem, ones_m, ones_n, xp=np, sparse=sp)
+    solver = HalpernPDHG(1e-30, 0.0, restart=restart, col=lp.x_unit)
+    start = np.clip(np.zeros(problem.n), problem.lb, problem.ub) / lp.beta
+    state = solver.init(lp, start)
+    iterates = [(state.x * lp.x_unit, state.y * lp.y_unit)]
+    x = start
+    for _ in range(iterations):
+        x, state = solver.step(lp, x, state)
+        iterates.append((state.x * lp.x_unit, state.y * lp.y_unit))
+    return iterates, state
+
+
+@pytest.mark.parametrize("restart", ["adaptive", 6])
+def test_halpern_pdhg_iterates_follow_the_papers_formula(restart):
+    # 20 iterations: no adaptive restart can fire before the first check at 64, while
+    # restart=6 re-anchors and updates the primal weight three times
+    library, state = library_iterates(20, restart)
+    K, u = TINY_LP["A_ub"], TINY_LP["b_ub"]
+    lb = np.array([lo if lo is not None else -np.inf for lo, _ in TINY_LP["bounds"]])
+    ub = np.array([hi if hi is not None else np.inf for _, hi in TINY_LP["bounds"]])
+    # the step size is PDLP's 0.998 / ||K||_2 up to the power iteration's accuracy; the
+    # reference takes the library's value so that the iterates agree to rounding
+    exact_eta = 0.998 / np.linalg.norm(K, 2)
+    assert state.eta == pytest.approx(exact_eta, rel=1e-6)
+    reference = reference_halpern_pdhg(
+        TINY_LP["c"], K, u, lb, ub, state.eta, 20, None if restart == "adaptive" else restart
+    )
+    assert state.restarts == (0 if restart == "adaptive" else 3)
+    for k, ((x, y), (x_ref, y_ref)) in enumerate(zip(library, reference)):
+        np.testing.assert_allclose(x, x_ref, rtol=1e-12, atol=1e-12, err_msg=f"x at k={k}")
+        np.testing.assert_allclose(y, y_ref, rtol=1e-12, atol=1e-12, err_msg=f"y at k={k}")
+
+
+# ----- hardening (issue 12) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argument", ["c", "A_ub", "b_ub", "A_eq", "b_eq", "bounds", "x0", "sparse A_eq"]
+)
+def test_complex_input_is_a_type_error_naming_the_argument(argument):
+    # a real solver must not drop an imaginary part silently (it used to, with a
+    # ComplexWarning at most)
+    lp = dict(
+        c=np.array([1.0, 2.0]), A_ub=np.ones((1, 2)), b_ub=np.ones(1), A_eq=np.ones((1, 2)),
+        b_eq=np.ones(1), bounds=Bounds(np.zeros(2), np.full(2, 5.0)), x0=np.zeros(2),
+    )
+    name = argument.split()[-1]
+    if argument == "sparse A_eq":
+        lp[name] = sp.csr_matrix(lp[name] * (1 + 1j))
+    elif argument == "bounds":
+        lp[name] = Bounds(np.zeros(2) + 1j, np.full(2, 5.0))
+    else:
+        lp[name] = lp[name] * (1 + 1j)
+    with pytest.raises(TypeError, match=f"`{name}"):
+        itersolve.linprog(**lp)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (dict(c=np.array([True, False])), TypeError, "`c`"),
+        (dict(c=["1", "2"]), TypeError, "`c`"),
+        (dict(c=[10**400, 1]), TypeError, "`c`"),
+        (dict(c=[1, 2], A_ub=np.array([[True, False]]), b_ub=[1]), TypeError, "`A_ub`"),
+        (dict(c=[1, 2], A_ub=np.ones((1, 2)), b_ub=sp.csr_matrix([[1.0]])), TypeError, "`b_ub`"),
+        (dict(c=[1, 2], A_ub=sp.coo_array([[np.nan, 1.0]]), b_ub=[1]), ValueError, "`A_ub`"),
+        (dict(c=[1, 2], bounds=Bounds(["a", 0], [1, 1])), TypeError, "`bounds.lb`"),
+        (dict(c=[1, 2], bounds=[(0, 10**400), (0, 1)]), ValueError, "`bounds`"),
+        (dict(c=[1, 2], x0=np.array([True, False])), TypeError, "`x0`"),
+        (dict(c=[1, 2], eps_infeasible=True), TypeError, "`eps_infeasible`"),
+    ],
+)
+def test_hostile_input_is_rejected_by_name(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        itersolve.linprog(**kwargs)
+
+
+def _rescaled(lp, sc, sb, sa):
+    """``lp`` with ``c * sc``, ``b * sb``, ``A * sa`` and bounds ``* sb / sa``: its optimum
+    is ``x* sb / sa`` with value ``fun* sc sb / sa``."""
+    c, A_ub, b_ub, A_eq, b_eq, bounds = lp
+    s = sb / sa
+    return (
+        np.asarray(c) * sc, A_ub * sa, np.asarray(b_ub) * sb, A_eq * sa, np.asarray(b_eq) * sb,
+        [(lo * s, hi * s) for lo, hi in bounds],
+    )
+
+
+@pytest.mark.parametrize(
+    ("sc", "sb", "sa"),
+    [(1e-170, 1.0, 1.0), (1.0, 1e-170, 1.0), (1.0, 1.0, 1e-170), (1e150, 1e150, 1.0),
+     (1.0, 1e150, 1e-150), (1e-160, 1e140, 1e-5)],
+)
+def test_extreme_scales_give_the_scaled_optimum(sc, sb, sa):
+    # at 1e-170 the old criterion (1 + ||b|| etc.) accepted x = 0 at iteration 0
+    lp = feasible_lp(7, 6, 4, 2)
+    reference = highs_linprog(*lp, method="highs")
+    result = itersolve.linprog(*_rescaled(lp, sc, sb, sa))
+    assert result.success, result.message
+    scale = sb / sa
+    np.testing.assert_allclose(result.x / scale, reference.x, rtol=1e-5, atol=1e-5)
+    assert abs(result.fun / (sc * scale) - reference.fun) <= 1e-6 * max(1, abs(reference.fun))
+
+
+def test_success_is_checked_on_the_returned_point():
+    # the KKT error the solve reports at its last check is that of the returned x and duals
+    lp = feasible_lp(2, 8, 5, 3)
+    result = itersolve.linprog(*lp)
+    c, K, b_eq, b_ub, lb, ub = _arrays(lp)
+    y = np.concatenate([result.eqlin.marginals, result.ineqlin.marginals])
+    Kx = K @ result.x
+    violation = np.concatenate([Kx[: b_eq.size] - b_eq, np.maximum(Kx[b_eq.size :] - b_ub, 0)])
+    assert result.stats["kkt"]["primal_residual"] == pytest.approx(
+        np.linalg.norm(violation), rel=1e-6, abs=1e-14
+    )
+    reduced = c - K.T @ y
+    np.testing.assert_allclose(result.stats["reduced_costs"], reduced, rtol=1e-12, atol=1e-12)
+    assert result.residuals[-1] <= 1e-8
+
+
+@pytest.mark.parametrize(
+    "lp",
+    [
+        pytest.param(dict(rtol=1e-17), id="unreachable-rtol"),
+        pytest.param(dict(eps_infeasible=1e-300), id="uncertifiable-infeasible"),
+    ],
+)
+def test_maxiter_none_ends_with_a_status(lp):
+    options = dict(lp)
+    problem = infeasible_lp(1) if "eps_infeasible" in options else feasible_lp(1, 10, 5, 2)
+    result = itersolve.linprog(*problem, maxiter=None, **options)
+    assert result.status == Status.STAGNATED and not result.success
+    assert "maxiter=None" in result.message

@@ -23,6 +23,12 @@ without bound along ``d`` (up to the stated violation).
 
 Both tests also ask the ray objective to exceed ``1e-9`` of the sum of the magnitudes of
 its terms, so that a cancellation of rounding errors cannot pose as a certificate.
+
+PDLP's ratio compares quantities in different units (the violation scales with ``K``, the
+objective with ``b`` or ``c``), so with ``c`` at 1e150 and ``K`` at 1 a rounding residue
+passed as a ray. The ratio must therefore also hold in the problem's units (``_kkt``):
+``violation <= eps * objective / X`` (Farkas) and ``<= eps * objective / Y`` (ray), i.e.
+PDLP's test on the LP rescaled to ``||b||, ||c||, ||K||`` of order 1. Both must pass.
 """
 
 from __future__ import annotations
@@ -47,6 +53,11 @@ class Certificate:
     verified: bool
     lower_multipliers: Any = None  # mu_l, Farkas only
     upper_multipliers: Any = None  # mu_u, Farkas only
+
+
+def _allowed(eps, objective, unit):
+    """The largest violation PDLP's ratio allows, in the user's and in the problem's units."""
+    return eps * objective * min(1.0, 1.0 / unit)
 
 
 def _pos(xp, v):
@@ -75,7 +86,9 @@ def check_farkas(lp, y, eps: float) -> Certificate | None:
     )
     objective = sum(float(xp.sum(t)) for t in terms)
     magnitude = sum(float(xp.sum(xp.abs(t))) for t in terms)
-    verified = objective > _CANCELLATION * magnitude and violation <= eps * objective
+    verified = objective > _CANCELLATION * magnitude and violation <= _allowed(
+        eps, objective, lp.units["X"]
+    )
     return Certificate("farkas", y, objective, violation, verified, mu_l, mu_u)
 
 
@@ -99,5 +112,7 @@ def check_ray(lp, d, eps: float) -> Certificate | None:
         violation = float(xp.max(xp.maximum(below, above)))
     else:
         violation = 0.0
-    verified = objective > _CANCELLATION * magnitude and violation <= eps * objective
+    verified = objective > _CANCELLATION * magnitude and violation <= _allowed(
+        eps, objective, lp.units["Y"]
+    )
     return Certificate("ray", d, objective, violation, verified)
