@@ -19,6 +19,8 @@ __all__ = ["BatchedNewtonResult", "batched_newton"]
 
 # Per-row status codes, the values of itersolve.Status.
 CONVERGED, IN_PROGRESS, MAXITER, NONFINITE, STAGNATED = 0, 1, -2, -3, -6
+# The divergence test of itersolve._newton._newton (same window and growth).
+DIVERGENCE_WINDOW, DIVERGENCE_GROWTH = 10, 100.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,7 +28,7 @@ class BatchedNewtonResult:
     """Per-row outcome of :func:`batched_newton` (arrays on the input's device).
 
     ``x`` (B, n); ``status`` (B,) integer codes of :class:`itersolve.Status` (0 converged,
-    -2 iteration limit, -3 non-finite, -6 singular Jacobian); ``nit`` (B,) iterations of
+    -2 iteration limit, -3 non-finite, -6 singular Jacobian, stuck or diverging); ``nit`` (B,) iterations of
     each row; ``residual`` (B,) ``||F(x)||_2`` at the returned rows; ``iterations``: batch
     iterations run (the largest ``nit``).
     """
@@ -69,7 +71,9 @@ def batched_newton(F, jac, X0, *, rtol=1e-10, atol=1e-12, maxiter=100) -> Batche
         Starting points (real or complex floating; NumPy, CuPy, any array-API library).
     rtol, atol : float
         :func:`itersolve._newton.newton`'s test, per row: ``||F(x_k)|| <= atol``, or
-        ``||x_k - x_{k-1}|| <= rtol ||x_k||`` with a non-increasing residual.
+        ``||F(x_k)|| <= rtol ||F(x_0)||`` after a step ``||x_k - x_{k-1}|| <= rtol ||x_k||``;
+        and its stops: stuck (a step that small not reducing ``||F||``) and diverging
+        (``||x||`` and ``||F||`` rising for 10 steps, ``||x||`` by 100 times), both -6.
     maxiter : int
         Iteration limit per row.
 
@@ -103,16 +107,28 @@ def batched_newton(F, jac, X0, *, rtol=1e-10, atol=1e-12, maxiter=100) -> Batche
     nit = xp.zeros((B,), dtype=xp.int32)
     Fx = F(X)
     residual = xp.linalg.vector_norm(Fx, axis=1)
+    residual0 = residual
     previous = xp.full((B,), float("inf"), dtype=residual.dtype)
     step = xp.full((B,), float("nan"), dtype=residual.dtype)
+    recent = []  # (||x||, ||F||) of the last DIVERGENCE_WINDOW + 1 iterations
     iterations = 0
     for k in range(maxiter + 1):
         active = status == IN_PROGRESS
         finite = xp.isfinite(residual)
         xnorm = xp.linalg.vector_norm(X, axis=1)
-        done = (residual <= atol) | ((step <= rtol * xnorm) & (residual <= previous))
+        recent = (recent + [(xnorm, residual)])[-(DIVERGENCE_WINDOW + 1) :]
+        small = step <= rtol * xnorm
+        done = (residual <= atol) | (small & (residual <= rtol * residual0))
+        stuck = ~done & small & (residual >= previous)
+        if len(recent) > DIVERGENCE_WINDOW:
+            rising = xp.ones((B,), dtype=xp.bool)
+            for (x_a, f_a), (x_b, f_b) in zip(recent[:-1], recent[1:]):
+                rising = rising & (x_b > x_a) & (f_b > f_a)
+            floor = xp.where(recent[0][0] > 1.0, recent[0][0], xp.ones_like(xnorm))
+            stuck = stuck | (~done & rising & (xnorm >= DIVERGENCE_GROWTH * floor))
         status = xp.where(active & ~finite, NONFINITE, status)
         status = xp.where(active & finite & done, CONVERGED, status)
+        status = xp.where(active & finite & stuck, STAGNATED, status)
         active = status == IN_PROGRESS
         if not bool(xp.any(active)):
             break

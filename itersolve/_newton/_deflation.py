@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_real
+from .._norms import scaled_norm
+from .._validation import check_array, check_real
 
 __all__ = ["ShiftedDeflation"]
 
@@ -48,24 +49,37 @@ class ShiftedDeflation:
     def __init__(self, roots=(), power: float = 2.0, shift: float = 1.0, weight=1.0):
         self.power = check_real("power", power, low=0, low_open=True)
         self.shift = check_real("shift", shift, low=0)
-        weight = np.array(weight, dtype=np.float64)
-        if weight.ndim > 1 or not np.all(np.isfinite(weight)) or np.any(weight <= 0):
+        weight = np.asarray(check_array("weight", weight, ndim=(0, 1)), dtype=np.float64)
+        if np.any(weight <= 0):
             raise ValueError("`weight` must be a positive number or a vector of positive numbers")
         self.weight = weight
         self.roots: list[np.ndarray] = []
+        if isinstance(roots, (str, bytes)) or not hasattr(roots, "__iter__"):
+            raise TypeError(f"`roots` must be a sequence of vectors, got {type(roots).__name__}")
         for root in roots:
-            self.add(root)
+            self._add(root, "roots")
 
     def add(self, root) -> None:
-        """Deflate one more root."""
-        root = np.array(root, copy=True).reshape(-1)
+        """Deflate one more root (a finite real or complex vector)."""
+        self._add(root, "root")
+
+    def _add(self, root, name: str) -> None:
+        root = np.array(check_array(name, root, ndim=(0, 1), complex_ok=True), copy=True)
+        root = root.reshape(-1)
         if self.roots and root.shape != self.roots[0].shape:
             raise ValueError(
-                f"`root` has {root.size} entries, the deflated roots {self.roots[0].size}"
+                f"`{name}`: a root has {root.size} entries, the deflated roots "
+                f"{self.roots[0].size}"
             )
-        if not np.all(np.isfinite(root)):
-            raise ValueError("`root` contains NaN or Inf")
         self.roots.append(root)
+
+    def check_size(self, n: int, name: str = "roots") -> None:
+        """Raise ValueError unless the roots and weights fit iterates of ``n`` entries."""
+        if self.roots and self.roots[0].size != n:
+            raise ValueError(f"`{name}`: the deflated roots have {self.roots[0].size} entries, "
+                             f"the iterate {n}")
+        if self.weight.ndim == 1 and self.weight.size != n:
+            raise ValueError(f"`weight` has {self.weight.size} entries, the iterate {n}")
 
     def __len__(self) -> int:
         return len(self.roots)
@@ -80,7 +94,7 @@ class ShiftedDeflation:
 
     def norm(self, v) -> float:
         """The deflation's norm ``sqrt(sum_i w_i |v_i|^2)``."""
-        return float(np.sqrt(np.sum(self.weight * np.abs(v) ** 2)))
+        return scaled_norm(np.sqrt(self.weight) * v)
 
     def distances(self, u) -> np.ndarray:
         """``||u - r_i||`` (the weighted norm) for every deflated root."""
@@ -120,4 +134,5 @@ class ShiftedDeflation:
         """
         u = self._check(u)
         s = np.vdot(self._log_gradient(u), np.asarray(delta).reshape(-1)).real
-        return float(1.0 / (1.0 - s))
+        with np.errstate(all="ignore"):  # s = 1: a singular G', tau = inf (a status)
+            return float(np.float64(1.0) / (1.0 - s))

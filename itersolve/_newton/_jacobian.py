@@ -10,6 +10,9 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
 
+from .._norms import scaled_norm
+from .._validation import check_array, check_returned
+
 FD_METHODS = ("2-point", "3-point")
 
 
@@ -17,37 +20,19 @@ class SingularJacobianError(ArithmeticError):
     """The Newton linear system has no unique solution (an exactly zero pivot)."""
 
 
-def start_vector(x0) -> np.ndarray:
-    """``x0`` as a finite 1-D float64 or complex128 copy (a scalar becomes shape ``(1,)``)."""
-    try:
-        x = np.array(x0, copy=True)
-    except Exception as exc:  # ragged lists, objects NumPy cannot hold
-        raise TypeError(f"`x0` must be array-like, got {type(x0).__name__}") from exc
-    if x.ndim == 0:
-        x = x.reshape(1)
-    if x.ndim != 1 or x.size == 0:
-        raise ValueError(f"`x0` must be a non-empty vector, got shape {x.shape}")
-    if x.dtype.kind in "biu":
-        x = x.astype(np.float64)
-    elif x.dtype.kind == "f":
-        x = x.astype(np.float64)
-    elif x.dtype.kind == "c":
-        x = x.astype(np.complex128)
-    else:
-        raise TypeError(f"`x0` must hold real or complex numbers, got dtype {x.dtype}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("`x0` contains NaN or Inf")
-    return x
+def start_vector(x0, name: str = "x0") -> np.ndarray:
+    """``x0`` as a finite 1-D float64 or complex128 copy (a scalar becomes shape ``(1,)``).
+
+    Booleans, strings and objects are a TypeError, NaN/Inf and empty input a ValueError,
+    each naming ``name``.
+    """
+    x = np.array(check_array(name, x0, ndim=(0, 1), complex_ok=True), copy=True)
+    x = x.reshape(-1)
+    return x.astype(np.complex128 if x.dtype.kind == "c" else np.float64)
 
 
-def norm(v) -> float:
-    """Euclidean norm, rescaled where squaring would overflow."""
-    value = float(np.linalg.norm(v))
-    if value == math.inf:
-        largest = float(np.max(np.abs(v)))
-        if math.isfinite(largest) and largest > 0:
-            value = largest * float(np.linalg.norm(v / largest))
-    return value
+# Newton's norms decide convergence: scaled so they neither overflow nor underflow.
+norm = scaled_norm
 
 
 class NewtonProblem:
@@ -72,10 +57,7 @@ class NewtonProblem:
         with np.errstate(all="ignore"):
             y = self.F(x)
         self.nfev += 1
-        try:
-            y = np.asarray(y)
-        except Exception as exc:
-            raise TypeError(f"`F` must return an array, got {type(y).__name__}") from exc
+        y = check_returned("F", y, complex_ok=True)
         if y.ndim == 0 and self.n == 1:
             y = y.reshape(1)
         if y.ndim != 1:
@@ -85,8 +67,6 @@ class NewtonProblem:
                 f"`F` returned {y.shape[0]} equations for {self.n} unknowns; Newton's method "
                 "needs a square system (as many equations as unknowns)"
             )
-        if y.dtype.kind not in "biufc":
-            raise TypeError(f"`F` must return real or complex numbers, got dtype {y.dtype}")
         if y.dtype.kind == "c" and self.dtype.kind != "c":
             raise TypeError(
                 "`F` returned complex values for a real iterate; pass a complex `x0` to solve "
@@ -97,24 +77,26 @@ class NewtonProblem:
     def jacobian(self, x, Fx):
         """``DF(x)``: dense ndarray or scipy.sparse CSR/CSC, shape ``(n, n)``."""
         self.njev += 1
-        if callable(self.jac):
-            with np.errstate(all="ignore"):
-                J = self.jac(x)
-            if scipy.sparse.issparse(J):
-                J = scipy.sparse.csc_array(J)
-            else:
-                J = np.asarray(J)
-                if J.ndim == 0 and self.n == 1:
-                    J = J.reshape(1, 1)
-            if J.shape != (self.n, self.n):
-                raise ValueError(
-                    f"`jac` returned shape {tuple(J.shape)}; the Jacobian of a system with "
-                    f"{self.n} unknowns must have shape ({self.n}, {self.n})"
-                )
-            if J.dtype.kind == "c" and self.dtype.kind != "c":
-                raise TypeError("`jac` returned complex values for a real iterate")
-            return J.astype(self.dtype) if J.dtype != self.dtype else J
-        return self._finite_difference(x, Fx)
+        if not callable(self.jac):
+            return self._finite_difference(x, Fx)
+        with np.errstate(all="ignore"):
+            J = self.jac(x)
+        if scipy.sparse.issparse(J):
+            J = scipy.sparse.csc_array(J)
+            if J.dtype.kind not in "iufc":
+                raise TypeError(f"`jac` must return numbers, got a sparse matrix of {J.dtype}")
+        else:
+            J = check_returned("jac", J, complex_ok=True)
+            if J.ndim == 0 and self.n == 1:
+                J = J.reshape(1, 1)
+        if J.shape != (self.n, self.n):
+            raise ValueError(
+                f"`jac` returned shape {tuple(J.shape)}; the Jacobian of a system with "
+                f"{self.n} unknowns must have shape ({self.n}, {self.n})"
+            )
+        if J.dtype.kind == "c" and self.dtype.kind != "c":
+            raise TypeError("`jac` returned complex values for a real iterate")
+        return J.astype(self.dtype) if J.dtype != self.dtype else J
 
     def _finite_difference(self, x, Fx):
         # Perturbations are real even for complex x: for a holomorphic F the derivative is

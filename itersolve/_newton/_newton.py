@@ -14,6 +14,11 @@ from ._jacobian import NewtonProblem, SingularJacobianError, norm
 
 ARMIJO_C = 1e-4  # sufficient-decrease constant (Nocedal & Wright's usual choice)
 MIN_STEP = 2.0**-30  # backtracking gives up below this fraction of the Newton step
+# Divergence: over the last DIVERGENCE_WINDOW steps both ||x|| and ||F(x)|| rose at every
+# step and ||x|| grew by DIVERGENCE_GROWTH overall. Converging Newton never does this: near
+# a root (simple or multiple) ||F|| falls, and an overshoot is one step, not ten in a row.
+DIVERGENCE_WINDOW = 10
+DIVERGENCE_GROWTH = 100.0
 
 
 @dataclasses.dataclass
@@ -21,12 +26,15 @@ class NewtonState:
     Fx: Any
     residual: float  # ||F(x)||_2, the undeflated residual
     xnorm: float
+    residual0: float  # ||F(x_0)||_2: rtol is relative to it
     nit: int = 0
     previous_residual: float = math.inf
     step_norm: float = math.nan  # ||x_k - x_{k-1}|| of the last step
     stop: Status | None = None  # a stop decided in `step` (singular Jacobian, line search)
     note: str = ""
     step_norms: list = dataclasses.field(default_factory=list)
+    # the last DIVERGENCE_WINDOW + 1 pairs (||x_k||, ||F(x_k)||)
+    recent: list = dataclasses.field(default_factory=list)
     taus: list = dataclasses.field(default_factory=list)
     backtracks: int = 0
 
@@ -40,10 +48,14 @@ class Newton:
     backtracks ``t = 1, 1/2, ...`` until ``||M(x + t s)||^2 <= (1 - 2 c t) ||M(x)||^2``
     with ``M = F`` (plain) or ``M = G`` (deflated), ``c = 1e-4``.
 
-    Stopping test (on the undeflated residual ``||F||_2``): converged when
-    ``||F(x_k)|| <= atol``, or when the last step was small, ``||x_k - x_{k-1}|| <= rtol
-    ||x_k||``, *and* it did not increase the residual. A small step alone is not enough:
-    a huge Jacobian also gives small steps far from a root.
+    Stopping test (on the undeflated residual ``||F||_2``, scaled norms): converged when
+    ``||F(x_k)|| <= atol``, or when ``||F(x_k)|| <= rtol ||F(x_0)||`` at the rounding floor:
+    the last step was small, ``||x_k - x_{k-1}|| <= rtol ||x_k||``. The residual test is what success means; the step test only keeps a
+    relative residual from stopping a solve far from a root (``x0 = 1e150`` for
+    ``x^2 - 2``). Stops without success: steps below ``rtol ||x_k||`` that no longer reduce
+    ``||F||`` while it is above the tolerance (``STAGNATED``, "stuck"), and divergence,
+    ``||x||`` and ``||F||`` rising together for :data:`DIVERGENCE_WINDOW` steps
+    (``STAGNATED``, "diverging").
     """
 
     rtol: float
@@ -60,7 +72,10 @@ class Newton:
 
     def init(self, problem, x0):
         Fx, residual = self._evaluate(problem, x0)
-        return NewtonState(Fx=Fx, residual=residual, xnorm=norm(x0))
+        xnorm = norm(x0)
+        return NewtonState(
+            Fx=Fx, residual=residual, xnorm=xnorm, residual0=residual, recent=[(xnorm, residual)]
+        )
 
     def _merit(self, x, residual) -> float:
         if self.deflation is None or not len(self.deflation):
@@ -102,25 +117,31 @@ class Newton:
             t, backtracks = t / 2, backtracks + 1
         step_norm = norm(y - x)
         state.step_norms.append(step_norm)
+        xnorm = norm(y)
+        recent = (state.recent + [(xnorm, residual)])[-(DIVERGENCE_WINDOW + 1) :]
         return y, dataclasses.replace(
             state,
             Fx=Fy,
             residual=residual,
-            xnorm=norm(y),
+            xnorm=xnorm,
+            recent=recent,
             nit=k,
             previous_residual=state.residual,
             step_norm=step_norm,
             backtracks=state.backtracks + backtracks,
         )
 
+    def tolerance(self, state) -> float:
+        """The residual a success must reach: ``atol``, or ``rtol ||F(x_0)||`` after a
+        small step (the rounding floor of ``F``)."""
+        small_step = state.step_norm <= self.rtol * state.xnorm
+        return max(self.atol, self.rtol * state.residual0) if small_step else self.atol
+
     def terminate(self, problem, x, state):
         if state.stop is not None:
             return True, state.stop
-        small_step = (
-            state.step_norm <= self.rtol * state.xnorm and state.residual <= state.previous_residual
-        )
-        if not (state.residual <= self.atol or small_step):
-            return False, Status.IN_PROGRESS
+        if state.residual > self.tolerance(state):
+            return self._failure(state)
         if self.deflation is not None and len(self.deflation):
             # A root indistinguishable from a deflated one is no new root: deflation was
             # defeated (F vanishing faster than eta blows up, e.g. a multiple root, p = 1).
@@ -135,6 +156,30 @@ class Newton:
                     )
                     return True, Status.STAGNATED
         return True, Status.CONVERGED
+
+    def _failure(self, state):
+        """Not converged: decide whether the iteration is stuck or diverging."""
+        if state.step_norm <= self.rtol * state.xnorm and state.residual >= state.previous_residual:
+            state.note = (
+                f"stuck: the last step ({state.step_norm:.2e}) was below rtol * ||x|| and did "
+                f"not reduce ||F|| = {state.residual:.3e}, which is above the tolerance "
+                f"max(atol, rtol ||F(x0)||) = {max(self.atol, self.rtol * state.residual0):.3e}"
+                " (the rounding floor of F is above it, or there is no root here)"
+            )
+            return True, Status.STAGNATED
+        recent = state.recent
+        if len(recent) > DIVERGENCE_WINDOW and all(
+            b[0] > a[0] and b[1] > a[1] for a, b in zip(recent[:-1], recent[1:])
+        ):
+            (x_from, f_from), (x_to, f_to) = recent[0], recent[-1]
+            if x_to >= DIVERGENCE_GROWTH * max(1.0, x_from):
+                state.note = (
+                    f"diverging: over the last {DIVERGENCE_WINDOW} steps ||x|| grew from "
+                    f"{x_from:.3e} to {x_to:.3e} and ||F(x)|| from {f_from:.3e} to {f_to:.3e}, "
+                    "rising at every step"
+                )
+                return True, Status.STAGNATED
+        return False, Status.IN_PROGRESS
 
     def postprocess(self, problem, x, state):
         steps = np.array(state.step_norms)

@@ -1,10 +1,241 @@
-"""``PolynomialSystem``: polynomial equations from sympy, compiled for evaluation."""
+"""``PolynomialSystem``: polynomial equations from strings or sympy, compiled for evaluation.
+
+Strings are parsed by a small recursive-descent parser of their own (never ``eval``, never
+``sympify``): only numbers, the declared variables, ``I``, ``+ - * / ** ^``, unary signs,
+parentheses and ``sqrt`` of a constant are accepted, and exponents must be small non-negative integer literals, so
+a string can neither run code nor make the construction expand without bound.
+"""
 
 from __future__ import annotations
+
+import keyword
+import math
+import numbers
+import re
 
 import numpy as np
 
 __all__ = ["PolynomialSystem"]
+
+# ----- parsing: a strict grammar, never eval -----------------------------------------
+
+# Bounds that keep construction cheap (sympy needs about a second to expand 5000 terms):
+# exponent literals and degrees at most MAX_DEGREE, and at most MAX_TERMS monomials in the
+# expansion, both bounded from the expression tree before anything is expanded.
+MAX_DEGREE = 200
+MAX_TERMS = 5000
+MAX_LITERAL_CHARS = 400
+
+_TOKEN = re.compile(
+    r"\s*(?:"
+    r"(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[jJ]?)"
+    r"|(?P<name>[A-Za-z_][A-Za-z_0-9]*)"
+    r"|(?P<op>\*\*|[-+*/^()])"
+    r")"
+)
+
+
+def _tokens(text: str, where: str) -> list[tuple[str, str]]:
+    tokens, position = [], 0
+    text = text.rstrip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            bad = text[position:].lstrip()[:1]
+            raise ValueError(f"{where}: the character {bad!r} is not allowed in a polynomial")
+        kind = match.lastgroup
+        tokens.append((kind, match.group(kind)))
+        position = match.end()
+    if not tokens:
+        raise ValueError(f"{where} is empty")
+    return tokens
+
+
+class _Parser:
+    """Recursive descent over the token list, building the sympy expression directly.
+
+    ``expr := term (("+" | "-") term)*``; ``term := unary (("*" | "/") unary)*``;
+    ``unary := ("+" | "-") unary | power``; ``power := atom [("**" | "^") exponent]``;
+    ``atom := number | variable | "I" | "sqrt" "(" constant ")" | "(" expr ")"``;
+    ``exponent`` is a non-negative integer literal, optionally in parentheses. As in
+    Python, ``-x**2`` is ``-(x**2)``.
+    """
+
+    def __init__(self, tokens, symbols, where):
+        self.tokens, self.symbols, self.where, self.i = tokens, symbols, where, 0
+
+    def fail(self, message):
+        raise ValueError(f"{self.where}: {message}")
+
+    def peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else (None, None)
+
+    def take(self):
+        token = self.peek()
+        if token[0] is None:
+            self.fail("the expression ends too early")
+        self.i += 1
+        return token
+
+    def parse(self):
+        expr = self.expr()
+        if self.i < len(self.tokens):
+            self.fail(f"unexpected token {self.tokens[self.i][1]!r}")
+        return expr
+
+    def expr(self):
+        value = self.term()
+        while self.peek()[1] in ("+", "-"):
+            op = self.take()[1]
+            right = self.term()
+            value = value + right if op == "+" else value - right
+        return value
+
+    def term(self):
+        value = self.unary()
+        while self.peek()[1] in ("*", "/"):
+            op = self.take()[1]
+            right = self.unary()
+            if op == "*":
+                value = value * right
+            elif not right.is_Number:
+                self.fail("division by a non-constant is not a polynomial")
+            elif right.is_zero:
+                self.fail("division by zero")
+            else:
+                value = value / right
+        return value
+
+    def unary(self):
+        if self.peek()[1] in ("+", "-"):
+            return -self.unary() if self.take()[1] == "-" else self.unary()
+        return self.power()
+
+    def power(self):
+        base = self.atom()
+        if self.peek()[1] not in ("**", "^"):
+            return base
+        op = self.take()[1]
+        parenthesised = self.peek()[1] == "("
+        if parenthesised:
+            self.take()
+        kind, text = self.take()
+        if kind != "number" or not text.isdigit():
+            self.fail(f"the exponent after {op!r} must be a non-negative integer, got {text!r}")
+        if parenthesised and self.take()[1] != ")":
+            self.fail("unbalanced parentheses in an exponent")
+        exponent = int(text)
+        if exponent > MAX_DEGREE:
+            self.fail(f"the exponent {exponent} exceeds the limit {MAX_DEGREE}")
+        if self.peek()[1] in ("**", "^"):
+            self.fail(f"chained powers are not accepted ({op} after {op}); write one exponent")
+        return base**exponent
+
+    def atom(self):
+        import sympy as sp
+
+        kind, text = self.take()
+        if kind == "number":
+            if len(text) > MAX_LITERAL_CHARS:
+                self.fail(f"a number literal longer than {MAX_LITERAL_CHARS} characters")
+            imaginary = text[-1] in "jJ"
+            digits = text[:-1] if imaginary else text
+            value = sp.Integer(digits) if digits.isdigit() else sp.Float(digits)
+            return value * sp.I if imaginary else value
+        if kind == "name":
+            if text in self.symbols:
+                return self.symbols[text]
+            if text == "I":
+                return sp.I
+            if self.peek()[1] == "(":
+                if text != "sqrt":
+                    self.fail(f"{text!r} is not a polynomial operation (of functions only sqrt "
+                              "of a constant is accepted)")
+                argument = self.atom()
+                if argument.free_symbols:
+                    self.fail("sqrt(...) of an expression in the variables is not a polynomial")
+                return sp.sqrt(argument)
+            self.fail(f"uses symbols [{text!r}] that are not in `variables` {list(self.symbols)}")
+        if text == "(":
+            value = self.expr()
+            if self.take()[1] != ")":
+                self.fail("unbalanced parentheses")
+            return value
+        self.fail(f"unexpected token {text!r}")
+
+
+def _size_bound(expr, variables, where) -> tuple[int, int]:
+    """Upper bounds ``(degree, terms)`` of the expansion of ``expr``, from its tree.
+
+    Raises ValueError where ``expr`` is not a polynomial in ``variables`` or its expansion
+    could exceed :data:`MAX_DEGREE` or :data:`MAX_TERMS`.
+    """
+    import sympy as sp
+
+    cap = MAX_TERMS + 1  # counts beyond the cap are all "too many": keep the ints small
+
+    def walk(e):
+        if not (e.free_symbols & variables):
+            if e.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+                raise ValueError(f"{where} has a non-finite coefficient: {e}")
+            return 0, 1
+        if e.is_Symbol:
+            return 1, 1
+        if e.is_Add or e.is_Mul:
+            parts = [walk(a) for a in e.args]
+            if e.is_Add:
+                return max(d for d, _ in parts), min(cap, sum(t for _, t in parts))
+            return sum(d for d, _ in parts), min(cap, math.prod(t for _, t in parts))
+        if e.is_Pow and e.exp.is_Integer and e.exp >= 0:
+            exponent = int(e.exp) if e.exp <= MAX_DEGREE else MAX_DEGREE + 1
+            d, t = walk(e.base)
+            # a multinomial (t terms)^k has at most C(t + k - 1, k) terms
+            terms = 1 if t == 1 else min(cap, math.comb(min(t, cap) + exponent - 1, exponent))
+            return d * exponent, terms
+        raise ValueError(f"{where} is not a polynomial in the variables: {e}")
+
+    degree, terms = walk(expr)
+    if degree > MAX_DEGREE:
+        raise ValueError(f"{where} has degree up to {degree}, above the limit {MAX_DEGREE}")
+    if terms > MAX_TERMS:
+        raise ValueError(f"{where} would expand to more than {MAX_TERMS} terms")
+    return degree, terms
+
+
+def _equation(k: int, e, symbols: dict):
+    """Equation ``k`` as an expanded sympy polynomial, from a string, number or sympy Expr."""
+    import sympy as sp
+
+    where = f"equation {k}"
+    if isinstance(e, str):
+        where = f"equation {k} ({e[:60]!r})"
+        expr = _Parser(_tokens(e, where), symbols, where).parse()
+    elif isinstance(e, sp.Expr):
+        expr = e
+    elif isinstance(e, numbers.Number) and not isinstance(e, bool):
+        # Numbers are converted by type, never through sympify (which may eval a string).
+        if isinstance(e, numbers.Integral):
+            expr = sp.Integer(int(e))
+        elif isinstance(e, numbers.Real):
+            expr = sp.Float(float(e))
+        else:
+            expr = sp.Float(complex(e).real) + sp.I * sp.Float(complex(e).imag)
+    else:
+        raise TypeError(
+            f"{where} in `exprs` must be a string, a number or a sympy expression, "
+            f"got {type(e).__name__}"
+        )
+    variables = set(symbols.values())
+    stray = expr.free_symbols - variables
+    if stray:
+        raise ValueError(
+            f"{where} uses symbols {sorted(map(str, stray))} that are not in "
+            f"`variables` {list(symbols)}"
+        )
+    _size_bound(expr, variables, where)
+    if not expr.is_polynomial(*variables):
+        raise ValueError(f"{where} is not a polynomial in the variables: {expr}")
+    return sp.expand(expr)
 
 
 class PolynomialSystem:
@@ -12,10 +243,20 @@ class PolynomialSystem:
 
     Parameters
     ----------
-    exprs : sequence of sympy expressions or strings
-        The polynomials ``f_1, ..., f_N`` (``"x**2 + y**2 - 4"`` or sympy objects).
+    exprs : sequence of str, numbers or sympy expressions
+        The polynomials ``f_1, ..., f_N``, e.g. ``"x**2 + y**2 - 4"``. Strings are parsed
+        by a strict grammar of their own, never evaluated: numbers (``3``, ``0.5``,
+        ``1e-3``, and imaginary literals ``2j`` or the unit ``I``), the declared variables,
+        ``+ - * /`` (division by a nonzero constant only), powers ``**`` or ``^`` with a
+        non-negative integer literal exponent, unary signs, parentheses, and ``sqrt`` of a
+        constant (for coefficients such as ``3*sqrt(5)``). Nothing else (no other
+        functions, attributes, other names or Python syntax) is accepted, so an
+        untrusted string cannot run code. Exponents and degrees are at most 200 and the
+        expansion at most 5000 terms, checked before expanding. Sympy expressions (built
+        by the caller, i.e. trusted code) are accepted as they are, within the same bounds.
     variables : sequence of sympy symbols or names
-        The unknowns, in the order of the vector ``x``.
+        The unknowns, in the order of the vector ``x``; names must be Python identifiers.
+        A variable named ``I`` hides the imaginary unit.
 
     Attributes
     ----------
@@ -24,62 +265,77 @@ class PolynomialSystem:
     n_equations, n_variables : int
     degrees : tuple of int
         The total degree of each polynomial.
+    is_complex : bool
+        Whether a coefficient is not real; ``F(x)`` is then complex also for real ``x``
+        (and :func:`~itersolve.newton` needs a complex ``x0``).
+
+    Raises
+    ------
+    ValueError
+        A string outside the grammar (naming the equation and the offending token), a
+        non-polynomial expression, a symbol not in ``variables``, or a system too large.
+    TypeError
+        An entry of ``exprs`` or ``variables`` of the wrong type.
     """
 
     def __init__(self, exprs, variables):
         import sympy as sp
 
-        if isinstance(exprs, (str, sp.Basic)):
+        if isinstance(exprs, (str, sp.Basic, numbers.Number)):
             exprs = [exprs]
         if isinstance(variables, (str, sp.Symbol)):
             variables = [variables]
+        try:
+            exprs, variables = list(exprs), list(variables)
+        except TypeError:
+            raise TypeError(
+                "`exprs` and `variables` must be sequences (of equations, of names)"
+            ) from None
+        for v in variables:
+            if isinstance(v, str) and not (v.isidentifier() and not keyword.iskeyword(v)):
+                raise ValueError(f"`variables`: {v[:40]!r} is not a valid variable name")
         variables = tuple(sp.Symbol(v) if isinstance(v, str) else v for v in variables)
         if not variables or not all(isinstance(v, sp.Symbol) for v in variables):
             raise TypeError("`variables` must be a non-empty sequence of sympy symbols or names")
         if len(set(variables)) != len(variables):
             raise ValueError("`variables` contains duplicates")
-        names = {v.name: v for v in variables}
-        parsed = []
-        for k, e in enumerate(exprs):
-            expr = sp.sympify(e, locals=names) if isinstance(e, str) else sp.sympify(e)
-            stray = expr.free_symbols - set(variables)
-            if stray:
-                raise ValueError(
-                    f"equation {k} uses symbols {sorted(map(str, stray))} that are not in "
-                    f"`variables` {[v.name for v in variables]}"
-                )
-            if not expr.is_polynomial(*variables):
-                raise ValueError(f"equation {k} is not a polynomial in the variables: {expr}")
-            parsed.append(sp.expand(expr))
+        symbols = {v.name: v for v in variables}
+        parsed = [_equation(k, e, symbols) for k, e in enumerate(exprs)]
         if not parsed:
             raise ValueError("`exprs` is empty: a system needs at least one equation")
         self.exprs = tuple(parsed)
         self.variables = variables
         self.n_equations = len(parsed)
         self.n_variables = len(variables)
-        self.degrees = tuple(
-            int(sp.Poly(e, *variables).total_degree()) if e != 0 else 0 for e in parsed
-        )
+        polys = [sp.Poly(e, *variables) for e in parsed]
+        self.degrees = tuple(int(p.total_degree()) if not p.is_zero else 0 for p in polys)
+        self.is_complex = any(not c.is_real for p in polys for c in p.coeffs())
         self._f = sp.lambdify([variables], list(parsed), modules="numpy")
         self._derivative_cache: dict = {}
 
     def _point(self, x):
-        x = np.asarray(x)
+        try:
+            x = np.asarray(x)
+        except Exception as exc:  # ragged lists, objects NumPy cannot hold
+            raise TypeError(f"`x` must be array-like, got {type(x).__name__}") from exc
         if x.shape != (self.n_variables,):
-            raise ValueError(f"x must have shape ({self.n_variables},), got {x.shape}")
-        if x.dtype.kind not in "biufc":
-            raise TypeError(f"x must hold real or complex numbers, got dtype {x.dtype}")
+            raise ValueError(f"`x` must have shape ({self.n_variables},), got {x.shape}")
+        if x.dtype.kind not in "iufc":
+            raise TypeError(f"`x` must hold real or complex numbers, got dtype {x.dtype}")
         return x
 
-    @staticmethod
-    def _dtype(x):
-        return np.result_type(x.dtype, np.float64)
+    def _dtype(self, x):
+        return np.result_type(x.dtype, np.complex128 if self.is_complex else np.float64)
 
     def __call__(self, x):
-        """``F(x)``, shape ``(n_equations,)`` (complex for complex ``x``)."""
+        """``F(x)``, shape ``(n_equations,)``: complex for complex ``x`` or coefficients.
+
+        Overflow gives ``inf`` (no warning): the solvers report it as a status.
+        """
         x = self._point(x)
         # Constant entries come back as Python numbers: fill them into one array.
-        return np.array(self._f(x), dtype=self._dtype(x)).reshape(-1)
+        with np.errstate(all="ignore"):
+            return np.array(self._f(x), dtype=self._dtype(x)).reshape(-1)
 
     def jacobian(self, x):
         """``DF(x)``, shape ``(n_equations, n_variables)``."""
@@ -114,7 +370,8 @@ class PolynomialSystem:
             raise ValueError(f"`order` must be a non-negative integer, got {order!r}")
         x = self._point(x)
         shape, function = self._compiled(int(order))
-        return np.array(function(x), dtype=self._dtype(x)).reshape(shape)
+        with np.errstate(all="ignore"):
+            return np.array(function(x), dtype=self._dtype(x)).reshape(shape)
 
     def coefficient_norms(self) -> np.ndarray:
         r"""The Bombieri–Weyl norm of each equation, shape ``(N,)``.

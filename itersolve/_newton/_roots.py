@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from .._driver import run
 from .._result import Status
-from .._validation import check_int, check_real
+from .._validation import check_array, check_int, check_real
 from ._deflation import ShiftedDeflation
 from ._jacobian import NewtonProblem, norm, start_vector
 from ._newton import Newton
@@ -36,9 +36,11 @@ class RootsResult:
         At least one root was found.
     status : Status
         ``CONVERGED`` when a root was found, else the status of the last attempt.
-    reason : {"max_roots", "exhausted"}
-        ``"max_roots"``: the requested number of roots was found. ``"exhausted"``: the
-        last deflated solve from every starting guess failed to find a new root, the
+    reason : {"max_roots", "root_limit", "exhausted"}
+        ``"max_roots"``: the requested number of roots was found. ``"root_limit"``:
+        ``max_roots=None`` and the search stopped at its built-in limit of
+        ``DEFAULT_ROOT_LIMIT = 100`` roots (``F`` may have infinitely many). ``"exhausted"``:
+        the last deflated solve from every starting guess failed to find a new root, the
         normal end of a deflation search (it cannot prove that no root is left).
     message : str
     nit, nfev, jacobian_evaluations, linear_solves : int
@@ -64,14 +66,19 @@ class RootsResult:
         )
 
 
+# With max_roots=None the search stops here: F may have infinitely many roots (sin), and
+# each further deflated solve costs more (eta has one factor per known root).
+DEFAULT_ROOT_LIMIT = 100
+
+
 def _starts(x0, n):
-    starts = np.asarray(x0)
+    starts = np.asarray(check_array("x0", x0, ndim=(0, 1, 2), complex_ok=True, empty_ok=True))
     if starts.ndim == 2:
+        if not starts.shape[0]:
+            raise ValueError("`x0` has no starting guess")
         rows = [start_vector(row) for row in starts]
     else:
-        rows = [start_vector(x0)]
-    if not rows:
-        raise ValueError("`x0` has no starting guess")
+        rows = [start_vector(starts)]
     if n is not None and rows[0].shape[0] != n:
         raise ValueError(f"`x0` rows have {rows[0].shape[0]} entries for {n} unknowns")
     return rows
@@ -106,7 +113,9 @@ def find_roots(
     x0 : array_like, shape (n,) or (k, n)
         One starting guess, or ``k`` guesses as rows (tried in order).
     max_roots : int or None
-        Stop after this many distinct roots (``None``: no limit).
+        Stop after this many distinct roots. ``None``: until the guesses are exhausted,
+        but at most 100 roots (``reason="root_limit"``), so that a function with
+        infinitely many roots (``sin``) still ends.
     power, shift, weight
         The shifted deflation's ``p``, ``sigma`` and norm weights
         (:class:`ShiftedDeflation`); for a discretised PDE pass ``weight=h``.
@@ -131,8 +140,7 @@ def find_roots(
     >>> np.allclose(np.sort(found.roots[:, 0] * found.roots[:, 1]), 1.0)
     True
     """
-    if max_roots is not None:
-        max_roots = check_int("max_roots", max_roots, low=1)
+    limit = DEFAULT_ROOT_LIMIT if max_roots is None else check_int("max_roots", max_roots, low=1)
     distinct_tol = check_real("distinct_tol", distinct_tol, low=0)
     n = F.n_variables if isinstance(F, PolynomialSystem) else None
     starts = _starts(x0, n)
@@ -141,12 +149,13 @@ def find_roots(
     jac = jac if jac is not None else (F.jacobian if isinstance(F, PolynomialSystem) else "2-point")
 
     deflation = ShiftedDeflation(power=power, shift=shift, weight=weight)
+    deflation.check_size(starts[0].size)
     solver = Newton(rtol, atol, linesearch=linesearch, deflation=deflation)
     roots, results, attempts = [], [], []
     totals = {"nit": 0, "nfev": 0, "jacobian_evaluations": 0, "linear_solves": 0}
 
     def done():
-        return max_roots is not None and len(roots) >= max_roots
+        return len(roots) >= limit
 
     for start in starts:
         while not done():
@@ -168,9 +177,15 @@ def find_roots(
         if done():
             break
 
-    reason = "max_roots" if done() else "exhausted"
+    reason = "exhausted" if not done() else "max_roots" if max_roots else "root_limit"
     if reason == "max_roots":
         message = f"Found the requested {len(roots)} distinct roots."
+    elif reason == "root_limit":
+        message = (
+            f"Stopped at {len(roots)} distinct roots, the limit with max_roots=None; the "
+            "deflated solves were still finding new ones (F may have infinitely many roots). "
+            "Pass `max_roots` to search further."
+        )
     else:
         last = attempts[-1]
         message = (

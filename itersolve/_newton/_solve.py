@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike
 
 from .._driver import run
 from .._result import SolveResult
-from .._validation import check_callable, check_choice, check_tolerances
+from .._validation import check_array, check_callable, check_choice, check_tolerances
 from ._deflation import ShiftedDeflation
 from ._jacobian import FD_METHODS, NewtonProblem, start_vector
 from ._newton import Newton
@@ -18,6 +18,35 @@ from ._polynomial import PolynomialSystem
 __all__ = ["deflated_newton", "newton"]
 
 LINESEARCHES = (None, "armijo")
+
+
+def check_throw(throw) -> bool:
+    if not isinstance(throw, (bool, np.bool_)):
+        raise TypeError(f"`throw` must be True or False, got {type(throw).__name__}")
+    return bool(throw)
+
+
+def deflation_for(roots, x, power, shift, weight) -> ShiftedDeflation:
+    """The deflation of ``roots`` (a sequence of vectors or a ready ShiftedDeflation),
+    checked against the iterate ``x`` before any work."""
+    if isinstance(roots, ShiftedDeflation):
+        deflation = roots
+    else:
+        deflation = ShiftedDeflation(power=power, shift=shift, weight=weight)
+        rows = check_array("roots", roots, ndim=(1, 2), complex_ok=True, empty_ok=True)
+        rows = np.asarray(rows)
+        if rows.ndim == 1:
+            if rows.size and x.size != 1:
+                raise ValueError(
+                    f"`roots` must have shape (k, {x.size}) (one root per row), got {rows.shape}"
+                )
+            rows = rows.reshape(-1, x.size)
+        for root in rows:
+            deflation._add(root, "roots")
+    deflation.check_size(x.size)
+    if x.dtype.kind != "c" and any(np.iscomplexobj(r) for r in deflation.roots):
+        raise TypeError("`roots` are complex but `x0` is real; pass a complex `x0`")
+    return deflation
 
 
 def prepare(F, x0, jac, linesearch, rtol, atol, maxiter, callback):
@@ -42,8 +71,11 @@ def prepare(F, x0, jac, linesearch, rtol, atol, maxiter, callback):
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
     check_callable("callback", callback, optional=True)
     x = start_vector(x0)
-    if isinstance(F, PolynomialSystem) and x.shape[0] != F.n_variables:
-        raise ValueError(f"`x0` has {x.shape[0]} entries for {F.n_variables} unknowns")
+    if isinstance(F, PolynomialSystem):
+        if x.shape[0] != F.n_variables:
+            raise ValueError(f"`x0` has {x.shape[0]} entries for {F.n_variables} unknowns")
+        if F.is_complex and x.dtype.kind != "c":
+            raise TypeError("`F` has complex coefficients but `x0` is real; pass a complex `x0`")
     return NewtonProblem(F, jac, x), x, rtol, atol, maxiter
 
 
@@ -83,10 +115,13 @@ def newton(
         ``||F(x + t s)||^2 <= (1 - 2e-4 t) ||F(x)||^2`` (sufficient decrease of
         ``||F||^2 / 2``); the solve ends with ``Status.STAGNATED`` below ``t = 2^-30``.
     rtol, atol : float
-        Converged when ``||F(x_k)||_2 <= atol``, or when the last step was small,
-        ``||x_k - x_{k-1}||_2 <= rtol ||x_k||_2``, and did not increase ``||F||_2``.
-        A small step alone never counts (a huge Jacobian makes small steps far from a
-        root); ``rtol`` lets a solve stop at the rounding floor of ``||F||``.
+        Success means the residual at the returned point meets the tolerance:
+        ``||F(x_k)||_2 <= atol``, or ``||F(x_k)||_2 <= rtol ||F(x_0)||_2`` once the last
+        step was small, ``||x_k - x_{k-1}||_2 <= rtol ||x_k||_2`` (the rounding floor of a
+        badly scaled ``F``: then ``x_k`` is an exact root of ``F - F(x_k)``, a change of
+        ``F`` below ``rtol ||F(x_0)||``). A small step alone never counts (a huge Jacobian
+        makes small steps far from a root). ``rtol=0`` makes the test purely absolute.
+        Norms are scaled (no overflow or underflow at extreme magnitudes).
     maxiter : int or None
         Iteration limit (Jacobian solves).
     callback : callable, optional
@@ -107,8 +142,11 @@ def newton(
     Raises
     ------
     TypeError, ValueError
-        Bad arguments (raised before any work), ``F`` returning a number of equations
-        other than ``n`` (non-square system), or ``jac`` returning a wrong shape.
+        Bad arguments (raised before any work: ``x0`` not a finite real or complex
+        vector, booleans included; a real ``x0`` for a :class:`PolynomialSystem` with
+        complex coefficients), or ``F``/``jac`` returning anything but a numeric array of
+        the right shape (``None``, strings, objects, a non-square system; complex values
+        for a real ``x0``), each naming the argument.
     ConvergenceError
         With ``throw=True``, when the solve does not converge.
 
@@ -117,7 +155,12 @@ def newton(
     Statuses: ``CONVERGED``; ``MAXITER``; ``NONFINITE`` (NaN or Inf in ``F(x)`` or in the
     iterate); ``STAGNATED`` when the Jacobian is singular (an exactly zero pivot in its LU
     factorisation, or a NaN/Inf solution; the message says "singular Jacobian at iteration
-    k") or the line search fails; ``CALLBACK``. A singular Jacobian is not replaced by a
+    k"), the line search fails, the iteration is stuck (a step below ``rtol ||x||`` that
+    does not reduce ``||F||`` while it is above the tolerance), it diverges (``||x||`` and
+    ``||F||`` rising at each of 10 steps, ``||x||`` by a factor 100 overall; the message
+    gives both), or, with ``maxiter=None``, the residual stops improving (checked from
+    iteration 1024 on); ``CALLBACK``. Slow convergence, such as the linear rate
+    ``(m-1)/m`` at a root of multiplicity ``m``, is none of these: ``||F||`` falls. A singular Jacobian is not replaced by a
     least-squares step: near a singular root Newton still converges (linearly) with the
     nearly singular but invertible Jacobians, and an exactly singular one means the
     iterate is at a point Newton cannot leave.
@@ -132,6 +175,7 @@ def newton(
     (True, array([1.93185165, 0.51763809]))
     """
     problem, x, rtol, atol, maxiter = prepare(F, x0, jac, linesearch, rtol, atol, maxiter, callback)
+    throw = check_throw(throw)
     solver = Newton(rtol, atol, linesearch=linesearch)
     with np.errstate(all="ignore"):
         return run(solver, problem, x, maxiter=maxiter, callback=callback, throw=throw)
@@ -202,15 +246,8 @@ def deflated_newton(
     (True, True)
     """
     problem, x, rtol, atol, maxiter = prepare(F, x0, jac, linesearch, rtol, atol, maxiter, callback)
-    if isinstance(roots, ShiftedDeflation):
-        deflation = roots
-    else:
-        deflation = ShiftedDeflation(power=power, shift=shift, weight=weight)
-        for root in roots:
-            root = np.asarray(root).reshape(-1)
-            if root.shape != x.shape:
-                raise ValueError(f"a root in `roots` has {root.size} entries, `x0` {x.size}")
-            deflation.add(root)
+    throw = check_throw(throw)
+    deflation = deflation_for(roots, x, power, shift, weight)
     solver = Newton(rtol, atol, linesearch=linesearch, deflation=deflation)
     with np.errstate(all="ignore"):
         return run(solver, problem, x, maxiter=maxiter, callback=callback, throw=throw)
