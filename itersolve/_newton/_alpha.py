@@ -40,6 +40,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .._norms import scaled_norm
 from ._multiplicity import check_system
 
 __all__ = ["AlphaCertificate", "Certification", "alpha_test", "certify"]
@@ -407,28 +408,30 @@ def certify(system, roots, *, exact=False) -> Certification:
         raise ValueError(f"`roots` must be a non-empty sequence of vectors of length {n}")
     points = [_point(f"roots[{i}]", r, n) for i, r in enumerate(rows)]
     certs = tuple(alpha_test(system, p, exact=exact) for p in points)
-    inf = (math.inf,) * 3
-    sq = [tuple(map(Fraction, c.squares)) if c.squares else inf for c in certs]
-    sq = [s if exact else (c.alpha**2, c.beta**2, c.gamma**2) for s, c in zip(sq, certs)]
-    m, cut = len(certs), _SAME**2
-    certified = np.array([c.certified for c in certs])
-    distinct, same = np.zeros((m, m), bool), np.diag(certified)
-    for i, j in itertools.combinations(range(m), 2):
-        (ai, bi, gi), (aj, bj, gj), d2 = sq[i], sq[j], _norm2(points[i], points[j], exact)
-        gap = d2 - 4 * bi - 4 * bj  # ||xi - xj|| > 2(βi + βj)  <=>  gap > 0, gap² > 64 βi² βj²
-        distinct[i, j] = distinct[j, i] = bool(
-            certified[i] and certified[j] and gap > 0 and gap**2 > 64 * bi * bj
+    # Squares (α², β², γ²): exact Fractions, or float64 where overflow gives Inf quietly
+    # (Python floats would raise OverflowError past 1e154).
+    with np.errstate(all="ignore"):
+        floats = [tuple(np.float64(v) ** 2 for v in (c.alpha, c.beta, c.gamma)) for c in certs]
+        sq = [tuple(map(Fraction, c.squares)) if exact and c.squares else f
+              for c, f in zip(certs, floats)]  # fmt: skip
+        m, cut = len(certs), _SAME**2
+        certified = np.array([c.certified for c in certs])
+        distinct, same = np.zeros((m, m), bool), np.diag(certified)
+        for i, j in itertools.combinations(range(m), 2):
+            (ai, bi, gi), (aj, bj, gj), d2 = sq[i], sq[j], _norm2(points[i], points[j], exact)
+            if certified[i] and certified[j]:  # then sq holds Fractions when exact
+                gap = d2 - 4 * bi - 4 * bj  # ||xi - xj|| > 2(βi + βj) <=> gap > 0, gap² > 64βi²βj²
+                distinct[i, j] = distinct[j, i] = bool(gap > 0 and gap**2 > 64 * bi * bj)
+            same[i, j] = same[j, i] = bool(
+                (ai < cut and d2 * 400 * gi < 1) or (aj < cut and d2 * 400 * gj < 1)
+            )
+        im2 = [_norm2(1j * p.imag, 0 * p, exact) for p in points]
+        not_real = np.array(
+            [bool(prep.real and c and y > 4 * s[1]) for c, y, s in zip(certified, im2, sq)]
         )
-        same[i, j] = same[j, i] = bool(
-            (ai < cut and d2 * 400 * gi < 1) or (aj < cut and d2 * 400 * gj < 1)
+        real = np.array(
+            [bool(prep.real and s[0] < cut and y * 400 * s[2] < 1) for y, s in zip(im2, sq)]
         )
-    im2 = [_norm2(1j * p.imag, 0 * p, exact) for p in points]
-    not_real = np.array(
-        [bool(prep.real and c and y > 4 * s[1]) for c, y, s in zip(certified, im2, sq)]
-    )
-    real = np.array(
-        [bool(prep.real and s[0] < cut and y * 400 * s[2] < 1) for y, s in zip(im2, sq)]
-    )
     reps = []
     for i in np.flatnonzero(certified):
         reps += [int(i)] if all(distinct[i, j] for j in reps) else []
@@ -450,6 +453,7 @@ def _sqrt(value) -> float:
 def _norm2(p, q, exact):
     """``||p - q||²``: exact (Fractions of the binary values) or in floating point."""
     if not exact:
-        return float(np.sum(np.abs(p - q) ** 2))
+        with np.errstate(all="ignore"):
+            return np.float64(scaled_norm(p - q)) ** 2
     parts = zip(np.r_[p.real, np.imag(p)], np.r_[q.real, np.imag(q)])
     return sum((Fraction(float(u)) - Fraction(float(v))) ** 2 for u, v in parts)

@@ -375,14 +375,14 @@ def multiplicity_structure(system, root, *, tol=1e-8, method="macaulay", max_ord
         order += 1
         if max_order is not None and order > max_order:
             raise ValueError(
-                f"the dual space is still growing at max_order={max_order} "
-                f"(nullities {nullities}): the root is not isolated or needs a higher order"
+                f"the dual space is still growing at `max_order`={max_order} "
+                f"(nullities {nullities}): `root` is not isolated or needs a higher order"
             )
         monomials += _monomials(n, order)
         if len(monomials) > _MAX_COLUMNS:
             raise ValueError(
                 f"the dual space is still growing at order {order - 1} (nullities "
-                f"{nullities}): the root does not appear to be isolated"
+                f"{nullities}): `root` does not appear to be an isolated root"
             )
         index = {m: i for i, m in enumerate(monomials)}
         S = _macaulay(coefficients, n, order, index, dtype)

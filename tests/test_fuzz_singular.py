@@ -1,0 +1,293 @@
+"""Fuzz: singular_newton (LVZ and MMS), multiplicity_structure, alpha_test and certify.
+
+Every example either raises itersolve's own ValueError/TypeError naming an argument, or
+returns a result that is checked here, independently of the library's own quantities:
+
+* systems are planted, f = (u_1^a_1, ..., u_n^a_n) with u = Q(x - ξ) (Q orthogonal), so ξ
+  is their only root and its multiplicity is Π a_i; the regular quadratic systems
+  u_i (1 + c u_i) have the 2^n known roots u_i ∈ {0, -1/c};
+* a success of singular_newton is checked by evaluating the user's polynomials at the
+  returned x in 50-digit arithmetic (sympy ``evalf``, not the solver's evaluation) and by
+  the distance to ξ;
+* a multiplicity structure returned at ξ must have μ = Π a_i; elsewhere the point must be
+  a root to within ``tol`` by the same 50-digit evaluation;
+* a certified α-test must have a true root within its radius 2β, and two points certified
+  distinct must lie near two different true roots.
+
+Hypothesis example counts (CI profile): singular_newton 100 (LVZ) and 40 (MMS, whose
+structure computations are slower), multiplicity_structure 100, alpha_test 100,
+certify 60.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy as sp
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from itersolve import (
+    PolynomialSystem,
+    alpha_test,
+    certify,
+    multiplicity_structure,
+    singular_newton,
+)
+from itersolve._newton._alpha import AlphaCertificate, Certification
+from tests.fuzz_support import EXTREME_SCALES, hostile_arrays, hostile_scalars, outcome
+
+SOLVER_NAMES = ("`system`", "`x0`", "`method`", "`rtol`", "`atol`", "`maxiter`",
+                "`rank_tol`", "`max_stages`", "`rng`", "`callback`")  # fmt: skip
+STRUCTURE_NAMES = ("`system`", "`root`", "`tol`", "`method`", "`max_order`")
+ALPHA_NAMES = ("`system`", "`x`", "`exact`", "`roots")
+
+
+class _NotPolynomial:
+    """Has the attributes of a system, but an equation that is not a polynomial."""
+
+    variables = (sp.Symbol("x0"),)
+    exprs = (sp.sin(sp.Symbol("x0")),)
+
+
+HOSTILE_SYSTEMS = [None, "x0**2", 3, _NotPolynomial()]
+
+
+def _rotation(rng, n):
+    return np.linalg.qr(rng.standard_normal((n, n)))[0]
+
+
+@st.composite
+def planted(draw, max_n=2, max_exponent=3):
+    """``(system, ξ, μ)``: the planted singular root of (u_i^a_i) and its multiplicity."""
+    n = draw(st.integers(1, max_n))
+    exponents = draw(st.lists(st.integers(1, max_exponent), min_size=n, max_size=n))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    Q, xi = _rotation(rng, n), np.round(rng.uniform(-1, 1, n), 3)
+    xs = sp.symbols(f"x0:{n}")
+    u = [sum(sp.Float(Q[i, j], 17) * (xs[j] - sp.Rational(str(xi[j]))) for j in range(n))
+         for i in range(n)]  # fmt: skip
+    system = PolynomialSystem([sp.expand(ui**a) for ui, a in zip(u, exponents)], xs)
+    return system, xi, math.prod(exponents)
+
+
+def _values(system, x, digits=50):
+    """|f_j(x)| and Σ_α |c_α| max(1, ||x||_∞)^|α| per equation, in ``digits``-digit
+    arithmetic: the value and the size of the coefficients it is measured against."""
+    point = {v: sp.Float(complex(c).real, 30) + sp.I * sp.Float(complex(c).imag, 30)
+             for v, c in zip(system.variables, np.asarray(x))}  # fmt: skip
+    radius = max(1.0, float(np.max(np.abs(np.asarray(x)))))
+    out = []
+    for e in system.exprs:
+        poly = sp.Poly(e, *system.variables)
+        size = sum(abs(complex(c)) * radius ** sum(a) for a, c in poly.terms())
+        out.append((abs(complex(e.evalf(digits, subs=point))), size))
+    return out
+
+
+def _is_root(system, x, rel):
+    """Every |f_j(x)| is at most ``rel`` times the size of its coefficients at x's scale."""
+    return all(value <= rel * size for value, size in _values(system, x))
+
+
+@st.composite
+def starts(draw, n, xi):
+    kind = draw(st.sampled_from(["near", "hostile", "scaled"]))
+    if kind == "hostile":
+        return draw(hostile_arrays((n,)))
+    if kind == "scaled":
+        return np.linspace(-1.0, 1.0, n) * draw(st.sampled_from(EXTREME_SCALES))
+    offset = draw(st.floats(1e-4, 0.1)) * np.cos(np.arange(1, n + 1) * draw(st.floats(0, 6)))
+    return xi + offset
+
+
+OPTION_VALUES = {
+    "method": st.sampled_from(["lvz", "mms", "LVZ", None, 3, ["lvz"]]),
+    "rtol": hostile_scalars | st.sampled_from([1e-10, 0.0]),
+    "atol": hostile_scalars | st.sampled_from([1e-12, 0.0]),
+    "maxiter": hostile_scalars | st.sampled_from([50, None, 0]),
+    "rank_tol": hostile_scalars | st.sampled_from([1e-6, 1e-3]),
+    "max_stages": hostile_scalars | st.sampled_from([0, 2, 6]),
+    "rng": hostile_scalars | st.sampled_from([0, None, np.random.default_rng(1)]),
+}
+
+
+@st.composite
+def options(draw):
+    """At most one option, often none, so that valid calls are common too."""
+    chosen = draw(st.sampled_from([None, None] + sorted(OPTION_VALUES)))
+    return {} if chosen is None else {chosen: draw(OPTION_VALUES[chosen])}
+
+
+def _check_solver(system, x0, xi, kwargs):
+    def honest(res):
+        assert res.status.name == "CONVERGED"
+        x = np.asarray(res.x)
+        # LVZ returns exact roots; MMS returns exact roots of a deformation of f within
+        # rank_tol (its documented criterion), both against the terms' size.
+        rel = 1e-9 if kwargs.get("method", "lvz") == "lvz" else 1e-4
+        assert _is_root(system, x, rel), (x, _values(system, x))
+        if xi is not None:  # the planted root is the only one
+            assert np.linalg.norm(x - xi) <= 1e-4 * (1 + np.linalg.norm(xi))
+
+    res = outcome(lambda: singular_newton(system, x0, **kwargs), names=SOLVER_NAMES,
+                  honest=honest)  # fmt: skip
+    event(type(res).__name__ if isinstance(res, BaseException) else res.status.name)
+    return res
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data(), case=planted(), kwargs=options())
+def test_fuzz_singular_newton(data, case, kwargs):
+    system, xi, _ = case
+    kwargs = {k: v for k, v in kwargs.items() if k != "method"}
+    x0 = data.draw(starts(len(xi), xi))
+    _check_solver(system, x0, xi, kwargs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), case=planted(max_exponent=2), kwargs=options())
+def test_fuzz_singular_newton_mms(data, case, kwargs):
+    system, xi, _ = case
+    kwargs["method"] = "mms"
+    x0 = data.draw(starts(len(xi), xi))
+    _check_solver(system, x0, xi, kwargs)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    system=st.sampled_from(HOSTILE_SYSTEMS + ["inconsistent", "griewank-osborne"]),
+    x0=st.sampled_from([[0.3], [0.02, 0.01], [1e-3, 1e-3], [0.3, 0.2]]),
+    method=st.sampled_from(["lvz", "mms"]),
+    maxiter=st.sampled_from([100, None]),
+)
+def test_fuzz_singular_newton_hostile_systems(system, x0, method, maxiter):
+    """Objects that are not polynomial systems, an inconsistent system (its least-squares
+    point is no root), and Griewank–Osborne (Newton is repelled): never an exception from
+    sympy or numpy, never a false success, never a hang (maxiter=None)."""
+    if system == "inconsistent":
+        system = PolynomialSystem(["x0", "x0 - 1", "x0**2 + 1"], ["x0"])
+    elif system == "griewank-osborne":
+        system = PolynomialSystem(["29*x0**3/16 - 2*x0*x1", "x0**2 - x1"], ["x0", "x1"])
+    xi = np.zeros(2) if getattr(system, "n_variables", 0) == 2 else None
+    res = _check_solver(system, x0, xi, {"method": method, "maxiter": maxiter})
+    if getattr(system, "n_variables", 0) == 1 and hasattr(res, "success"):
+        assert not res.success  # the inconsistent system has no root
+
+
+STRUCTURE_OPTIONS = {
+    "tol": hostile_scalars | st.sampled_from([1e-8, 1e-6, 1e-3]),
+    "max_order": hostile_scalars | st.sampled_from([None, 1, 12, 10**30]),
+    "method": st.sampled_from(["macaulay", "integration ", "bogus", None, 2, ["macaulay"]]),
+}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    data=st.data(),
+    case=planted(max_n=3),
+    hostile=st.sampled_from([None, None, None, "tol", "max_order", "method", "system"]),
+)
+def test_fuzz_multiplicity_structure(data, case, hostile):
+    """At most one hostile argument per example, so that valid calls are common too."""
+    system, xi, mu = case
+    kwargs = {}
+    if hostile == "system":
+        system = data.draw(st.sampled_from(HOSTILE_SYSTEMS))
+    elif hostile is not None:
+        kwargs[hostile] = data.draw(STRUCTURE_OPTIONS[hostile])
+    at_root = data.draw(st.booleans())
+    root = xi.copy() if at_root else data.draw(starts(len(xi), xi))
+    res = outcome(lambda: multiplicity_structure(system, root, **kwargs), names=STRUCTURE_NAMES)
+    event(type(res).__name__ if isinstance(res, BaseException) else "structure")
+    if isinstance(res, BaseException):
+        return
+    assert sum(res.hilbert) == res.multiplicity == len(res.dual_basis) >= 1
+    if at_root:
+        assert res.multiplicity == mu
+    else:  # accepted as a root: it must be one to within tol (relative to the terms)
+        assert _is_root(system, root, 10 * float(kwargs.get("tol", 1e-8)))
+
+
+@st.composite
+def regular(draw):
+    """``(system, roots)``: u_i (1 + c u_i) with u = Q(x - ξ), and its 2^n roots."""
+    n = draw(st.integers(1, 2))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    Q, xi = _rotation(rng, n), np.round(rng.uniform(-1, 1, n), 3)
+    c = draw(st.sampled_from([0.3, 1.0, -2.0]))
+    xs = sp.symbols(f"x0:{n}")
+    u = [sum(sp.Float(Q[i, j], 17) * (xs[j] - sp.Rational(str(xi[j]))) for j in range(n))
+         for i in range(n)]  # fmt: skip
+    system = PolynomialSystem([sp.expand(ui * (1 + sp.Rational(str(c)) * ui)) for ui in u], xs)
+    corners = np.array(np.meshgrid(*[[0.0, -1 / c]] * n)).reshape(n, -1).T
+    return system, xi + corners @ Q  # x = ξ + Qᵀu
+
+
+def _nearest(roots, x):
+    d = np.linalg.norm(roots - np.asarray(x), axis=1)
+    return int(np.argmin(d)), float(np.min(d))
+
+
+def _check_certificate(cert, roots):
+    assert isinstance(cert, AlphaCertificate)
+    event("certified" if cert.certified else "not certified")
+    if cert.certified:
+        _, d = _nearest(roots, cert.x)
+        assert d <= cert.radius * (1 + 1e-6) + 1e-12, (cert, d)
+
+
+@st.composite
+def points(draw, roots):
+    n = roots.shape[1]
+    kind = draw(st.sampled_from(["near", "near", "hostile", "scaled"]))
+    if kind == "hostile":
+        return draw(hostile_arrays((n,)))
+    if kind == "scaled":
+        return np.linspace(-1.0, 1.0, n) * draw(st.sampled_from(EXTREME_SCALES))
+    root = roots[draw(st.integers(0, len(roots) - 1))]
+    return root + draw(st.sampled_from([1e-12, 1e-6, 1e-3, 0.1, 1.0])) * np.ones(n)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data(), case=regular(), exact=st.sampled_from([False, False, True, "yes"]),
+       hostile=st.sampled_from([False] * 5 + [True]))  # fmt: skip
+def test_fuzz_alpha_test(data, case, exact, hostile):
+    system, roots = case
+    if hostile:
+        system = data.draw(st.sampled_from(HOSTILE_SYSTEMS))
+    x = data.draw(points(roots))
+    res = outcome(lambda: alpha_test(system, x, exact=exact), names=ALPHA_NAMES)
+    if isinstance(res, BaseException):
+        event(type(res).__name__)
+    else:
+        _check_certificate(res, roots)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), case=regular(), exact=st.sampled_from([False, False, True, 1]),
+       shape=st.sampled_from(["list", "array", "hostile"]))  # fmt: skip
+def test_fuzz_certify(data, case, exact, shape):
+    system, roots = case
+    pts = data.draw(st.lists(points(roots), min_size=1, max_size=3))
+    if shape == "array":
+        try:
+            pts = np.array(pts)
+        except (ValueError, TypeError):
+            pass
+    elif shape == "hostile":
+        pts = data.draw(st.sampled_from([None, "ab", {}, 3, [], np.zeros((2, 2, 2))]))
+    res = outcome(lambda: certify(system, pts, exact=exact), names=ALPHA_NAMES)
+    if isinstance(res, BaseException):
+        event(type(res).__name__)
+        return
+    assert isinstance(res, Certification)
+    for cert in res.certificates:
+        _check_certificate(cert, roots)
+    m = len(res.certificates)
+    for i in range(m):
+        for j in range(i + 1, m):
+            if res.distinct[i, j]:  # two different true roots
+                a, b = res.certificates[i].x, res.certificates[j].x
+                assert _nearest(roots, a)[0] != _nearest(roots, b)[0]
