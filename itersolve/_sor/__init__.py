@@ -31,6 +31,15 @@ from ._system import (
 __all__ = ["coloring", "jacobi_spectral_radius", "relax", "sor", "ssor_pcg"]
 
 
+def _choice(name: str, value, choices) -> str:
+    """``check_choice`` for string options: anything but a string (an array, a list) is a
+    TypeError here, before ``in`` could compare it elementwise."""
+    if not isinstance(value, str):
+        options = ", ".join(repr(c) for c in choices)
+        raise TypeError(f"`{name}` must be one of {options}; got {type(value).__name__}")
+    return check_choice(name, value, choices)
+
+
 def _module_of(value) -> str:
     return type(value).__module__.split(".")[0]
 
@@ -45,12 +54,12 @@ def _choose_backend(A, b, x0, backend, ordering):
     on_gpu = any(_module_of(v) in ("cupy", "cupyx") for v in (A, b, x0) if v is not None)
     if backend is None:
         backend = "cupy" if on_gpu else "numpy"
-    check_choice("backend", backend, BACKENDS)
+    _choice("backend", backend, BACKENDS)
     if backend == "numpy" and on_gpu:
         raise TypeError("backend='numpy' needs host inputs; CuPy arrays run on backend='cupy'")
     if ordering is None:
         ordering = "natural" if backend == "numpy" else "multicolor"
-    check_choice("ordering", ordering, ORDERINGS)
+    _choice("ordering", ordering, ORDERINGS)
     if ordering == "natural" and backend != "numpy":
         raise ValueError(
             f"ordering='natural' is sequential and runs on backend='numpy' only; on backend="
@@ -174,7 +183,7 @@ def sor(
     >>> result.success, round(result.stats["omega"], 4), result.nit
     (True, 1.5604, 41)
     """
-    check_choice("sweep", sweep, tuple(SWEEPS))
+    _choice("sweep", sweep, tuple(SWEEPS))
     if not (isinstance(omega, str) and omega == "auto"):
         omega = check_omega(omega)
     rng = check_rng("rng", rng)
@@ -186,7 +195,7 @@ def sor(
         beta = jacobi_spectral_radius(system.matrix, rng=rng)
         if not beta < 1:
             raise ValueError(
-                f"omega='auto' needs a Jacobi spectral radius below 1 (Young's theory), "
+                f"`omega`='auto' needs a Jacobi spectral radius below 1 (Young's theory), "
                 f"estimated {beta:.6g}; pass omega explicitly"
             )
         omega, stats["beta"] = young_omega(beta), beta
@@ -285,7 +294,7 @@ def coloring(A, ordering: str = "multicolor"):
     """
     from ._coloring import greedy_coloring, two_coloring
 
-    check_choice("ordering", ordering, ("red-black", "multicolor"))
+    _choice("ordering", ordering, ("red-black", "multicolor"))
     matrix = as_csr(A)
     return two_coloring(matrix) if ordering == "red-black" else greedy_coloring(matrix)
 
@@ -323,7 +332,7 @@ def relax(
         Before any sweep, for the problems above; ValueError after a sweep that met a
         zero diagonal entry.
     """
-    check_choice("sweep", sweep, tuple(SWEEPS))
+    _choice("sweep", sweep, tuple(SWEEPS))
     omega = check_omega(omega)
     iterations = check_int("iterations", iterations, low=0)
     if isinstance(A, sp.sparray | sp.spmatrix) and A.format == "csr":
@@ -338,12 +347,6 @@ def relax(
         raise TypeError(
             f"`A` must be float32 or float64 for in-place relaxation, got {matrix.dtype}"
         )
-    index_dtype = matrix.indptr.dtype
-    if index_dtype not in (np.int32, np.int64) or matrix.indices.dtype != index_dtype:
-        raise TypeError(
-            "`A`'s indptr and indices must both be int32 or int64, got "
-            f"{matrix.indptr.dtype} and {matrix.indices.dtype}"
-        )
     n = matrix.shape[0]
     if matrix.shape != (n, n):
         raise ValueError(f"`A` must be square, got shape {matrix.shape}")
@@ -357,7 +360,7 @@ def relax(
     if not x.flags.c_contiguous or not x.flags.writeable:
         raise TypeError("`x` must be a writeable C-contiguous array: it is updated in place")
     if isinstance(ordering, str):
-        check_choice("ordering", ordering, ORDERINGS)
+        _choice("ordering", ordering, ORDERINGS)
         colors = None if ordering == "natural" else coloring(matrix, ordering)
     else:
         colors = _checked_coloring(ordering, n)
@@ -385,13 +388,13 @@ def _checked_coloring(colors, n):
             "`ordering` must be 'natural', 'red-black', 'multicolor' or a colouring "
             f"(order, color_ptr) from itersolve.coloring; got {type(colors).__name__}"
         )
-    order = check_indices("ordering[0] (order)", colors[0], n, unique=True)
+    order = _colouring_part("order", colors[0], n, unique=True)
+    color_ptr = _colouring_part("color_ptr", colors[1], n + 1)
     if order.size != n:
         raise ValueError(
             f"`ordering`: the colouring does not fit a matrix with {n} rows: "
             f"`order` lists {order.size} rows; each row must appear exactly once"
         )
-    color_ptr = check_indices("ordering[1] (color_ptr)", colors[1], n + 1)
     ends = color_ptr.size >= 1 and color_ptr[0] == 0 and color_ptr[-1] == n
     if not ends or np.any(np.diff(color_ptr) < 0):
         raise ValueError(
@@ -399,6 +402,14 @@ def _checked_coloring(colors, n):
             "`color_ptr` must run non-decreasing from 0 to n"
         )
     return order.astype(np.int64, copy=False), color_ptr.astype(np.int64, copy=False)
+
+
+def _colouring_part(part: str, value, size: int, *, unique: bool = False):
+    """``check_indices`` on one array of a colouring, its message saying which."""
+    try:
+        return check_indices("ordering", value, size, unique=unique)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{exc} (in `{part}`, of the colouring (order, color_ptr))") from None
 
 
 def jacobi_spectral_radius(A, *, rng=None, tol: float = 1e-10) -> float:

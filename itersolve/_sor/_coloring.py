@@ -78,7 +78,7 @@ def two_coloring(matrix):
     if np.any(clash):
         row = int(rows[np.argmax(clash)])
         raise ValueError(
-            f"ordering='red-black' needs a bipartite matrix graph, but row {row} lies on an "
+            f"`ordering`='red-black' needs a bipartite matrix graph, but row {row} lies on an "
             "odd cycle; use ordering='multicolor'"
         )
     if n == 0:

@@ -20,21 +20,30 @@ from .._validation import check_array, check_csr, check_indices
 def check_structure(A, name: str) -> None:
     """Check the index arrays of a scipy sparse matrix before scipy or a kernel reads them.
 
-    scipy trusts arrays assigned to ``indptr``/``indices``/``row``/``col`` after
-    construction, and its C++ conversions index with them unchecked.
+    scipy trusts arrays assigned to ``indptr``/``indices``/``coords`` after construction,
+    and its C++ conversions index with them unchecked.
     """
     fmt = A.format
-    if fmt in ("csr", "csc", "bsr"):
-        blocks = A.blocksize if fmt == "bsr" else (1, 1)
-        rows, cols = A.shape[0] // blocks[0], A.shape[1] // blocks[1]
-        shape = (cols, rows) if fmt == "csc" else (rows, cols)
-        data = A.data if fmt != "bsr" else A.data.reshape(-1, blocks[0] * blocks[1])[:, 0]
-        check_csr(name, A.indptr, A.indices, data, shape)
-    elif fmt == "coo":
-        for axis, coords in enumerate(A.coords):
-            check_indices(f"{name}.coords[{axis}]", coords, A.shape[axis])
-        if np.asarray(A.data).size != np.asarray(A.coords[0]).size:
-            raise ValueError(f"`{name}`: data and coordinates differ in length")
+    try:
+        if fmt in ("csr", "csc", "bsr"):
+            blocks = A.blocksize if fmt == "bsr" else (1, 1)
+            rows, cols = A.shape[0] // blocks[0], A.shape[1] // blocks[1]
+            shape = (cols, rows) if fmt == "csc" else (rows, cols)
+            data = A.data if fmt != "bsr" else A.data.reshape(-1, blocks[0] * blocks[1])[:, 0]
+            arrays = (A.indptr, A.indices)
+            check_csr(name, A.indptr, A.indices, data, shape)
+        elif fmt == "coo":
+            arrays = A.coords
+            for axis, coords in enumerate(A.coords):
+                check_indices(name, coords, A.shape[axis])
+            if np.asarray(A.data).size != np.asarray(A.coords[0]).size:
+                raise ValueError(f"`{name}`: data and coordinates differ in length")
+        else:
+            return  # DIA, LIL, DOK: converted by Python code that checks its indices
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{exc} (in the {fmt.upper()} index arrays of `{name}`)") from None
+    if any(np.asarray(a).dtype not in (np.int32, np.int64) for a in arrays):
+        raise TypeError(f"`{name}`'s {fmt.upper()} index arrays must be int32 or int64")
 
 
 def _is_canonical(matrix) -> bool:
@@ -79,8 +88,10 @@ def as_csr(A, *, name: str = "A", warn: bool = False):
             )
         matrix = sp.csr_array(A)
     else:
-        dense = check_array(name, A, ndim=2, finite=False, empty_ok=True)
-        matrix = sp.csr_array(np.asarray(dense))
+        dense = np.asarray(check_array(name, A, ndim=2, finite=False, empty_ok=True))
+        if dense.dtype == np.float16:  # scipy.sparse has no float16; SOR would use float32
+            dense = dense.astype(np.float32)
+        matrix = sp.csr_array(dense)
     if matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"`{name}` must be square, got shape {matrix.shape}")
     if matrix.shape[0] == 0:
@@ -202,7 +213,10 @@ class LinearSystem:
 def check_omega(omega) -> float:
     if isinstance(omega, bool) or not isinstance(omega, int | float | np.floating | np.integer):
         raise TypeError(f"`omega` must be a real number or 'auto', got {type(omega).__name__}")
-    omega = float(omega)
+    try:
+        omega = float(omega)
+    except OverflowError:  # an int beyond float range is simply outside (0, 2)
+        omega = math.inf
     if not (0 < omega < 2) or math.isnan(omega):
         raise ValueError(f"`omega` must lie in (0, 2) (Kahan: SOR diverges outside), got {omega!r}")
     return omega
