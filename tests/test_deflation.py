@@ -191,3 +191,90 @@ def test_bratu_both_branches_and_second_order_mesh_convergence():
     assert np.all(errors[-1] < 1e-5)
     ratios = errors[:-1] / errors[1:]
     assert np.all((ratios > 3.5) & (ratios < 4.5)), ratios
+
+
+# --- hardening: bounded searches, honest successes, named errors ---------------------------
+
+
+def test_find_roots_on_sin_ends_with_a_bounded_number_of_true_roots():
+    # sin has infinitely many roots: with max_roots=None (and maxiter=None) the search
+    # stops at its limit with a reason and a message instead of running forever.
+    found = find_roots(np.sin, [1.0], maxiter=None)
+    assert found.reason == "root_limit" and len(found.roots) == 100
+    assert "max_roots" in found.message
+    # Every root is a multiple of pi (closed form), distinct.
+    multiples = found.roots[:, 0] / math.pi
+    np.testing.assert_allclose(multiples, np.round(multiples), atol=1e-9)
+    assert np.unique(np.round(multiples)).size == 100
+
+
+def test_deflated_success_is_a_root_of_the_undeflated_F():
+    # arctan(1e20 (x - 1)) + 2 has no root; the step test used to accept x = 1 (residual 2).
+    def F(x):
+        return np.arctan(1e20 * (x - 1)) + 2
+
+    def jac(x):
+        return np.diag(1e20 / (1 + (1e20 * (x - 1)) ** 2))
+
+    result = deflated_newton(F, [1.0], jac=jac, roots=[[3.0]])
+    assert not result.success and "stuck" in result.message
+    found = find_roots(F, [1.0], jac=jac)
+    assert len(found.roots) == 0 and not found.success
+    # Where it succeeds, the undeflated residual meets the tolerance.
+    for root in exact_four_roots():
+        result = deflated_newton(circle_hyperbola, [3.0, 0.5], roots=[root])
+        assert result.success
+        assert np.linalg.norm(circle_hyperbola(result.x)) <= 1e-12 + 1e-10 * np.linalg.norm(
+            circle_hyperbola([3.0, 0.5])
+        )
+        assert np.linalg.norm(result.x - root) > 0.1
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, name",
+    [
+        ({"roots": "a"}, TypeError, "`roots`"),
+        ({"roots": 5}, ValueError, "`roots`"),
+        ({"roots": [[np.nan, 1.0]]}, ValueError, "`roots`"),
+        ({"roots": [[1.0, 2.0, 3.0]]}, ValueError, "`roots`"),
+        ({"roots": [1.0, 2.0]}, ValueError, "`roots`"),
+        ({"roots": [[1j, 1.0]]}, TypeError, "`roots`"),
+        ({"weight": "a"}, TypeError, "`weight`"),
+        ({"weight": [1.0, 2.0, 3.0]}, ValueError, "`weight`"),
+        ({"weight": 1j}, TypeError, "`weight`"),
+        ({"weight": -1.0}, ValueError, "`weight`"),
+        ({"power": "2"}, TypeError, "`power`"),
+        ({"shift": -1.0}, ValueError, "`shift`"),
+    ],
+)
+def test_deflation_arguments_are_named_errors(kwargs, error, name):
+    call = {"roots": [[1.0, 1.0]], **kwargs}
+    with pytest.raises(error, match=name):
+        deflated_newton(circle_hyperbola, [3.0, 0.5], **call)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, name",
+    [
+        ({"x0": [[1.0, 2.0], [3.0]]}, TypeError, "`x0`"),
+        ({"x0": np.zeros((0, 2))}, ValueError, "`x0`"),
+        ({"x0": "ab"}, TypeError, "`x0`"),
+        ({"max_roots": 2.0}, TypeError, "`max_roots`"),
+        ({"max_roots": 0}, ValueError, "`max_roots`"),
+        ({"weight": [1.0, 2.0, 3.0]}, ValueError, "`weight`"),
+        ({"distinct_tol": math.inf}, ValueError, "`distinct_tol`"),
+    ],
+)
+def test_find_roots_arguments_are_named_errors(kwargs, error, name):
+    call = {"x0": [3.0, 0.5], **kwargs}
+    with pytest.raises(error, match=name):
+        find_roots(circle_hyperbola, call.pop("x0"), **call)
+
+
+def test_shifted_deflation_rejects_bad_roots_by_name():
+    with pytest.raises(TypeError, match="`roots`"):
+        ShiftedDeflation(roots="ab")
+    with pytest.raises(TypeError, match="`root`"):
+        ShiftedDeflation().add(object())
+    # A singular deflated Jacobian is tau = inf, without a warning.
+    assert ShiftedDeflation([[0.0]], power=2, shift=0.0).tau(np.array([1.0]), [-0.5]) == math.inf

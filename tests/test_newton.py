@@ -262,3 +262,220 @@ def test_batched_newton_equals_per_start_newton():
         single = newton(circle_hyperbola, X0[b], jac=circle_hyperbola_jac, maxiter=50)
         assert int(single.status) == out.status[b] and single.nit == out.nit[b]
         np.testing.assert_allclose(out.x[b], single.x, rtol=1e-12, atol=1e-14)
+
+
+# --- untrusted strings: a grammar, never eval ----------------------------------------------
+
+HOSTILE_STRINGS = [
+    "__import__('pathlib').Path('pwned').touch() or x",
+    "__import__('os').system('touch pwned')",
+    "x.__class__",
+    "x.__class__.__mro__",
+    "(lambda: x)()",
+    "[x for x in (1, 2)]",
+    "{x: 1}",
+    "x if 1 else x",
+    "open('pwned', 'w')",
+    "exec('x')",
+    "Symbol('x')",
+    "x**10**10",
+    "x**(10**10)",
+    "x**1000000",
+    "(x + 1)**201",
+    "x**-1",
+    "x**0.5",
+    "x**x",
+    "1/x",
+    "x/(x - x)",
+    "x/0",
+    "z + 1",
+    "exp(x)",
+    "sin(x)",
+    "sqrt(x)",
+    "",
+    "   ",
+    "(x",
+    "x)",
+    "x + ",
+    "x ** ",
+    "x;1",
+    "x == 1",
+    "x, 1",
+    "x @ x",
+    "x % 2",
+    "x & 1",
+    "`x`",
+    "x\n__import__('os')",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE_STRINGS)
+def test_hostile_polynomial_strings_are_rejected_without_side_effects(text, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="equation 0") as info:
+        PolynomialSystem([text], ["x"])
+    assert "itersolve" in info.traceback[-1].path.parts  # raised by our parser, not sympy
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_huge_powers_are_rejected_before_expanding():
+    import sympy
+
+    x, y, z = sympy.symbols("x y z")
+    # Built as sympy objects (not expanded), too big to expand in reasonable time.
+    for expr in [(x + y + z + 1) ** 100, (x + 1) ** 10**6 * y, ((x + y) ** 150) ** 2]:
+        with pytest.raises(ValueError, match="equation 0"):
+            PolynomialSystem([expr], [x, y, z])
+    with pytest.raises(ValueError, match="more than 5000 terms"):
+        PolynomialSystem(["(x + y + z + 1)**60"], ["x", "y", "z"])
+    with pytest.raises(ValueError, match="exceeds the limit"):
+        PolynomialSystem(["x**201"], ["x"])
+
+
+VALID_STRINGS = [
+    # (string, the same polynomial written by hand as a sympy expression)
+    ("x**2 + y**2 - 4", lambda x, y, S: x**2 + y**2 - 4),
+    ("2^3*x", lambda x, y, S: 8 * x),  # ^ is a power, as in sympy's parser
+    ("x^2*y", lambda x, y, S: x**2 * y),
+    ("-x**2", lambda x, y, S: -(x**2)),
+    ("x*-y + +x - -1", lambda x, y, S: -x * y + x + 1),
+    ("x/2 - 3/4", lambda x, y, S: S.Rational(1, 2) * x - S.Rational(3, 4)),
+    ("1e3*x + 2.5e-1 - .5", lambda x, y, S: 1000 * x - S.Rational(1, 4)),
+    ("(x - 1)**3*(y + 2)", lambda x, y, S: (x**3 - 3 * x**2 + 3 * x - 1) * (y + 2)),
+    ("(x)**(2) + 0", lambda x, y, S: x**2),
+    ("2j*x + I", lambda x, y, S: 2 * S.I * x + S.I),
+    ("3*sqrt(5)*x - sqrt(7)", lambda x, y, S: 3 * S.sqrt(5) * x - S.sqrt(7)),
+    ("  x\t*  y ", lambda x, y, S: x * y),
+    ("7", lambda x, y, S: 7 + 0 * x),
+]
+
+
+@pytest.mark.parametrize("text, expected", VALID_STRINGS)
+def test_valid_strings_parse_to_the_hand_written_polynomial(text, expected):
+    import sympy
+
+    x, y = sympy.symbols("x y")
+    system = PolynomialSystem([text], ["x", "y"])
+    got = sympy.Poly(system.exprs[0], x, y)
+    want = sympy.Poly(expected(x, y, sympy), x, y)
+    assert got.monoms() == want.monoms()
+    np.testing.assert_allclose(
+        [complex(c) for c in got.coeffs()], [complex(c) for c in want.coeffs()], rtol=1e-15
+    )
+
+
+def test_sympy_objects_and_numbers_are_still_accepted():
+    import sympy
+
+    x, y = sympy.symbols("x y")
+    system = PolynomialSystem([x**2 - 2, 3, 0.5 * y], [x, y])
+    np.testing.assert_allclose(system(np.array([2.0, 4.0])), [2.0, 3.0, 2.0])
+    with pytest.raises(TypeError, match="equation 0"):
+        PolynomialSystem([None], ["x"])
+    with pytest.raises(TypeError, match="equation 1"):
+        PolynomialSystem(["x", object()], ["x"])
+    with pytest.raises(ValueError, match="variables"):
+        PolynomialSystem(["x"], ["x y"])
+    with pytest.raises(TypeError, match="variables"):
+        PolynomialSystem(["x"], 5)
+
+
+def test_complex_coefficients_need_complex_x0_and_never_warn():
+    system = PolynomialSystem(["I*x - 1"], ["x"])
+    assert system.is_complex
+    # F(x) = i x - 1 at x = 2: -1 + 2i (complex, no ComplexWarning under -W error).
+    np.testing.assert_array_equal(system(np.array([2.0])), [-1 + 2j])
+    with pytest.raises(TypeError, match="`x0`"):
+        newton(system, [1.0])
+    result = newton(system, [1.0 + 0j])
+    assert result.success
+    np.testing.assert_allclose(result.x, [-1j], atol=1e-14)  # i x = 1
+    # Overflow is inf, not a RuntimeWarning.
+    assert np.isinf(PolynomialSystem(["x**3"], ["x"])(np.array([1e200])))[0]
+
+
+# --- named errors for what the user passes and what the user's functions return ------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, name",
+    [
+        ({"x0": "a"}, TypeError, "`x0`"),
+        ({"x0": [None, 1.0]}, TypeError, "`x0`"),
+        ({"x0": [True, False]}, TypeError, "`x0`"),
+        ({"x0": [[1.0, 2.0], [3.0]]}, TypeError, "`x0`"),
+        ({"x0": []}, ValueError, "`x0`"),
+        ({"x0": [[1.0, 2.0]]}, ValueError, "`x0`"),
+        ({"jac": lambda x: None}, TypeError, "`jac`"),
+        ({"jac": lambda x: "abc"}, TypeError, "`jac"),
+        ({"jac": lambda x: np.zeros((2, 2), dtype=object)}, TypeError, "`jac"),
+        ({"jac": lambda x: np.eye(2, dtype=bool)}, TypeError, "`jac"),
+        ({"jac": lambda x: np.eye(3)}, ValueError, "`jac`"),
+        ({"jac": lambda x: sp.eye(2, dtype=bool, format="csr")}, TypeError, "`jac`"),
+        ({"F": lambda x: None}, TypeError, "`F`"),
+        ({"F": lambda x: "ab"}, TypeError, "`F"),
+        ({"F": lambda x: np.array([True, False])}, TypeError, "`F"),
+        ({"F": lambda x: [[1.0], [1.0, 2.0]]}, TypeError, "`F"),
+        ({"F": lambda x: np.zeros((2, 1))}, ValueError, "`F`"),
+        ({"rtol": "1e-3"}, TypeError, "`rtol`"),
+        ({"atol": math.nan}, ValueError, "`atol`"),
+        ({"maxiter": 2.5}, TypeError, "`maxiter`"),
+        ({"throw": "yes"}, TypeError, "`throw`"),
+        ({"linesearch": 1}, ValueError, "`linesearch`"),
+    ],
+)
+def test_bad_arguments_and_returns_are_named_errors(kwargs, error, name):
+    call = {"F": circle_hyperbola, "x0": [3.0, 0.5], **kwargs}
+    with pytest.raises(error, match=name) as info:
+        newton(call.pop("F"), call.pop("x0"), **call)
+    assert "itersolve" in info.traceback[-1].path.parts
+
+
+# --- success only on the residual; stuck and diverging iterations end with a status --------
+
+
+def test_small_steps_far_from_a_root_are_not_success():
+    # arctan(1e20 (x - 1)) + 2 > 0.4 has no root; at x = 1 the Newton step 2e-20 rounds
+    # to 0. The old step test called that convergence (residual 2).
+    def F(x):
+        return np.arctan(1e20 * (x - 1)) + 2
+
+    def jac(x):
+        return np.diag(1e20 / (1 + (1e20 * (x - 1)) ** 2))
+
+    result = newton(F, [1.0], jac=jac)
+    assert not result.success and result.status == Status.STAGNATED
+    assert "stuck" in result.message and "2.000e+00" in result.message
+
+
+@pytest.mark.parametrize("rtol, atol", [(1e-10, 1e-12), (0.0, 1e-9), (1e-6, 0.0)])
+def test_every_success_meets_the_residual_tolerance(rtol, atol):
+    rng = np.random.default_rng(3)
+    for x0 in rng.uniform(-4, 4, (40, 2)):
+        result = newton(circle_hyperbola, x0, rtol=rtol, atol=atol)
+        if result.success:
+            residual = np.linalg.norm(circle_hyperbola(result.x))
+            assert residual <= max(atol, rtol * np.linalg.norm(circle_hyperbola(x0)))
+
+
+def test_divergence_is_a_status_with_what_was_seen():
+    # Newton on the cube root: x_{k+1} = -2 x_k, ||x|| and |F| grow at every step.
+    result = newton(np.cbrt, [1.0], maxiter=None)
+    assert result.status == Status.STAGNATED and result.nit == 10
+    assert "diverging" in result.message and "1.024e+03" in result.message
+    # No real root: x^2 + 1 with maxiter=None ends (the driver's stall stop), no hang.
+    result = newton(lambda x: x**2 + 1, [0.5], maxiter=None)
+    assert not result.success and result.status == Status.STAGNATED
+
+
+@pytest.mark.parametrize("m", [2, 4, 8])
+def test_slow_linear_convergence_at_a_multiple_root_is_not_cut(m):
+    # (x - 1)^m: the error contracts by (m - 1)/m per step, so the residual falls by
+    # ((m - 1)/m)^m ~ 1/e; it must still converge, not be stopped as stuck or diverging.
+    result = newton(
+        lambda x: (x - 1) ** m, [3.0], jac=lambda x: np.diag(m * (x - 1) ** (m - 1)), maxiter=None
+    )
+    assert result.success
+    assert abs(result.x[0] - 1) ** m <= 1e-12
+    # Linear to the end: every late step ratio is (m - 1)/m (exact in this arithmetic).
+    np.testing.assert_allclose(result.stats["step_ratios"][-5:], (m - 1) / m, rtol=1e-6)
