@@ -273,9 +273,10 @@ class MMS:
             if state.note:
                 state.note = "plain Newton diverged before reaching the root: " + state.note
                 return x, state
-            if state.step <= self.atol + self.rtol * scaled_norm(x):
-                # Newton has stopped moving: unless x is a root (to within the
-                # deformation MMS allows), no structure can be read off here.
+            if state.divergence.plateau() or state.step <= self.atol + self.rtol * scaled_norm(x):
+                # Newton has stopped moving (or its residual has levelled off): unless x
+                # is a root (to within the deformation MMS allows), no structure can be
+                # read off here.
                 ok, r = true_residual(problem.base.polys, x, self.rank_tol, 0.0)
                 if not ok:
                     state.note = least_squares_note(r)

@@ -60,6 +60,9 @@ _REVERT_GROWTH = 10.0
 # doubling within _DIVERGENCE_WINDOW iterations without a better residual.
 _DIVERGENCE_GROWTH = 1e3
 _DIVERGENCE_WINDOW = 12
+# A residual level to this relative change for this many iterations is a plateau.
+_FLAT = 1e-8
+_FLAT_STEPS = 5
 
 
 def true_residual(polys, x, atol, rtol):
@@ -77,9 +80,9 @@ def true_residual(polys, x, atol, rtol):
 
 def least_squares_note(r):
     return (
-        f"the steps vanished while the scaled residual of the system stalled at {r:.3e}: "
-        "x is a least-squares point (a local minimum of ||F||), not a root; the system "
-        "may be inconsistent"
+        f"the scaled residual of the system stalled at {r:.3e} while the steps shrank to "
+        "nothing: x is (near) a least-squares point, a local minimum of ||F||, not a root; "
+        "the system may be inconsistent"
     )
 
 
@@ -95,11 +98,22 @@ class Divergence:
     records: list = dataclasses.field(default_factory=list)  # iterations of ||x|| records
     largest: float = 0.0
     k: int = 0
+    previous: float = math.nan
+    flat: int = 0  # consecutive iterations whose residual changed by < _FLAT relative
+
+    def plateau(self) -> bool:
+        """Whether the residual has stayed level (to _FLAT relative) for _FLAT_STEPS
+        iterations: Gauss–Newton settling on a least-squares point, where the residual
+        changes only to second order in the (linearly shrinking) steps. Toward a root it
+        falls by a factor of at least 2 per step instead."""
+        return self.flat >= _FLAT_STEPS
 
     def update(self, x, residual, step) -> str:
         """Record one iteration; return a note when the iterates diverge, else ""."""
         self.k += 1
         size = scaled_norm(x)
+        level = 0 < residual and abs(residual - self.previous) <= _FLAT * residual
+        self.flat, self.previous = (self.flat + 1 if level else 0), residual
         if self.k == 1:
             self.scale = max(self.scale, step)
         if residual < self.best:
@@ -124,6 +138,7 @@ class Divergence:
     def reset_residual(self):
         """A deflation stage changes what the residual measures."""
         self.best, self.best_at = math.inf, self.k
+        self.previous, self.flat = math.nan, 0
 
 
 class _Problem:
@@ -415,9 +430,13 @@ class _LVZ:
         state.full_rank = rank == J.shape[1] or (not clear and quadratic)
         state.step = step
         state.steps_seen = (state.steps_seen + [scaled_norm(dz)])[-3:]
-        if state.checkpoint is not None and self._wrong_early_stage(problem, z, state):
-            return self._revert(state), state
         state.note = state.divergence.update(z[: self.n], state.residual, step)
+        if state.checkpoint is not None and self._wrong_early_stage(problem, z, state):
+            state.note = ""
+            return self._revert(state), state
+        if not state.note and state.divergence.plateau():
+            ok, r = true_residual(problem.base.polys, z[: self.n], self.atol, self.rtol)
+            state.note = "" if ok else least_squares_note(r)
         return z, state
 
     def _wrong_early_stage(self, problem, z, state):
@@ -427,6 +446,8 @@ class _LVZ:
         if state.checkpoint[2] >= len(state.stages):
             return False
         if state.residual > _REVERT_GROWTH * max(state.lift_residual, state.checkpoint[3]):
+            return True
+        if state.note or state.divergence.plateau():
             return True
         steps = state.steps_seen
         if len(steps) == 3 and steps[2] >= _LINEAR_RATIOS[1] * steps[1] >= 0.9 * steps[0]:
