@@ -231,13 +231,18 @@ def test_fuzz_ssor_pcg(case):
 
 
 @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-@given(A=matrices(spd=False), rng=st.one_of(st.integers(0, 5), st.integers(0, 5), hostile_scalars),
-       tol=st.one_of(st.sampled_from([0.0, 1e-10]), real_scalars))
+@given(
+    A=matrices(spd=False),
+    rng=st.one_of(st.integers(0, 5), st.integers(0, 5), hostile_scalars),
+    tol=st.one_of(st.sampled_from([0.0, 1e-10, 1e-3]), real_scalars),
+)
 def test_fuzz_jacobi_spectral_radius(A, rng, tol):
     def honest(beta):
         dense = _dense64(A)
         jacobi = np.eye(dense.shape[0]) - dense / np.diag(dense)[:, None]
-        assert beta == pytest.approx(np.abs(np.linalg.eigvals(jacobi)).max(), rel=1e-6, abs=1e-9)
+        # ARPACK's tol is the relative accuracy asked for
+        rel = max(1e-6, 10 * float(tol))
+        assert beta == pytest.approx(np.abs(np.linalg.eigvals(jacobi)).max(), rel=rel, abs=1e-9)
 
     result = checked(
         lambda: itersolve.jacobi_spectral_radius(A, rng=rng, tol=tol),
@@ -248,7 +253,10 @@ def test_fuzz_jacobi_spectral_radius(A, rng, tol):
 
 
 @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-@given(A=matrices(spd=False), ordering=st.one_of(st.sampled_from(["red-black", "multicolor"]), hostile_scalars))
+@given(
+    A=matrices(spd=False),
+    ordering=st.one_of(st.sampled_from(["red-black", "multicolor"]), hostile_scalars),
+)
 def test_fuzz_coloring(A, ordering):
     result = checked(lambda: itersolve.coloring(A, ordering), names=("`A`", "`ordering`"))
     if isinstance(result, tuple):

@@ -561,3 +561,19 @@ def test_runtime_code_does_not_import_sympy():
         """
     )
     assert process.stdout.strip() == "[]", process.stdout + process.stderr
+
+
+@pytest.mark.parametrize("omega", [1.0, 1.99])
+def test_maxiter_none_on_a_non_convergent_setting_ends_with_a_status(omega):
+    # non-symmetric: SOR with omega = 1.99 neither converges nor overflows; the rotation
+    # [[1, 2], [-2, 1]] makes Gauss-Seidel diverge geometrically
+    rng = np.random.default_rng(1)
+    A = sp.csr_array(poisson(10) + sp.diags_array(rng.uniform(-1, 1, 99), offsets=1))
+    for matrix, b in ((A, np.ones(100)), (np.array([[1.0, 2.0], [-2.0, 1.0]]), np.ones(2))):
+        result = itersolve.sor(matrix, b, omega=omega, maxiter=None)
+        dense = matrix.toarray() if sp.issparse(matrix) else matrix
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged x near 1e308
+            true = np.linalg.norm(b - dense @ result.x)
+        assert result.success == (true <= 1e-8 * np.linalg.norm(b) * (1 + 1e-9))
+        if not result.success:
+            assert result.status in (Status.STAGNATED, Status.NONFINITE), result.message

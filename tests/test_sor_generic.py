@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from itersolve.gpu._sor import ColoredSOR, ColoredSSORPCG, ColoredSystem
 
+import itersolve
 from itersolve._driver import run
 from itersolve._result import Status
 from itersolve._sor._coloring import greedy_coloring, two_coloring
@@ -308,3 +309,19 @@ def test_colored_pcg_reports_indefinite_matrix_as_the_cpu_does():
     assert gen.status == cpu.status == Status.INVALID_INPUT
     assert "not positive definite" in gen.message and gen.nit == cpu.nit
     np.testing.assert_allclose(gen.residuals, cpu.residuals, rtol=1e-14)
+
+
+@pytest.mark.parametrize("solver", ["sor", "ssor_pcg"])
+@pytest.mark.parametrize("rtol", [1e-5, 1e-9])
+def test_float32_success_rests_on_the_float64_true_residual(solver, rtol):
+    # a float32 residual b - A x rounds to about 1e-7 ||b||: below that it can read as
+    # converged while the true residual of the returned x is not
+    A = poisson2d(8).astype(np.float32)
+    b = np.random.default_rng(0).standard_normal(64).astype(np.float32)
+    result = getattr(itersolve, solver)(A, b, rtol=rtol, backend="array-api", maxiter=3000)
+    true = np.linalg.norm(b.astype(np.float64) - A.toarray().astype(np.float64) @ result.x)
+    target = rtol * np.linalg.norm(b.astype(np.float64))
+    assert result.success == (true <= target)
+    assert result.success == (rtol == 1e-5)  # 1e-9 is below float32's attainable accuracy
+    if result.success:  # the residual that decided is the true one
+        assert result.residuals[-1] == pytest.approx(true, rel=1e-6)

@@ -158,19 +158,25 @@ def sor(
     Returns
     -------
     SolveResult
-        ``residuals[k] = ||b - A x_k||_2``; ``nit`` sweeps (a symmetric sweep counts once);
-        ``nfev`` products with ``A`` (the residual evaluations, ``nit + 1``); ``stats``
-        holds ``omega``, ``sweep``, ``ordering``, ``backend`` and, for ``"auto"``,
-        ``beta``. Statuses: ``CONVERGED``, ``MAXITER``, ``NONFINITE`` (the iteration
-        diverged, for example with an ``omega`` too large for a non-SPD matrix),
-        ``CALLBACK``.
+        ``residuals[k] = ||b - A x_k||_2``, the true residual of the iterate, accumulated
+        in float64 (also for float32 systems) and scaled so that it neither overflows nor
+        underflows at any scale of ``A`` and ``b``; success is decided on it. (On the
+        array-API/GPU path a float32 residual is computed in float32, and one that meets
+        the tolerance is recomputed in float64 before it counts.) ``nit`` sweeps (a
+        symmetric sweep counts once); ``nfev`` products with ``A`` (the residual
+        evaluations, ``nit + 1``); ``stats`` holds ``omega``, ``sweep``, ``ordering``,
+        ``backend`` and, for ``"auto"``, ``beta``. Statuses: ``CONVERGED``, ``MAXITER``,
+        ``NONFINITE`` (the iteration diverged, for example with an ``omega`` too large for
+        a non-SPD matrix), ``STAGNATED`` (``maxiter=None`` and no progress), ``CALLBACK``.
 
     Raises
     ------
     ValueError, TypeError
-        Before any iteration: non-square ``A``, ``b`` or ``x0`` of the wrong length,
-        a zero or negative diagonal entry (naming the first such row), NaN or Inf in the
-        input, ``omega`` outside (0, 2), an unknown ``sweep`` or ``ordering``, or
+        Before any iteration: ``A`` not square or empty, complex ``A``, ``b`` or ``x0``
+        (TypeError: never cast silently), non-numeric input, sparse index arrays that
+        point outside the matrix, ``b`` or ``x0`` of the wrong length, a zero or negative
+        diagonal entry (naming the first such row), NaN or Inf in the input, ``omega``
+        outside (0, 2), an unknown ``sweep`` or ``ordering``, a bad ``rng``, or
         ``ordering="red-black"`` on a graph with an odd cycle.
 
     Examples
@@ -250,11 +256,17 @@ def ssor_pcg(
     Returns
     -------
     SolveResult
-        ``residuals[k]`` is CG's recursively updated ``||r_k||_2``, and
-        ``stats["true_residual"]`` the recomputed ``||b - A x||_2`` at the end; ``nfev``
-        counts products with ``A``. Statuses: ``CONVERGED``, ``MAXITER``, ``NONFINITE``,
-        ``CALLBACK``, and ``INVALID_INPUT`` when CG meets ``p·Ap <= 0`` (``A`` is not
-        positive definite).
+        ``residuals[k]`` is CG's recursively updated ``||r_k||_2``. When it meets the
+        tolerance, the true ``||b - A x||_2`` (float64, scaled, one more product with
+        ``A``) decides: the solve has converged only if the true residual meets the
+        tolerance too, and that true residual is then the last entry. Otherwise CG
+        restarts from the true residual (``stats["restarts"]``); when a restart did not
+        halve the true residual, the attainable accuracy is reached and the solve ends
+        with ``STAGNATED``. The vectors are kept divided by a power of two, so no scale of
+        ``b`` makes ``p·Ap`` underflow or overflow. ``stats["true_residual"]`` is
+        ``||b - A x||_2`` at the end; ``nfev`` counts products with ``A``. Statuses:
+        ``CONVERGED``, ``MAXITER``, ``NONFINITE``, ``STAGNATED``, ``CALLBACK``, and
+        ``INVALID_INPUT`` when CG meets ``p·Ap <= 0`` (``A`` is not positive definite).
 
     Raises
     ------
