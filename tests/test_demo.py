@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -101,3 +102,20 @@ def test_a_failed_save_after_the_run_is_a_plot_error(capsys):
     case = Case("iterate", "cos", lambda: result, "-")
     with pytest.raises(PlotError, match=r"cannot write '/proc/itersolve-demo\.png'"):
         plot([(case, result, 0.0)], "/proc/itersolve-demo.png")
+
+
+def test_plot_of_a_diverged_history_does_not_warn(tmp_path):
+    """A residual history that runs to 1e308 and Inf (a diverging row) made matplotlib's
+    log-scale autoscaling overflow: a RuntimeWarning, an error under -W error (as here)."""
+    pytest.importorskip("matplotlib")
+    from itersolve._demo import Case, plot
+
+    calm = SimpleNamespace(residuals=np.array([1.0, 0.5, 0.25, 0.125]))
+    wild = SimpleNamespace(residuals=np.array([1.0, 1e100, 1e200, 1.7e308, np.inf, np.nan]))
+    rows = [
+        (Case("calm", "p", lambda: calm, "-"), calm, 0.0),
+        (Case("wild", "p", lambda: wild, "-"), wild, 0.0),
+    ]
+    path = tmp_path / "p.png"
+    plot(rows, str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

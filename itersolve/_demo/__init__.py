@@ -101,6 +101,15 @@ def _first_positive(residuals) -> float | None:
     return float(positive[0]) if positive.size else None
 
 
+def _capped(residuals, cap: float) -> np.ndarray:
+    """Residuals with the diverged ones (above the panel, Inf, NaN) drawn just off its top:
+    values near 1e308 make matplotlib's log-scale autoscaling overflow (a RuntimeWarning,
+    an error under ``-W error``)."""
+    r = np.asarray(residuals, dtype=np.float64)
+    cap = min(cap, 1e300)
+    return np.where(np.isfinite(r), np.minimum(r, cap), cap)
+
+
 class PlotError(Exception):
     """``--plot`` cannot be honoured: reported as one line on stderr, exit status 2."""
 
@@ -146,16 +155,17 @@ def plot(rows, path: str) -> None:
         rows_of_panels, columns, figsize=(6 * columns, 4 * rows_of_panels), squeeze=False
     )
     for axis, problem in zip(axes.flat, problems):
-        for case, result, _ in rows:
-            if case.problem == problem:
-                axis.semilogy(result.residuals, label=case.solver)
         # Keep diverging rows (Aitken on a coupled map) from flattening the others. Chain
         # solves record no update before their first sweep (residual 0), so each history
         # starts at its first positive residual.
         starts = [_first_positive(result.residuals) for case, result, _ in rows]
         starts = [s for (case, _, _), s in zip(rows, starts) if case.problem == problem and s]
+        top = 1e3 * max(starts) if starts else math.inf
+        for case, result, _ in rows:
+            if case.problem == problem:
+                axis.semilogy(_capped(result.residuals, 10 * top), label=case.solver)
         if starts:
-            axis.set_ylim(top=1e3 * max(starts))
+            axis.set_ylim(top=top)
         axis.set_title(problem)
         axis.set_xlabel("iteration")
         axis.set_ylabel("residual norm")
