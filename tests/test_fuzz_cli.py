@@ -21,6 +21,7 @@ import re
 import tempfile
 
 import numpy as np
+import pytest
 import scipy.io
 import scipy.sparse as sp
 from hypothesis import event, given, settings
@@ -237,3 +238,28 @@ def test_solve_any_options(options):
             assert out.startswith("usage: itersolve solve") and err == ""
             return
         check_contract(code, out, err, folder, rhs=False, argv=argv)
+
+
+@settings(max_examples=100)
+@given(
+    name=st.text(max_size=20),
+    folder=st.sampled_from(["", "missing/", "sub/", "sub/../"]),
+)
+def test_demo_plot_path_is_checked_or_refused(name, folder):
+    """``demo --plot`` checks its path before the run: a usable path passes, anything
+    else is a PlotError (one line, exit 2), never another exception."""
+    pytest.importorskip("matplotlib")
+    from itersolve._demo import PlotError, check_plot_path
+
+    with tempfile.TemporaryDirectory() as root:
+        (pathlib.Path(root) / "sub").mkdir()
+        path = f"{root}/{folder}{name}"
+        try:
+            check_plot_path(path)
+        except PlotError as exc:
+            event("refused")
+            assert "\n" not in str(exc)
+        else:
+            event("accepted")
+            with open(path, "ab"):  # what was accepted can be written
+                pass

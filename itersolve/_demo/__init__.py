@@ -124,6 +124,14 @@ def check_plot_path(path: str) -> None:
         ) from None
     from matplotlib.backend_bases import FigureCanvasBase
 
+    try:
+        encoded = os.fsencode(path)
+    except UnicodeEncodeError:
+        raise PlotError(f"cannot write {path!r}: it cannot be encoded as a file name") from None
+    if b"\0" in encoded:  # the operating system cannot name such a file
+        raise PlotError(f"cannot write {path!r}: a path cannot contain a NUL character")
+    if path.endswith(("/", os.sep)):
+        raise PlotError(f"cannot write {path!r}: it names a directory")
     file = pathlib.Path(path)
     suffix = file.suffix[1:].lower()
     formats = FigureCanvasBase.get_supported_filetypes()
