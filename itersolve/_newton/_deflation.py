@@ -119,7 +119,7 @@ class ShiftedDeflation:
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             for r in self.roots:
                 w = u - r
-                d = self.norm(w)
+                d = np.float64(self.norm(w))  # NumPy scalars overflow to inf, floats raise
                 g = g - self.power * self.weight * w / (d**2 * (1 + self.shift * d**self.power))
         return g
 
