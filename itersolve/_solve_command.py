@@ -327,9 +327,15 @@ def _write(path: str, x, args, result) -> None:
     # Open the file here: scipy's mmwrite given a path in a missing directory writes
     # nothing and raises nothing (scipy 1.17).
     try:
-        with open(path, "wb") as file:
+        file = open(path, "wb")  # closed by the with below
+    except (OSError, ValueError) as exc:  # ValueError: a NUL or unencodable character
+        raise InputError(
+            f"cannot write {path!r}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
+    try:
+        with file:
             scipy.io.mmwrite(file, x.reshape(-1, 1), comment=comment)
-    except OSError as exc:
+    except OSError as exc:  # e.g. the disk is full
         raise InputError(f"cannot write {path!r}: {exc.strerror or exc}") from None
 
 

@@ -289,3 +289,10 @@ def test_a_real_process_prints_no_traceback(tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and done.stdout == ""
     assert done.stderr.count("\n") == 1 and str(path) in done.stderr
+
+
+@pytest.mark.parametrize("name", ["x\x00y.mtx", "\ud800.mtx"])
+def test_output_path_the_system_cannot_name_is_exit_2(capsys, tmp_path, matrix_file, name):
+    """Only reachable through main([...]) (argv holds neither), but still no traceback."""
+    code, _, err = solve(capsys, matrix_file, "--output", f"{tmp_path}/{name}")
+    assert code == 2 and err.count("\n") == 1 and "cannot write" in err, err

@@ -222,6 +222,9 @@ def test_solve_any_rhs_file(data, n):
                 "--",
                 "-",
                 "--help=no",
+                "--output",
+                "x\x00y",
+                "\ud800",
                 "\udcff",
             ]
         ),
