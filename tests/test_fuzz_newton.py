@@ -47,6 +47,38 @@ def circle_hyperbola_jac(x):
     return np.array([[2 * x[0], 2 * x[1]], [x[1], x[0]]])
 
 
+def cliff(x):
+    """No root (arctan > -pi/2 > -2), but a Jacobian ~1e20 at x = (1, 1) makes the Newton
+    step round to 0 there: a false "converged" for a step-only test."""
+    if np.shape(x) != (2,):
+        raise UserError(f"expected 2 unknowns, got shape {np.shape(x)}")
+    return np.arctan(1e20 * (x - 1)) + 2
+
+
+def cliff_jac(x):
+    return np.diag(1e20 / (1 + (1e20 * (x - 1)) ** 2))
+
+
+def no_real_root(x):
+    """x^2 + 1 = 0 and y = 0: no real root, Newton wanders (or diverges)."""
+    if np.shape(x) != (2,):
+        raise UserError(f"expected 2 unknowns, got shape {np.shape(x)}")
+    return np.array([x[0] ** 2 + 1, x[1]])
+
+
+def no_real_root_jac(x):
+    return np.array([[2 * x[0], 0.0], [0.0, 1.0]])
+
+
+EXACT = "the exact Jacobian of F"  # a marker the tests replace by F's own Jacobian
+JACOBIANS = {"circle_hyperbola": circle_hyperbola_jac, "cliff": cliff_jac,
+             "no_real_root": no_real_root_jac}
+
+
+def exact(jac, F):
+    return JACOBIANS.get(getattr(F, "__name__", ""), None) if jac is EXACT else jac
+
+
 def sine(x):
     if np.shape(x) != (1,):
         raise UserError(f"expected 1 unknown, got shape {np.shape(x)}")
@@ -75,11 +107,13 @@ def honest_root(F, x0, rtol=RTOL, atol=ATOL):
 
 
 # A valid F and x0 beside each hostile one: every draw makes exactly one argument bad.
-good_x0 = st.sampled_from([[3.0, 0.5], [-1.0, 2.0], [0.1, 0.1], [1e-3, 7.0]])
-good_jac = st.sampled_from([None, "2-point", "3-point", circle_hyperbola_jac])
+good_x0 = st.sampled_from([[3.0, 0.5], [-1.0, 2.0], [0.1, 0.1], [1e-3, 7.0], [1.0, 1.0]])
+# user functions whose successes the test can check (the last two have no root at all)
+checkable = st.sampled_from([circle_hyperbola, cliff, no_real_root])
+good_jac = st.sampled_from([None, "2-point", "3-point", EXACT, EXACT])
 x0s = st.one_of(good_x0, hostile_arrays((2,)), hostile_scalars)
 jacs = st.one_of(good_jac, hostile_callables((2, 2)), hostile_scalars)
-Fs = st.one_of(st.just(circle_hyperbola), hostile_callables((2,)), hostile_scalars)
+Fs = st.one_of(checkable, hostile_callables((2,)), hostile_scalars)
 # 10**400 is left out: check_tolerances/check_real in the shared _validation.py raise
 # OverflowError on it (reported; not this family's code).
 scalars = hostile_scalars.filter(lambda v: not (isinstance(v, int) and abs(v) > 2**1000))
@@ -100,18 +134,45 @@ NAMES = ("`F", "`x0`", "`jac", "`rtol`", "`atol`", "`maxiter`", "`roots`", "`roo
 )
 def test_fuzz_newton(F, x0, jac, rtol, atol, maxiter, linesearch):
     def call():
-        return newton(F, x0, jac=jac, rtol=rtol, atol=atol, maxiter=maxiter,
+        return newton(F, x0, jac=exact(jac, F), rtol=rtol, atol=atol, maxiter=maxiter,
                       linesearch=linesearch)
 
-    honest = None
-    if F is circle_hyperbola:
-        honest = lambda result: honest_root(F, x0, rtol, atol)(result)  # noqa: E731
-    outcome(call, names=NAMES, honest=honest)
+    checked = any(F is f for f in (circle_hyperbola, cliff, no_real_root))
+    outcome(call, names=NAMES, honest=honest_root(F, x0, rtol, atol) if checked else None)
+
+
+# Valid calls near each checkable function's hard spot (a root, the cliff at (1, 1), the
+# fold at x = 0): where a loose stopping test would claim success on a wrong point.
+HARD_SPOTS = {"circle_hyperbola": [1.9, 0.5], "cliff": [1.0, 1.0], "no_real_root": [0.0, 0.0]}
+
+
+@settings(max_examples=150)
+@given(
+    F=checkable,
+    offset=st.lists(st.sampled_from([0.0, 1e-20, -1e-12, 1e-6, 0.3, -2.0]), min_size=2,
+                    max_size=2),
+    jac=st.sampled_from([EXACT, None, "3-point"]),
+    rtol=st.sampled_from([1e-10, 1e-6, 0.0]),
+    atol=st.sampled_from([1e-12, 1e-8, 0.0]),
+    linesearch=st.sampled_from([None, "armijo"]),
+    maxiter=st.sampled_from([None, 60]),
+)
+def test_fuzz_newton_successes_are_roots(F, offset, jac, rtol, atol, linesearch, maxiter):
+    x0 = np.array(HARD_SPOTS[F.__name__]) + np.array(offset)
+    if rtol == atol == 0 and maxiter is None:
+        maxiter = 60  # the one forbidden combination (no way to stop), rejected elsewhere
+
+    def call():
+        return newton(F, x0, jac=exact(jac, F), rtol=rtol, atol=atol, linesearch=linesearch,
+                      maxiter=maxiter)
+
+    outcome(call, names=NAMES, honest=honest_root(F, x0, rtol, atol))
 
 
 @settings(max_examples=200)
 @given(
-    F=st.one_of(st.just(circle_hyperbola), hostile_callables((2,))),
+    F=st.one_of(checkable, hostile_callables((2,))),
+    jac=st.sampled_from([None, "3-point", EXACT]),
     x0=x0s,
     roots=st.one_of(
         st.sampled_from([(), [[1.9318516525781366, 0.5176380902050415]], [[1.0, 1.0], [2.0, 0.0]]]),
@@ -122,31 +183,33 @@ def test_fuzz_newton(F, x0, jac, rtol, atol, maxiter, linesearch):
     shift=st.one_of(st.sampled_from([0.0, 1.0, 1e-2]), scalars),
     weight=st.one_of(st.sampled_from([1.0, [1.0, 2.0]]), hostile_arrays((2,)), scalars),
 )
-def test_fuzz_deflated_newton(F, x0, roots, power, shift, weight):
+def test_fuzz_deflated_newton(F, jac, x0, roots, power, shift, weight):
     def call():
-        return deflated_newton(F, x0, jac=circle_hyperbola_jac, roots=roots, power=power,
-                               shift=shift, weight=weight)
+        return deflated_newton(F, x0, jac=exact(jac, F), roots=roots, power=power, shift=shift,
+                               weight=weight)
 
     def honest(result):
         honest_root(F, x0)(result)
         # a new root: not one of the deflated ones
-        for r in np.asarray(roots, dtype=float).reshape(-1, 2):
+        for r in np.asarray(roots, dtype=complex).reshape(-1, 2):
             assert np.linalg.norm(result.x - r) > 1e-6
 
-    outcome(call, names=NAMES, honest=honest if F is circle_hyperbola else None)
+    checked = any(F is f for f in (circle_hyperbola, cliff, no_real_root))
+    outcome(call, names=NAMES, honest=honest if checked else None)
 
 
 @settings(max_examples=60)  # each example runs up to five deflated solves
 @given(
-    F=st.one_of(st.just(circle_hyperbola), st.just(sine), hostile_callables((2,))),
+    F=st.one_of(checkable, st.just(sine), hostile_callables((2,))),
     x0=st.one_of(good_x0, hostile_arrays((2,)), hostile_arrays((2, 2)), hostile_scalars),
+    jac=st.sampled_from([None, EXACT]),
     max_roots=st.one_of(st.sampled_from([None, 1, 3]), scalars),
     distinct_tol=st.one_of(st.just(1e-6), scalars),
     maxiter=st.sampled_from([None, 30]),
 )
-def test_fuzz_find_roots(F, x0, max_roots, distinct_tol, maxiter):
+def test_fuzz_find_roots(F, x0, jac, max_roots, distinct_tol, maxiter):
     def call():
-        return find_roots(F, x0, max_roots=max_roots, distinct_tol=distinct_tol,
+        return find_roots(F, x0, jac=exact(jac, F), max_roots=max_roots, distinct_tol=distinct_tol,
                           maxiter=maxiter)
 
     def honest(found):
@@ -159,7 +222,8 @@ def test_fuzz_find_roots(F, x0, max_roots, distinct_tol, maxiter):
         if F is circle_hyperbola:
             assert len(found.roots) <= 4  # Bezout: 2 * 2 roots at most
 
-    outcome(call, names=NAMES, honest=honest if F in (circle_hyperbola, sine) else None)
+    checked = any(F is f for f in (circle_hyperbola, cliff, no_real_root, sine))
+    outcome(call, names=NAMES, honest=honest if checked else None)
 
 
 # --- polynomial strings: a grammar of allowed and forbidden tokens --------------------------
