@@ -479,3 +479,33 @@ def test_slow_linear_convergence_at_a_multiple_root_is_not_cut(m):
     assert abs(result.x[0] - 1) ** m <= 1e-12
     # Linear to the end: every late step ratio is (m - 1)/m (exact in this arithmetic).
     np.testing.assert_allclose(result.stats["step_ratios"][-5:], (m - 1) / m, rtol=1e-6)
+
+
+@pytest.mark.parametrize("namespace", ["numpy", "array_api_strict"])
+def test_batched_newton_mirrors_the_stuck_and_diverging_stops(namespace):
+    xp = pytest.importorskip(namespace)
+
+    # Row 0: cube root (diverges, x <- -2x); row 1: the cliff arctan(1e20 (x - 1)) + 2 at
+    # x = 1 (stuck); row 2: x - 1 = 0 from 3 (converges). One unknown per row.
+    def F(X):
+        x = X[:, 0]
+        values = [xp.sign(x) * xp.abs(x) ** (1 / 3), xp.atan(1e20 * (x - 1)) + 2, x - 1]
+        return xp.stack([values[b][b] for b in range(3)])[:, None]
+
+    def J(X):
+        x = X[:, 0]
+        values = [xp.abs(x) ** (-2 / 3) / 3, 1e20 / (1 + (1e20 * (x - 1)) ** 2), xp.ones_like(x)]
+        return xp.stack([values[b][b] for b in range(3)])[:, None, None]
+
+    X0 = xp.asarray([[1.0], [1.0], [3.0]])
+    out = batched_newton(F, J, X0, maxiter=50)
+    singles = [
+        newton(np.cbrt, [1.0], jac=lambda x: np.diag(np.abs(x) ** (-2 / 3) / 3), maxiter=50),
+        newton(lambda x: np.arctan(1e20 * (x - 1)) + 2, [1.0],
+               jac=lambda x: np.diag(1e20 / (1 + (1e20 * (x - 1)) ** 2)), maxiter=50),
+        newton(lambda x: x - 1, [3.0], jac=lambda x: np.eye(1), maxiter=50),
+    ]
+    assert [int(s.status) for s in singles] == [-6, -6, 0]
+    assert "diverging" in singles[0].message and "stuck" in singles[1].message
+    for b, single in enumerate(singles):
+        assert int(out.status[b]) == int(single.status) and int(out.nit[b]) == single.nit

@@ -101,8 +101,11 @@ def newton(
         floating-point warnings silenced (an overflow ends the solve with
         ``Status.NONFINITE``); exceptions it raises propagate unchanged.
     x0 : array_like, shape (n,)
-        Starting point (a scalar is shape ``(1,)``). Integers become float64; a complex
-        ``x0`` solves over the complex numbers (complex128 throughout).
+        Starting point (a scalar is shape ``(1,)``), finite. Integers and floats become
+        float64; a complex ``x0`` solves over the complex numbers (complex128 throughout),
+        the only way to get complex arithmetic: complex values from ``F`` or ``jac`` at a
+        real ``x0`` are a TypeError, never cast. Booleans, strings and objects are a
+        TypeError.
     jac : callable, {"2-point", "3-point"} or None
         ``jac(x)``: the Jacobian as a dense ``(n, n)`` array or a scipy.sparse matrix
         (solved with ``scipy.sparse.linalg.spsolve``). ``None`` (default): the system's
@@ -209,10 +212,11 @@ def deflated_newton(
     ----------
     F, x0, jac, rtol, atol, maxiter, callback, throw
         As in :func:`newton`. The stopping test and ``residuals`` use the undeflated
-        ``||F(x)||_2``: the result is a root of ``F``.
-    roots : sequence of array_like or ShiftedDeflation
-        The roots to deflate (or a ready :class:`ShiftedDeflation`, whose ``power`` and
-        ``shift`` then apply).
+        ``||F(x)||_2``: a success is a root of ``F`` to :func:`newton`'s tolerance.
+    roots : array_like, shape (k, n), or ShiftedDeflation
+        The roots to deflate, one per row (shape ``(k,)`` when ``n = 1``; finite; complex
+        only with a complex ``x0``), or a ready :class:`ShiftedDeflation`, whose
+        ``power``, ``shift`` and ``weight`` then apply.
     power, shift : float
         ``p > 0`` and ``sigma >= 0`` of the deflation; defcon's defaults 2 and 1.
     weight : float or array_like
