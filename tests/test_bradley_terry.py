@@ -349,6 +349,192 @@ def test_map_is_finite_where_ml_does_not_exist():
     assert silent.success and np.all(np.isfinite(silent.scores))
 
 
+def _map_gradient(counts, prior, s):
+    """The gradient of the log-posterior in the scores, written in logs (no overflow):
+    sum_j w_ij sigma(s_j - s_i) - w_ji sigma(s_i - s_j) + prior (sigma(-s_i) - sigma(s_i))."""
+    from scipy.special import expit
+
+    w = np.asarray(counts, dtype=float)
+    flow = w * expit(s[None, :] - s[:, None])  # w_ij sigma(s_j - s_i)
+    return flow.sum(axis=1) - flow.sum(axis=0) + prior * (expit(-s) - expit(s))
+
+
+def _map_oracle(counts, prior):
+    """The MAP scores by L-BFGS on the penalised log-likelihood written here:
+    sum_ij w_ij log sigma(s_i - s_j) + prior sum_i (log sigma(s_i) + log sigma(-s_i))."""
+    from scipy.special import log_expit
+
+    w = np.asarray(counts, dtype=float)
+
+    def negative(s):
+        d = s[:, None] - s[None, :]
+        value = np.sum(w * log_expit(d)) + prior * np.sum(log_expit(s) + log_expit(-s))
+        return -value, -_map_gradient(w, prior, s)
+
+    found = scipy.optimize.minimize(
+        negative, np.zeros(len(w)), jac=True, method="L-BFGS-B",
+        options={"gtol": 1e-13, "ftol": 1e-16, "maxiter": 10_000},
+    )
+    return found.x
+
+
+def _map_fit(data, counts, prior, method, update, rtol):
+    """Fit; for a success check the true criterion (the gradient written above, at the
+    returned uncentred scores) and return those scores."""
+    seen = []
+    result = bradley_terry(
+        data, prior=prior, method=method, update=update, rtol=rtol, maxiter=3_000,
+        callback=lambda r: seen.append(np.array(r.x)),
+    )
+    if result.success:
+        scale = counts.sum(axis=0).max() + counts.sum(axis=1).max() + 2 * prior
+        assert np.max(np.abs(_map_gradient(counts, prior, seen[-1]))) <= rtol * scale * (1 + 1e-9)
+        np.testing.assert_allclose(result.scores, seen[-1] - seen[-1].mean(), atol=1e-12)
+    return result, seen[-1] if seen else None
+
+
+@pytest.mark.parametrize("prior", [1e-6, 1e-3, 1.0, 30.0])
+@pytest.mark.parametrize("method, update", ALL_VARIANTS)
+def test_small_priors_give_the_map_estimate(prior, method, update):
+    """Issue 12: prior=1e-6 raised OverflowError from math.exp on data where ML does not
+    exist; the MAP estimate exists for any prior and matches an independent L-BFGS fit (to
+    1e-4: the gradient tolerance over the posterior's curvature, >= ~prior, is 1e-6).
+    Zermelo crawls towards a MAP this flat (a MAXITER status is honest there)."""
+    counts = np.zeros((5, 5))
+    counts[0, 1] = counts[1, 2] = counts[2, 3] = 2.0  # a chain: ML does not exist
+    counts[3, 4] = counts[4, 3] = 1.0
+    result, scores = _map_fit(counts, counts, prior, method, update, 1e-12)
+    if method == "zermelo" and prior < 1 and not result.success:
+        assert result.status == Status.MAXITER
+        return
+    assert result.success, result.message
+    np.testing.assert_allclose(scores, _map_oracle(counts, prior), rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("prior", [1e-12, 1e-100, 1e-300, 5e-324])
+@pytest.mark.parametrize("method, update", ALL_VARIANTS)
+def test_any_prior_works_even_where_strengths_overflow(prior, method, update):
+    """A chain 0 > 1 > 2: by symmetry the MAP has s_1 = 0 and s_0 = -s_2 = x with
+    sigma(-x) = prior tanh(x/2) (player 0's stationarity), solved here in logs by brentq.
+    For prior 1e-300 x is about 691: e^x overflows when squared, so the fitter must work
+    on the scores. Newman converges in a few sweeps; Zermelo crawls (a MAXITER status is
+    honest). The posterior is flat to ~prior along s_0, so the gradient test pins the
+    scores only loosely: a success must meet the gradient criterion and lie near x."""
+    from scipy.special import log_expit
+
+    def stationarity(x):
+        return log_expit(-x) - math.log(prior) - math.log(math.tanh(x / 2))
+
+    x = scipy.optimize.brentq(stationarity, 1e-3, 2000.0, xtol=1e-13, rtol=1e-15)
+    counts = np.array([[0.0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    result, scores = _map_fit(([0, 1], [1, 2]), counts, prior, method, update, 1e-12)
+    if method == "zermelo" and not result.success:
+        assert result.status == Status.MAXITER
+        return
+    assert result.success, result.message
+    np.testing.assert_allclose(scores, [x, 0.0, -x], rtol=0, atol=0.5)
+    assert result.ranking.tolist() == [0, 1, 2]
+
+
+def test_weights_spanning_600_orders_of_magnitude_are_fitted_on_the_scores():
+    """A strongly connected cycle a > b (1e300), b > c (1), c > a (1e-300): the ML scores
+    are 1381.6 and 690.8 apart (each pair's stationarity, written here)."""
+    data = PairwiseData.from_pairs([0, 1, 2], [1, 2, 0], weights=[1e300, 1.0, 1e-300])
+    result = bradley_terry(data, rtol=1e-12)
+    assert result.success, result.message
+    ab, bc = math.log(1e300) + math.log(1e300), math.log(1e300)
+    expected = np.array([ab + bc, bc, 0.0])
+    np.testing.assert_allclose(result.scores, expected - expected.mean(), rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: bradley_terry((np.array([0, 1, 2]) + 0j, np.array([1, 2, 0]))),
+        lambda: bradley_terry(np.array([[0, 1 + 1j], [1, 0]])),
+        lambda: bradley_terry(__import__("scipy.sparse").sparse.csr_array(
+            np.array([[0, 1 + 0j], [1, 0]]))),
+        lambda: bradley_terry(([0, 1], [1, 0]), x0=np.zeros(2) + 0j),
+        lambda: PairwiseData.from_pairs([0, 1], [1, 0], weights=np.ones(2, complex)),
+        lambda: PairwiseData.from_pairs([0, 1], [1, 0], ties=np.zeros(2, complex)),
+    ],
+)
+def test_complex_input_is_a_type_error_not_a_silent_cast(build):
+    """Issue 12: complex data were cast to real (a ComplexWarning at best)."""
+    with pytest.raises(TypeError, match="complex"):
+        build()
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"n_items": 3.0}, "n_items"),
+        ({"n_items": "3"}, "n_items"),
+        ({"n_items": True}, "n_items"),
+        ({"rng": "x", "uncertainty": "bootstrap"}, "rng"),
+        ({"rng": 1.5, "uncertainty": "bootstrap"}, "rng"),
+        ({"home_advantage": "yes"}, "home_advantage"),
+        ({"home_advantage": 1}, "home_advantage"),
+        ({"ties": 1}, "ties"),
+        ({"ties": ["half"]}, "ties"),
+        ({"uncertainty": ["fisher"]}, "uncertainty"),
+        ({"method": None}, "method"),
+        ({"prior": "1"}, "prior"),
+        ({"prior": 1j}, "prior"),
+        ({"x0": ["a", "b", "c"]}, "x0"),
+        ({"throw": "no"}, "throw"),
+        ({"n_bootstrap": 2.0, "uncertainty": "bootstrap"}, "n_bootstrap"),
+    ],
+)
+def test_wrong_argument_types_are_named_type_errors(kwargs, name):
+    """Issue 12: n_items=3.0 surfaced a Numba TypingError, rng='x' numpy's SeedSequence."""
+    calls = []
+    with pytest.raises(TypeError, match=f"`{name}`"):
+        bradley_terry(([0, 1, 2], [1, 2, 0]), callback=calls.append, **kwargs)
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    "winners, losers, error, match",
+    [
+        (np.array(["a", 1], dtype=object), np.array([1, "a"], dtype=object), TypeError,
+         "`winners` mixes labels"),
+        (["a", 1, "b"], ["b", "a", "a"], TypeError, "`winners` mixes labels"),
+        (["a", "b"], [1, 2], TypeError, "different types"),
+        (np.array(["a", None], dtype=object), np.array(["b", "a"], dtype=object), ValueError,
+         "`winners` has a missing label"),
+        (np.array(["a", "b"], dtype=object), np.array([np.nan, "a"], dtype=object), ValueError,
+         "`losers` has a missing label"),
+        (np.array([1.0, np.nan]), np.array([2.0, 1.0]), ValueError, "missing label"),
+        (np.array(["a", "b", ["c"]], dtype=object), np.array(["b", "a", "a"]), TypeError,
+         "`winners` holds an unhashable label"),
+        (np.array([True, False]), np.array([False, True]), TypeError, "booleans"),
+        (np.array([2**63 + 5], dtype=np.uint64), np.array([0], dtype=np.uint64), ValueError,
+         "out of range"),
+    ],
+)
+def test_labels_that_cannot_be_ranked_are_named(winners, losers, error, match):
+    """Issue 12: mixed-type or missing labels failed inside np.unique. Mixing kinds (str and
+    numbers, say) is refused rather than given an arbitrary order."""
+    with pytest.raises(error, match=match):
+        bradley_terry((winners, losers))
+
+
+def test_unorderable_labels_can_be_ordered_by_the_caller():
+    """Labels without an order (here plain objects) need ``labels=``; with it they work."""
+    a, b = object(), object()
+
+    def side(*items):
+        array = np.empty(len(items), dtype=object)
+        array[:] = items
+        return array
+
+    with pytest.raises(TypeError, match="cannot be sorted.*labels="):
+        PairwiseData.from_pairs(side(a, b), side(b, a))
+    data = PairwiseData.from_pairs(side(a, b), side(b, a), labels=side(b, a))
+    assert data.labels.tolist() == [b, a]
+
+
 # --------------------------------------------------------------------------- 5. sweeps
 
 

@@ -249,3 +249,105 @@ def test_bad_options_exit_2(capsys, args, message):
 def test_argparse_rejects_bad_values(capsys, games, args):
     code, _, err = rank(capsys, games, "--winner", "winner", "--loser", "loser", *args)
     assert code == 2 and err.startswith("itersolve rank: error: ") and err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- hostile files
+
+
+CHAIN = "winner,loser\nA,B\nB,C\n"  # ML does not exist: needs --prior
+
+
+def _one_line_error(code, out, err, *fragments):
+    assert code == 2 and out == "", (code, out, err)
+    assert err.startswith("itersolve rank: error: ") and err.count("\n") == 1, err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column(capsys, tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffwinner,loser\nA,B\nB,C\nC,A\n".encode())
+    code, out, err = rank(capsys, path, "--winner", "winner", "--loser", "loser")
+    assert code == 0, err
+    data = itersolve.PairwiseData.from_csv(path, winner="winner", loser="loser")
+    assert data.labels.tolist() == ["A", "B", "C"]
+
+
+@pytest.mark.parametrize(
+    "write, options, fragment",
+    [
+        (lambda p: p.write_bytes(b"winner,loser\nA,\xff\xfeB\n"), [], "as UTF-8"),
+        (lambda p: p.write_bytes(b""), [], "is empty"),
+        (lambda p: p.mkdir(), [], "not a file"),
+        (lambda p: p.write_text("w,l\nA,B\n"), [], "column 'winner' (--winner) is not in"),
+        (
+            lambda p: p.write_text("winner,loser,w\nA,B,1e308\nB,A,1e308\n"),
+            ["--weight", "w"],
+            "overflows",
+        ),
+    ],
+)
+def test_hostile_files_exit_2_naming_the_file(capsys, tmp_path, write, options, fragment):
+    path = tmp_path / "games.csv"
+    write(path)
+    code, out, err = rank(capsys, path, "--winner", "winner", "--loser", "loser", *options)
+    _one_line_error(code, out, err, fragment, "games.csv")
+
+
+@pytest.mark.parametrize("prior", ["1e-6", "1e-300", "5e-324"])
+def test_priors_of_any_size_fit(capsys, tmp_path, prior):
+    """Issue 12: --prior 1e-6 ended in an OverflowError traceback (math.exp)."""
+    path = tmp_path / "chain.csv"
+    path.write_text(CHAIN)
+    code, out, err = rank(
+        capsys, path, "--winner", "winner", "--loser", "loser", "--prior", prior,
+        "--output", tmp_path / "out.csv",
+    )
+    assert code == 0, err
+    rows = read_ranking(tmp_path / "out.csv")
+    assert [row["label"] for row in rows] == ["A", "B", "C"]
+    assert all(np.isfinite(float(row["score"])) for row in rows)
+
+
+@pytest.mark.parametrize(
+    "options, fragment",
+    [
+        (["--prior", "1e400"], "--prior"),
+        (["--prior", "nan"], "--prior"),
+        (["--seed", "-1"], "--seed"),
+        (["--bootstrap", "3", "--prior", "1", "--weight", "w"], "bootstrap"),
+    ],
+)
+def test_options_that_cannot_work_exit_2(capsys, tmp_path, options, fragment):
+    path = tmp_path / "games.csv"
+    path.write_text("winner,loser,w\nA,B,1e300\nB,A,1e300\n")
+    code, out, err = rank(capsys, path, "--winner", "winner", "--loser", "loser", *options)
+    _one_line_error(code, out, err, fragment)
+
+
+def test_a_real_process_under_w_error_prints_no_traceback(tmp_path):
+    """The console entry point as users run it, with warnings as errors: hostile files give
+    one line and exit 2, a tiny prior fits, and nothing leaks a warning."""
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"winner,loser\nA,\xff\n")
+    chain = tmp_path / "chain.csv"
+    chain.write_text(CHAIN)
+    runs = [
+        ([str(bad)], 2),
+        ([str(tmp_path)], 2),
+        ([str(chain), "--prior", "1e-300"], 0),
+        ([str(chain), "--prior", "1e-300", "--maxiter", "1", "--method", "zermelo"], 1),
+    ]
+    for args, expected in runs:
+        process = subprocess.run(
+            [sys.executable, "-W", "error", "-m", "itersolve._cli", "rank", *args,
+             "--winner", "winner", "--loser", "loser"],
+            capture_output=True, text=True, timeout=300,
+        )
+        assert "Traceback" not in process.stderr and "Warning" not in process.stderr, (
+            process.stderr
+        )
+        assert process.returncode == expected, (args, process.stderr)

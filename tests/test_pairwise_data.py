@@ -439,3 +439,111 @@ def test_layout_and_strong_connectivity_match_the_incidence_and_scipy(seed, n, m
             np.testing.assert_array_equal(layout.opp_home, data.home[groups] & ~is_first)
         count, _ = connected_components(data.win_graph(), directed=True, connection="strong")
         assert layout.strongly_connected() == (count == 1)
+
+
+# --------------------------------------------------------------------------- issue 12: hostile input
+
+
+def test_from_csv_reads_a_bom_and_names_bad_files(tmp_path):
+    path = tmp_path / "games.csv"
+    path.write_bytes("\ufeffwinner,loser,w\nann,bob,2\nbob,ann,x\n".encode())
+    with pytest.raises(ValueError, match="'w' .`weight`. holds 'x'"):
+        PairwiseData.from_csv(path, winner="winner", loser="loser", weight="w")
+    data = PairwiseData.from_csv(path, winner="winner", loser="loser")
+    assert data.labels.tolist() == ["ann", "bob"]
+    path.write_bytes(b"winner,loser\nann,\xff\n")
+    with pytest.raises(ValueError, match="games.csv.*UTF-8"):
+        PairwiseData.from_csv(path, winner="winner", loser="loser")
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match="empty"):
+        PairwiseData.from_csv(path, winner="winner", loser="loser")
+    path.write_text("winner,loser\nann\n")
+    with pytest.raises(ValueError, match="row 2: fewer fields"):
+        PairwiseData.from_csv(path, winner="winner", loser="loser")
+    with pytest.raises(ValueError, match="not a file"):
+        PairwiseData.from_csv(tmp_path, winner="winner", loser="loser")
+    with pytest.raises(TypeError, match="`path`"):
+        PairwiseData.from_csv(3, winner="winner", loser="loser")
+
+
+@pytest.mark.parametrize(
+    "build, error, match",
+    [
+        (lambda: PairwiseData.from_pairs([0, 1], [1, 0], n_items=2.0), TypeError, "`n_items`"),
+        (lambda: PairwiseData.from_pairs([0, 1], [1, 0], n_items=2**40), ValueError, "`n_items`"),
+        (lambda: PairwiseData.from_pairs([0, 1], [1, 0], weights=["a", "b"]), TypeError,
+         "`weights`"),
+        (lambda: PairwiseData.from_pairs([0, 1], [1, 0], weights=[None, 1]), TypeError,
+         "`weights`"),
+        (lambda: PairwiseData.from_pairs(["a"], ["b"], labels=[["a"], "b"]), TypeError,
+         "`labels`"),
+        (lambda: PairwiseData.from_pairs(["a"], ["b"], labels=["a", None]), ValueError,
+         "`labels`"),
+        (
+            lambda: PairwiseData.from_pairs(
+                ["a", "b"], ["b", "a"], home=np.array([["a"], None], dtype=object)
+            ),
+            TypeError,
+            "`home` holds an unhashable",
+        ),
+        (lambda: PairwiseData.from_pairs([0], [1], home=[True]), ValueError, "`home`"),
+        (lambda: PairwiseData.from_counts([["a", "b"], ["c", "d"]]), TypeError, "`wins`"),
+        (lambda: PairwiseData.from_counts(np.array([[0, 1], [1, 0]], dtype=object)), TypeError,
+         "`wins`"),
+        (lambda: PairwiseData.from_counts(np.array([[False, True], [True, False]])), TypeError,
+         "`wins`"),
+        (lambda: PairwiseData.from_counts(np.zeros((2, 2, 2))), ValueError, "`wins`"),
+        (lambda: PairwiseData.from_counts(sp.csr_array(np.array([[0, 1j], [1, 0]]))), TypeError,
+         "`wins`"),
+        (lambda: PairwiseData.from_counts(np.eye(2)[::-1], ties=np.full((2, 2), "x")), TypeError,
+         "`ties`"),
+        (lambda: PairwiseData.from_dataframe({"w": [0]}, winner="w", loser="l"), ValueError,
+         "`loser`"),
+        (lambda: PairwiseData.from_dataframe(3, winner="w", loser="l"), ValueError, "`winner`"),
+    ],
+)
+def test_wrong_types_and_values_are_named(build, error, match):
+    with pytest.raises(error, match=match):
+        build()
+
+
+@pytest.mark.parametrize(
+    "groups, match",
+    [
+        ({"first": [0, 1000]}, "`first`"),
+        ({"second": [1, -5]}, "`second`"),
+        ({"first": [0.0, 1.0]}, "`first`"),
+        ({"second": [1]}, "equal lengths"),
+        ({"first": [1, 1]}, "itself"),
+        ({"home": [True]}, "`home`"),
+        ({"first_wins": [1.0, np.nan]}, "`first_wins`"),
+        ({"ties": [1.0]}, "`ties`"),
+        ({"second_wins": [1 + 1j, 0]}, "`second_wins`"),
+    ],
+)
+def test_direct_construction_checks_every_index_a_kernel_reads(groups, match):
+    """The constructor is public and its group indices go straight to the kernels (no
+    bounds checks there): out-of-range indices must be refused, never read. Run in a
+    subprocess so that a regression crashes one test, not the run."""
+    from tests.fuzz_support import run_isolated
+
+    arguments = {
+        "first": [0, 1], "second": [1, 2], "home": [False, False],
+        "first_wins": [1.0, 1.0], "second_wins": [1.0, 1.0], "ties": [0.0, 0.0], **groups,
+    }
+    process = run_isolated(
+        f"""
+        import numpy as np
+        from itersolve import PairwiseData, bradley_terry
+        arguments = {{k: np.array(v) for k, v in {arguments!r}.items()}}
+        try:
+            data = PairwiseData(**arguments, n_items=3)
+            bradley_terry(data, prior=1.0)
+        except (ValueError, TypeError) as exc:
+            print("rejected:", exc)
+        else:
+            print("accepted")
+        """.replace("nan", "float('nan')").replace("(1+1j)", "complex(1, 1)")
+    )
+    assert process.returncode == 0, process.stderr
+    assert "rejected:" in process.stdout and match.strip("`") in process.stdout, process.stdout

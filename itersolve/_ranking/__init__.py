@@ -204,10 +204,15 @@ def bradley_terry(
         connected (naming the players; pass ``prior=``).
     """
     _check_flag("home_advantage", home_advantage)
-    for name, value in (("method", method), ("update", update), ("ties", ties),
-                        ("uncertainty", uncertainty), ("backend", backend)):
-        if value is not None and not isinstance(value, str):
-            raise TypeError(f"`{name}` must be a str or None, got {type(value).__name__}")
+    for name, value, optional in (
+        ("method", method, False),
+        ("update", update, False),
+        ("ties", ties, True),
+        ("uncertainty", uncertainty, True),
+        ("backend", backend, True),
+    ):
+        if not (isinstance(value, str) or (optional and value is None)):
+            raise TypeError(f"`{name}` must be a str, got {type(value).__name__}")
     check_choice("method", method, ("newman", "zermelo"))
     check_choice("update", update, ("async", "sync"))
     check_choice("ties", ties, (None, "half", "davidson"))
