@@ -2,7 +2,7 @@
 honest result.
 
 Entry points: ``sor``, ``ssor_pcg``, ``relax``, ``jacobi_spectral_radius``, ``coloring``,
-``solve_sequence``. Every success is checked against ``numpy.linalg.solve``: the returned
+``solve_sequence`` and the tuners ``TsallisINF``, ``ChebCB``, ``BinnedTsallisINF``. Every success is checked against ``numpy.linalg.solve``: the returned
 ``x`` meets the stopping criterion ``||b - A x|| <= max(rtol ||b||, atol)`` (computed
 here, in float64 and scaled), and lies within the condition-number bound of the dense
 solution. Hostile index arrays (colourings, hand-built CSR) run in a subprocess, so a
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import itersolve
-from itersolve.tuning import solve_sequence
+from itersolve.tuning import BinnedTsallisINF, ChebCB, TsallisINF, solve_sequence
 from tests.fuzz_support import (
     EXTREME_SCALES,
     hostile_arrays,
@@ -392,3 +392,43 @@ def test_fuzz_solve_sequence(case):
                "`context_range`"),
         honest=honest,
     )
+
+
+# -- the tuners --------------------------------------------------------------------------
+
+
+@st.composite
+def tuner_cases(draw):
+    bad = draw(st.sampled_from(["none"] * 3 + ["arms", "range", "size", "rng", "context",
+                                               "cost"]))
+    kind = draw(st.sampled_from([TsallisINF, ChebCB, BinnedTsallisINF]))
+    arms = draw(hostile_scalars) if bad == "arms" else draw(
+        st.sampled_from([[1.0, 1.5, 1.9], (1, 2, 5), np.linspace(1, 1.95, 20), ["a", None]]))
+    kwargs = {"rng": draw(hostile_scalars) if bad == "rng" else draw(st.integers(0, 9))}
+    if kind is not TsallisINF:
+        kwargs["context_range"] = draw(real_scalars) if bad == "range" else (0.0, 1.0)
+        size = draw(real_scalars) if bad == "size" else draw(st.integers(1, 8))
+        kwargs["degree" if kind is ChebCB else "bins"] = size
+    valid_context = st.floats(-2.0, 3.0) if kind is not TsallisINF else st.none()
+    contexts = [draw(hostile_scalars if bad == "context" else valid_context) for _ in range(5)]
+    costs = [draw(hostile_scalars if bad == "cost" else st.floats(1.0, 1e4)) for _ in range(5)]
+    return kind, arms, kwargs, contexts, costs
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(case=tuner_cases())
+def test_fuzz_tuners(case):
+    kind, arms, kwargs, contexts, costs = case
+    names = ("`arms`", "`context_range", "`degree`", "`bins`", "`rng`", "`context`", "`cost`",
+             "context")
+
+    def rounds():
+        tuner = kind(arms, **kwargs)
+        for context, cost in zip(contexts, costs, strict=True):
+            value = tuner.suggest(context)
+            assert any(value is arm or value == arm for arm in tuner.arms)
+            tuner.observe(cost)
+        assert tuner.rounds == len(costs) and int(np.sum(tuner.counts)) == len(costs)
+        return tuner
+
+    checked(rounds, names=names)

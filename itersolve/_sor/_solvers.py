@@ -118,10 +118,30 @@ def power_of_two(value: float) -> float:
     return math.ldexp(1.0, math.frexp(value)[1])
 
 
-# CG's vectors are stored divided by a power of two `scale`; they are renormalised when
-# the stored residual leaves [2**-RESCALE, 2**RESCALE], so that p·Ap and r·z can neither
-# underflow (a false "not positive definite") nor overflow, whatever the scale of b.
+# CG's vectors are stored divided by a power of two `scale`, chosen so that the stored
+# residual has a norm near `unit`, the power of two nearest sqrt(max |a_ii|): then
+# M^{-1} r ~ r / |A| ~ 1/unit and A p ~ unit, so r·z and p·Ap are of order one, whatever
+# the scales of A and b, and can neither underflow (a false "not positive definite") nor
+# overflow. They are renormalised when the stored residual leaves
+# unit * [2**-RESCALE, 2**RESCALE] (float64; float32's range allows 2**-20 .. 2**20).
 RESCALE = 100
+RESCALE_FLOAT32 = 20
+
+
+def _relative_power(norm: float, unit: float) -> float:
+    """The power of two that brings ``norm`` near ``unit`` (a power of two), kept inside the
+    float range: where it would leave it, the solution is beyond the range anyway and the
+    iteration ends NONFINITE."""
+    if not (norm > 0 and math.isfinite(norm)):
+        return 1.0
+    exponent = math.frexp(norm)[1] - (math.frexp(unit)[1] - 1)
+    return math.ldexp(1.0, min(max(exponent, -1022), 1023))
+
+
+def _unit(system) -> float:
+    """The power of two nearest ``sqrt(max |a_ii|)`` (exact in every product)."""
+    largest = float(abs(system.diagonal).max())
+    return math.ldexp(1.0, math.frexp(largest)[1] // 2) if largest > 0 else 1.0
 
 
 @dataclasses.dataclass
@@ -131,6 +151,8 @@ class PCGState(LinearState):
     p: np.ndarray = None  # the search direction (same scale)
     rz: float = 0.0
     scale: float = 1.0
+    unit: float = 1.0  # the stored residual's target norm (see RESCALE)
+    band: int = 100  # RESCALE for the dtype
     restarts: int = 0
     restart_residual: float = math.inf  # the true residual at the last restart
 
@@ -152,28 +174,42 @@ class SSORPCG(_LinearSolver):
     atol: float
     omega: float = 1.0
 
-    def _fresh(self, system, r, norm, **extra):
+    def _fresh(self, system, r, norm, unit, **extra):
         """CG state for the residual ``r`` (true scale) of norm ``norm``."""
-        scale = power_of_two(norm)
+        scale = _relative_power(norm, unit)
         r = r / scale  # exact: a power of two
         z = system.ssor_solve(r, self.omega)
         # p may share z's memory: every update builds a new array
-        return PCGState(residual=norm, r=r, z=z, p=z, rz=float(r @ z), scale=scale, **extra)
+        band = RESCALE if np.dtype(str(r.dtype)) == np.float64 else RESCALE_FLOAT32
+        return PCGState(
+            residual=norm, r=r, z=z, p=z, rz=float(r @ z), scale=scale, unit=unit, band=band,
+            **extra,
+        )
 
     def init(self, system, x0):
         r = system.b - system.matvec(x0)
         norm = scaled_norm(r)
         if norm <= self.target(system):  # the residual in A's dtype: check the true one
             norm = system.true_residual_norm(x0)
-        return self._fresh(system, r, norm)
+        return self._fresh(system, r, norm, _unit(system))
 
     def step(self, system, x, state):
         q = system.matvec(state.p)
         curvature = float(state.p @ q)
-        if not curvature > 0 or not state.rz > 0:
+        if not (math.isfinite(curvature) and math.isfinite(state.rz)):
+            # overflow in x, p or A p: the solution is beyond the floating-point range
             note = (
-                f"`A` is not positive definite (p·Ap = {curvature * state.scale**2:.3e}, "
-                f"r·M⁻¹r = {state.rz * state.scale**2:.3e}); CG needs a symmetric positive "
+                f"CG's vectors became non-finite (p·Ap = {curvature:.3e}); the solution may "
+                f"lie outside the range of {np.dtype(str(x.dtype)).name}"
+            )
+            return x, dataclasses.replace(state, residual=math.nan, note=note)
+        if curvature == 0 and state.rz == 0:  # M^{-1} r rounded to zero: nothing to learn
+            return x, self._stagnated(system, x, state, system.true_residual_norm(x))
+        if not curvature > 0 or not state.rz > 0:
+            square = state.scale * state.scale  # a float product: Inf, never OverflowError
+            note = (
+                f"`A` is not positive definite (p·Ap = {curvature * square:.3e}, "
+                f"r·M⁻¹r = {state.rz * square:.3e}); CG needs a symmetric positive "
                 "definite matrix, SOR does not"
             )
             return x, dataclasses.replace(state, note=note, stop=Status.INVALID_INPUT)
@@ -185,8 +221,8 @@ class SSORPCG(_LinearSolver):
         if residual <= self.target(system):
             return x, self._verify(system, x, state)
         factor = 1.0
-        if not 2.0**-RESCALE <= stored <= 2.0**RESCALE:
-            factor = power_of_two(stored)
+        if not 2.0**-state.band <= stored / state.unit <= 2.0**state.band:
+            factor = _relative_power(stored, state.unit)
             r = r / factor
         z = system.ssor_solve(r, self.omega)
         rz = float(r @ z)
@@ -202,19 +238,24 @@ class SSORPCG(_LinearSolver):
         if true <= self.target(system):
             return dataclasses.replace(state, residual=true)
         if state.restarts and not true < 0.5 * state.restart_residual:
-            note = (
-                f"CG's recursive residual met the tolerance but the true residual "
-                f"||b - Ax|| = {true:.3e} stays above the target {self.target(system):.3e} "
-                f"after {state.restarts} restart(s): the attainable accuracy in "
-                f"{np.dtype(str(x.dtype)).name} is reached; loosen `rtol`/`atol`"
-            )
-            return dataclasses.replace(
-                state, residual=true, note=note, stop=Status.STAGNATED
-            )
+            return self._stagnated(system, x, state, true)
         r = system.b - system.matvec(x)
+        if not scaled_norm(r) > 0:  # b - A x rounds to zero in A's dtype: nothing to restart
+            return self._stagnated(system, x, state, true)
         return self._fresh(
-            system, r, true, restarts=state.restarts + 1, restart_residual=true
+            system, r, true, state.unit, restarts=state.restarts + 1, restart_residual=true
         )
+
+    def _stagnated(self, system, x, state, true):
+        """Stop: CG cannot reduce the true residual further in this precision."""
+        note = (
+            f"the true residual ||b - Ax|| = {true:.3e} stays above the target "
+            f"{self.target(system):.3e} and CG cannot reduce it further (its recursive "
+            f"residual met the tolerance or vanished; {state.restarts} restart(s)): the "
+            f"attainable accuracy in {np.dtype(str(x.dtype)).name} is reached; loosen "
+            "`rtol`/`atol`"
+        )
+        return dataclasses.replace(state, residual=true, note=note, stop=Status.STAGNATED)
 
     def postprocess(self, system, x, state):
         # the last residual is the true one after a check; otherwise compute it (uncounted)

@@ -159,6 +159,8 @@ class LinearSystem:
             x = x[:, 0]
         if x.shape != (self.n,):
             raise ValueError(f"`x0` must have shape ({self.n},) to match `A`, got {x.shape}")
+        if x.dtype.kind == "f" and x.size and np.abs(x).max() > np.finfo(self.dtype).max:
+            raise ValueError(f"`x0` has entries beyond the range of {self.dtype.name}, A's dtype")
         return np.array(x, dtype=self.dtype, order="C")
 
     def residual_norm(self, x) -> float:

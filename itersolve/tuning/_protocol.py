@@ -58,6 +58,10 @@ def check_context_range(context_range) -> tuple[float, float]:
         raise TypeError(
             f"`context_range` must be a pair (a, b), got {type(context_range).__name__}"
         )
+    if isinstance(context_range, np.ndarray) and context_range.ndim != 1:
+        raise TypeError(
+            f"`context_range` must be a pair (a, b), got an array of shape {context_range.shape}"
+        )
     if len(context_range) != 2:
         raise ValueError(f"`context_range` must be a pair (a, b), got {len(context_range)} values")
     low = check_real("context_range[0]", context_range[0])
@@ -91,7 +95,7 @@ def check_context(context) -> float:
                 f"`context` must be a real scalar, got an array of shape {context.shape}"
             )
         context = context.item()
-    context = float(context)
+    context = _as_float(context)
     if not math.isfinite(context):
         raise ValueError(f"`context` must be finite, got {context!r}")
     return context
@@ -105,13 +109,26 @@ def check_cost(cost) -> float:
         if cost.size != 1 or not np.isrealobj(cost):
             raise TypeError(f"`cost` must be a real scalar, got an array of shape {cost.shape}")
         cost = cost.item()
-    cost = float(cost)
-    if not math.isfinite(cost) or cost < 1:
+    cost = _as_float(cost)
+    if not math.isfinite(cost) or not 1 <= cost <= MAX_COST:
         raise ValueError(
-            f"`cost` must be a finite number >= 1 (the tuners take 1 as the least possible "
-            f"cost, as for an iteration count), got {cost!r}"
+            f"`cost` must be a number in [1, 2**53] (the tuners take 1 as the least possible "
+            f"cost, as for an iteration count; scale other costs), got {cost!r}"
         )
     return cost
+
+
+# Costs are iteration counts and the like: beyond 2**53 they are no longer exact integers,
+# and the importance-weighted estimates (cost - 1) / p could overflow.
+MAX_COST = 2.0**53
+
+
+def _as_float(value) -> float:
+    """``float(value)``; an int beyond the float range becomes an infinity (rejected later)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 class RoundKeeper:

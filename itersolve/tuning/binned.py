@@ -10,6 +10,8 @@ from .tsallis import TsallisINF
 
 __all__ = ["BinnedTsallisINF"]
 
+MAX_BINS = 100_000
+
 
 class BinnedTsallisINF:
     """Contexts routed to the nearest of ``bins`` centres, each with its own Tsallis-INF.
@@ -67,6 +69,8 @@ class BinnedTsallisINF:
         self._arms = check_arms(arms)
         self._a, self._b = check_context_range(context_range)
         bins = check_int("bins", bins, low=1)
+        if bins > MAX_BINS:  # one learner per bin
+            raise ValueError(f"`bins` must be at most {MAX_BINS}, got {bins}")
         rng = check_rng("rng", rng)
         self._centres = self._a + (self._b - self._a) * np.linspace(
             0.5 / bins, 1 - 0.5 / bins, bins

@@ -20,6 +20,8 @@ from ._protocol import (
 
 __all__ = ["ChebCB"]
 
+MAX_DEGREE = 1000
+
 
 class ChebCB:
     r"""ChebCB: inverse-gap-weighted exploration over Chebyshev regressions of the cost.
@@ -115,6 +117,8 @@ class ChebCB:
         self._arms = check_arms(arms)
         self._a, self._b = check_context_range(context_range)
         self._m = check_int("degree", degree, low=1)
+        if self._m > MAX_DEGREE:  # T_k beyond a few dozen terms only fits noise
+            raise ValueError(f"`degree` must be at most {MAX_DEGREE}, got {self._m}")
         self._rng = check_rng("rng", rng)
         d = len(self._arms)
         self._theta = np.zeros((d, self._m))
