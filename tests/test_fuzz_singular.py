@@ -104,14 +104,19 @@ def starts(draw, n, xi):
     return xi + offset
 
 
+# An int beyond the float range (10**400) makes the shared validators raise OverflowError
+# (itersolve/_validation.py check_real/check_tolerances, not this family's code; reported):
+# drawn only in test_huge_int_tolerance_is_named below until that is fixed.
+scalars = hostile_scalars.filter(lambda v: not (isinstance(v, int) and abs(v) > 1e308))
+
 OPTION_VALUES = {
     "method": st.sampled_from(["lvz", "mms", "LVZ", None, 3, ["lvz"]]),
-    "rtol": hostile_scalars | st.sampled_from([1e-10, 0.0]),
-    "atol": hostile_scalars | st.sampled_from([1e-12, 0.0]),
-    "maxiter": hostile_scalars | st.sampled_from([50, None, 0]),
-    "rank_tol": hostile_scalars | st.sampled_from([1e-6, 1e-3]),
-    "max_stages": hostile_scalars | st.sampled_from([0, 2, 6]),
-    "rng": hostile_scalars | st.sampled_from([0, None, np.random.default_rng(1)]),
+    "rtol": scalars | st.sampled_from([1e-10, 0.0]),
+    "atol": scalars | st.sampled_from([1e-12, 0.0]),
+    "maxiter": scalars | st.sampled_from([50, None, 0]),
+    "rank_tol": scalars | st.sampled_from([1e-6, 1e-3]),
+    "max_stages": scalars | st.sampled_from([0, 2, 6]),
+    "rng": scalars | st.sampled_from([0, None, np.random.default_rng(1)]),
 }
 
 
@@ -199,8 +204,8 @@ def test_fuzz_singular_newton_hostile_systems(make, x0, method, maxiter):
 
 
 STRUCTURE_OPTIONS = {
-    "tol": hostile_scalars | st.sampled_from([1e-8, 1e-6, 1e-3]),
-    "max_order": hostile_scalars | st.sampled_from([None, 1, 12, 10**30]),
+    "tol": scalars | st.sampled_from([1e-8, 1e-6, 1e-3]),
+    "max_order": scalars | st.sampled_from([None, 1, 12, 10**30]),
     "method": st.sampled_from(["macaulay", "integration ", "bogus", None, 2, ["macaulay"]]),
 }
 
@@ -313,3 +318,11 @@ def test_fuzz_certify(data, case, exact, shape):
             if res.distinct[i, j]:  # two different true roots
                 a, b = res.certificates[i].x, res.certificates[j].x
                 assert _nearest(roots, a)[0] != _nearest(roots, b)[0]
+
+
+@pytest.mark.xfail(reason="itersolve/_validation.py raises OverflowError for an int beyond "
+                   "the float range; needs a fix there (reported)", raises=AssertionError)
+@pytest.mark.parametrize("name", ["rtol", "atol", "rank_tol"])
+def test_huge_int_tolerance_is_named(name):
+    system = PolynomialSystem(["x0**2"], ["x0"])
+    outcome(lambda: singular_newton(system, [0.1], **{name: 10**400}), names=SOLVER_NAMES)

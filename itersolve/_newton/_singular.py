@@ -10,7 +10,8 @@ residual, converges quadratically in (x, λ).
 When to deflate. A rank read off the Jacobian alone needs its vanishing singular values
 below ``rank_tol``, which plain Newton, converging linearly (error ratio (m - 1)/m at a
 root of multiplicity m), pays for with many steps. The linear phase itself is the
-evidence: when the last step ratios lie in [0.2, 0.95] and the trailing singular values
+evidence: when the last two step ratios lie in [0.2, 0.95] and agree to 10 % (a steady
+rate), and the trailing singular values
 shrank at each of the last two steps while the leading ones did not, those trailing ones
 are the vanishing part of J and a stage is built at once ("early" stage). A wrong early
 rank leaves the lifted system without a root; that shows as stalling or growing residuals
@@ -56,6 +57,11 @@ _MAX_TERMS = 100_000
 # may grow before the stage is taken back.
 _LINEAR_RATIOS = (0.2, 0.95)
 _REVERT_GROWTH = 10.0
+# The first step on an early stage's system may move x by at most this multiple of the
+# error the linear phase predicts; a longer one means the stage came too early.
+_OVERSHOOT = 1.5
+# ... and its second step must be at most this fraction of its first (quadratic phase).
+_CONTRACTION = 0.25
 # Divergence: ||x|| beyond this multiple of its starting scale, reached by repeated
 # doubling within _DIVERGENCE_WINDOW iterations without a better residual.
 _DIVERGENCE_GROWTH = 1e3
@@ -173,6 +179,10 @@ class _State:
     checkpoint: tuple | None = None
     lift_residual: float = math.inf
     reverts: int = 0
+    retries: int = 0
+    expected: float = math.inf  # the x error predicted at an early stage
+    first_step: bool = False  # the next step is the first on an early stage's system
+    rebuild: bool = False  # build the latest early stage again before the next step
     true_residual: float = math.nan
 
 
@@ -214,7 +224,9 @@ def _vanishing(steps, singular):
         return None
     r1, r2 = steps[-2] / steps[-3], steps[-1] / steps[-2]
     low, high = _LINEAR_RATIOS
-    if not (low <= r1 <= high and low <= r2 <= high):
+    # A linear phase has a steady ratio; the pre-asymptotic steps of quadratic
+    # convergence can sit in the same range, but their ratios fall fast.
+    if not (low <= r1 <= high and low <= r2 <= high and abs(r2 - r1) <= 0.1 * r1):
         return None
     s0, s1, s2 = singular[-3:]
     with np.errstate(all="ignore"):
@@ -364,6 +376,9 @@ class _LVZ:
         if state.early_allowed:
             rank = _vanishing(state.steps_seen, state.singular_seen)
             if rank is not None:
+                # The error of a linear phase with ratio ρ is about step ρ / (1 - ρ).
+                ratio = state.steps_seen[-1] / state.steps_seen[-2]
+                state.expected = state.step * ratio / (1 - ratio)
                 return rank, True
         return None, False
 
@@ -377,10 +392,12 @@ class _LVZ:
             return z
         if early:
             state.checkpoint = (state.system, z.copy(), len(state.stages), state.residual)
+            state.first_step = True
         system, z = _augment(state.system, J, z, rank, self.rng, problem.complex_mode)
         size = (len(system.polys), z.size)
         state.stages.append(
             {"rank": rank, "size": size, "iteration": state.steps + 1, "early": early}
+            | ({"steps": []} if early else {})
         )
         state.system = system
         state.steps_seen, state.singular_seen = [], []
@@ -388,23 +405,43 @@ class _LVZ:
         state.divergence.reset_residual()
         return z
 
-    def _revert(self, state):
-        """Take back the latest early stage: its rank was wrong (the lifted system has no
-        root near here); continue from the point before it with strict decisions only."""
-        system, z, n_stages, residual = state.checkpoint
+    def _revert(self, state, z, *, retry=False):
+        """Take back the latest early stage and continue on the system before it.
+
+        Wrong rank (``retry=False``): the lifted system has no root near here; early
+        stages stop (strict decisions only). The multipliers are those at the stage; x
+        is kept when the wrong stage brought it closer to vanishing the system before it
+        (its x-part often converges even though the lifted system has no root).
+        Too early (``retry=True``): the first step on the lifted system overshot the
+        error the linear phase predicts, i.e. its quadratic phase has not begun here; x
+        returns to where the stage began and a later early stage may follow.
+        """
+        system, start, n_stages, residual = state.checkpoint
+        here = start.copy()
+        here[: self.n] = z[: self.n]
+        level = math.inf if retry else scaled_norm(system(here))
+        if level < residual:
+            start, residual = here, level
         state.system, state.stages, state.residual = system, state.stages[:n_stages], residual
-        state.checkpoint, state.early_allowed = None, False
+        state.checkpoint, state.early_allowed, state.rebuild = None, retry, False
         state.steps_seen, state.singular_seen = [], []
         state.step, state.fast, state.full_rank = math.inf, False, False
-        state.reverts += 1
+        if retry:
+            state.retries += 1
+        else:
+            state.reverts += 1
         state.divergence.reset_residual()
-        return z
+        return start
 
     def step(self, problem, z, state):
         J = state.system.jacobian(z)
         if not np.all(np.isfinite(J)):
             state.residual = math.inf  # the driver reports NONFINITE
             return z, state
+        if state.rebuild:
+            z, J = self._rebuild(problem, state, z)
+            if state.note:
+                return z, state
         state.singular_seen = (state.singular_seen + [_svdvals(J)])[-3:]
         rank, early = self._decide(state, J, z)
         if rank is not None:
@@ -417,6 +454,10 @@ class _LVZ:
         state.steps += 1
         problem.nfev += 1
         dz = np.linalg.lstsq(J, -state.system(z), rcond=None)[0]
+        if state.first_step:
+            state.first_step = False
+            if scaled_norm(dz[: self.n]) > _OVERSHOOT * state.expected:
+                return self._revert(state, z, retry=True), state
         z = z + dz
         problem.nfev += 1
         state.residual = scaled_norm(state.system(z))
@@ -430,14 +471,45 @@ class _LVZ:
         state.full_rank = rank == J.shape[1] or (not clear and quadratic)
         state.step = step
         state.steps_seen = (state.steps_seen + [scaled_norm(dz)])[-3:]
+        self._watch_contraction(state, step)
         state.note = state.divergence.update(z[: self.n], state.residual, step)
         if state.checkpoint is not None and self._wrong_early_stage(problem, z, state):
             state.note = ""
-            return self._revert(state), state
+            return self._revert(state, z), state
         if not state.note and state.divergence.plateau():
             ok, r = true_residual(problem.base.polys, z[: self.n], self.atol, self.rtol)
             state.note = "" if ok else least_squares_note(r)
         return z, state
+
+    def _watch_contraction(self, state, step):
+        """Flag an early stage for one rebuild when its second step is not a quarter of
+        its first or less: x was still too far for the quadratic phase when the stage
+        was built (its multipliers, fitted at that x, are off by as much)."""
+        stage = state.stages[-1] if state.stages else None
+        if state.checkpoint is None or not stage.get("early") or "steps" not in stage:
+            return
+        stage["steps"].append(step)
+        if len(stage["steps"]) == 2:
+            first, second = stage.pop("steps")
+            if second > _CONTRACTION * first and not stage.get("rebuilt"):
+                state.rebuild = True
+                state.expected = second / max(1 - second / first, 0.1)
+
+    def _rebuild(self, problem, state, z):
+        """Build the latest early stage again at the current x (same rank; new B, h and
+        multipliers fitted here), on the system before it."""
+        state.rebuild = False
+        system, start, n_stages, _ = state.checkpoint
+        rank = state.stages[-1]["rank"]
+        here = start.copy()
+        here[: self.n] = z[: self.n]
+        state.system, state.stages = system, state.stages[:n_stages]
+        state.residual = scaled_norm(system(here))
+        J = system.jacobian(here)
+        z = self._lift(problem, state, J, here, rank, True)
+        if state.stages:
+            state.stages[-1]["rebuilt"] = True
+        return z, state.system.jacobian(z)
 
     def _wrong_early_stage(self, problem, z, state):
         """Whether the latest early stage shows that it has no root near here: its
@@ -453,6 +525,13 @@ class _LVZ:
         if len(steps) == 3 and steps[2] >= _LINEAR_RATIOS[1] * steps[1] >= 0.9 * steps[0]:
             return True
         if self._small(z, state):
+            # A right stage has a root here, to which the steps converge quadratically;
+            # steps that vanish while its residual stays near its level at the lift
+            # mark a least-squares point of the lifted system, even where x itself is
+            # close enough to the root for the user's system to vanish to rounding.
+            level = max(1e-6 * state.lift_residual, 1e-12 * (1 + state.lift_level))
+            if state.residual > level:
+                return True
             return not true_residual(problem.base.polys, z[: self.n], self.atol, self.rtol)[0]
         return False
 
@@ -489,6 +568,7 @@ class _LVZ:
             "stage_iterations": [s["iteration"] for s in state.stages],
             "early_stages": sum(s["early"] for s in state.stages),
             "early_reverts": state.reverts,
+            "early_retries": state.retries,
             "multipliers": z[self.n :].copy(),
             "true_residual": state.true_residual,
         }
