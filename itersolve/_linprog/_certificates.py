@@ -26,9 +26,11 @@ its terms, so that a cancellation of rounding errors cannot pose as a certificat
 
 PDLP's ratio compares quantities in different units (the violation scales with ``K``, the
 objective with ``b`` or ``c``), so with ``c`` at 1e150 and ``K`` at 1 a rounding residue
-passed as a ray. The ratio must therefore also hold in the problem's units (``_kkt``):
-``violation <= eps * objective / X`` (Farkas) and ``<= eps * objective / Y`` (ray), i.e.
-PDLP's test on the LP rescaled to ``||b||, ||c||, ||K||`` of order 1. Both must pass.
+passed as a ray, and with ``b_eq = 1e308`` a Farkas vector "proved" that no ``x`` of norm
+below 1e308 is feasible while the solution has a variable of 1e308. The ratio must
+therefore also hold in the problem's units (``_kkt.kkt_units``), with the *largest* size a
+variable or a dual can take there: ``violation <= eps * objective / X_max`` (Farkas) and
+``<= eps * objective / Y_max`` (ray). Both tests must pass.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def check_farkas(lp, y, eps: float) -> Certificate | None:
     objective = sum(float(xp.sum(t)) for t in terms)
     magnitude = sum(float(xp.sum(xp.abs(t))) for t in terms)
     verified = objective > _CANCELLATION * magnitude and violation <= _allowed(
-        eps, objective, lp.units["X"]
+        eps, objective, lp.units["X_max"]
     )
     return Certificate("farkas", y, objective, violation, verified, mu_l, mu_u)
 
@@ -113,6 +115,6 @@ def check_ray(lp, d, eps: float) -> Certificate | None:
     else:
         violation = 0.0
     verified = objective > _CANCELLATION * magnitude and violation <= _allowed(
-        eps, objective, lp.units["Y"]
+        eps, objective, lp.units["Y_max"]
     )
     return Certificate("ray", d, objective, violation, verified)

@@ -12,11 +12,12 @@ The relative error is the largest of the three divided by ``1 + ||b||_2``, ``1 +
 and ``1 + |c'x| + |dual objective|`` (``b`` the finite constraint bounds), as in PDLP and
 cuPDLP's relative termination criteria, but in the problem's own units (:func:`kkt_units`):
 ``x`` in units ``X``, ``y`` in ``Y``, rows of ``Kx`` in ``P = kX`` and columns of ``K'y`` in
-``D = kY``, where ``k``, ``P``, ``D`` are the powers of two nearest ``||K||_F``, ``||b||``
-and ``||c||``. PDLP's ``1 +`` is an absolute floor that accepts ``x = 0`` for any LP posed
-at 1e-170; in these units the test reads the same at every scale of ``b``, ``c`` and ``K``,
-and at ordinary scales it differs from PDLP's by a factor of a few. Powers of two divide
-without rounding, and every norm is overflow- and underflow-safe
+``D = kY``, with ``k`` the power of two nearest ``||K||_F`` and ``X``, ``Y`` those nearest
+the typical size of a variable and of a dual (:func:`kkt_units`). PDLP's ``1 +`` is an
+absolute floor that accepts ``x = 0`` for any LP posed at 1e-170; in these units the test
+reads the same at every scale of ``b``, ``c`` and ``K``, and at ordinary scales it differs
+from PDLP's by a small factor. Powers of two divide without rounding, and every norm is
+overflow- and underflow-safe
 (:func:`itersolve._norms.scaled_norm`).
 """
 
@@ -42,21 +43,59 @@ def _finite_norm(v) -> float:
     return scaled_norm(v[np.isfinite(v)])
 
 
+def _typical(ratios) -> float:
+    """The lower median of the finite positive ``ratios`` (0 if none): a size that one
+    outsized entry cannot inflate (a bound of 5e19 that never binds must not make the
+    units so large that a violated row of size 1 reads as nothing)."""
+    ratios = np.sort(ratios[np.isfinite(ratios) & (ratios > 0)])
+    return float(ratios[(ratios.size - 1) // 2]) if ratios.size else 0.0
+
+
 def kkt_units(problem) -> dict:
     """``X, Y, P, D``: the units of ``x``, ``y``, ``Kx`` and ``K'y`` (powers of two).
 
-    ``x`` is about ``||b|| / ||K||`` (without constraint bounds: the size of the finite
-    variable bounds, else 1) and ``y`` about ``||c|| / ||K||``.
+    A variable is about ``|b_i| / ||K_i||``, ``||b|| / ||K||_F`` or a finite nonzero bound
+    of its own (typical over all of these; 1 when there is none), a dual about
+    ``|c_j| / ||K^j||`` or ``||c|| / ||K||_F`` (without constraints, ``|c_j|``). The
+    certificates use the largest of these sizes instead of the typical one.
     """
+    K = problem.K
     b = np.concatenate([problem.l_c[: problem.m_eq], problem.u_c[problem.m_eq :]])
-    nb, nc = _finite_norm(b), scaled_norm(problem.c)
-    k = _power_of_two(scaled_norm(problem.K.data)) if problem.K.nnz else 1.0
-    if nb > 0.0 and problem.K.nnz:
-        X = _power_of_two(nb) / k
-    else:
-        X = _power_of_two(_finite_norm(np.concatenate([problem.lb, problem.ub])))
-    Y = _power_of_two(nc) / k
-    return {"X": X, "Y": Y, "P": k * X, "D": k * Y}
+    k = _power_of_two(scaled_norm(K.data)) if K.nnz else 1.0
+    sizes = [np.abs(problem.lb), np.abs(problem.ub)]  # what the variables may reach
+    duals = np.abs(problem.c)
+    if K.nnz:
+        # row by row and as a whole (a column of K may be empty, a row's bound 0)
+        norm_K = scaled_norm(K.data)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            sizes += [np.abs(b) / _norms_along(K, axis=1), [_finite_norm(b) / norm_K]]
+            duals = np.concatenate(
+                [np.abs(problem.c) / _norms_along(K, axis=0), [scaled_norm(problem.c) / norm_K]]
+            )
+    Y = _typical(duals)
+    Y_largest = float(duals[np.isfinite(duals)].max(initial=0.0))
+    sizes = np.concatenate(sizes)
+    largest = sizes[np.isfinite(sizes)].max(initial=0.0)
+    X, Y = _power_of_two(_typical(sizes)), _power_of_two(Y)
+    return {
+        "X": X,
+        "Y": Y,
+        "P": k * X,
+        "D": k * Y,
+        # the largest sizes, for the certificates: a ray must not be an artefact of one
+        # variable that has to be as large as its outsized bound or row
+        "X_max": _power_of_two(largest),
+        "Y_max": _power_of_two(Y_largest),
+    }
+
+
+def _norms_along(K, axis):
+    """The 2-norms of the rows (``axis=1``) or columns of ``K``, overflow-safe."""
+    absK = abs(K)
+    largest = np.asarray(absK.max(axis=axis).todense()).ravel()
+    safe = np.where(largest > 0, largest, 1.0)
+    scaled = absK.multiply(1.0 / (safe[:, None] if axis == 1 else safe[None, :]))
+    return largest * np.sqrt(np.asarray(scaled.multiply(scaled).sum(axis=axis)).ravel())
 
 
 def iteration_units(problem, row, col) -> tuple[float, float]:
@@ -95,14 +134,13 @@ def kkt_error(lp, x, y, Kx, KTy) -> tuple[float, dict]:
         constraint_term + float(xp.sum(lp.lb0_n * lam_l)) - float(xp.sum(lp.ub0_n * lam_u))
     )
     gap = abs(primal_objective - dual_objective)
+    unit = D * X  # of the objectives (= P * Y)
+    objectives = abs(primal_objective) + abs(dual_objective)
     relative = max(
-        primal / (1.0 + lp.b_norm),
-        dual / (1.0 + lp.c_norm),
-        gap / (1.0 + abs(primal_objective) + abs(dual_objective)),
+        primal / (1.0 + lp.b_norm), dual / (1.0 + lp.c_norm), gap / (1.0 + objectives)
     )
     if not all(map(math.isfinite, (primal, dual, gap))):
         relative = math.nan
-    unit = D * X  # of the objectives (= P * Y)
     parts = {
         "primal_residual": primal * P,
         "dual_residual": dual * D,
