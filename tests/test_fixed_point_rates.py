@@ -431,14 +431,14 @@ def _rotation_plus_translation(x):
 
 @pytest.mark.parametrize(
     "method, options",
-    [mo for mo in METHOD_OPTIONS if mo[1].get("damping") is None]
-    + [("halpern", {}), ("halpern", {"restart": 10}), ("mann", {"relaxation": 0.9})],
+    METHOD_OPTIONS
+    + [("anderson", {"safeguard": None, "damping": 0.5, "regularization": 1e-6}),
+       ("halpern", {}), ("halpern", {"restart": 10}), ("mann", {"relaxation": 0.9})],
 )
 def test_a_map_without_fixed_point_stops_with_maxiter_none(method, options):
     """It used to run forever (and Anderson to 'converge' at x ~ 1e17, where x - 1 rounds to
-    x). Every method ends, unsuccessfully, with STAGNATED or NONFINITE. (Not covered:
-    damped and regularised Anderson, whose bounded coefficients can still carry x out to
-    ~1e8 over a few hundred steps, where the relative test holds for a residual of 1.)"""
+    x, and damped, regularised Anderson at x ~ 1e8 where 1 <= 1e-8 ||T x||). Every method
+    ends, unsuccessfully, with STAGNATED or NONFINITE."""
     result = itersolve.fixed_point(
         _rotation_plus_translation, np.ones(3), method=method, maxiter=None, **options
     )

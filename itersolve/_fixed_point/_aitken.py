@@ -55,6 +55,7 @@ class Aitken(FixedPointSolver):
 
     rtol: float
     atol: float
+    extrapolates = True
     del2: object = del2_generic
 
     def step(self, problem, x, state):

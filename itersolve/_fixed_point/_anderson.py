@@ -11,7 +11,9 @@ float32 and only the step is cast back. A coefficient vector with ``||gamma|| > 
 (SCS's rule) means the differences no longer determine the step: on a map without fixed
 point ``dF -> 0`` while ``f`` does not, and the extrapolation would jump to where ``x`` is
 so large that ``T(x) - x`` rounds to zero. The history is then cleared and the plain damped
-step taken.
+step taken. So is the plain step instead of an accelerated point that is too far out for
+``T`` to resolve the current residual there (``eps ||T(x)|| > ||f_k||``, after the scale
+at least doubled): there ``T(x) - x`` rounds towards zero and would fake convergence.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class Anderson(FixedPointSolver):
 
     rtol: float
     atol: float
+    extrapolates = True
     m: int = 10
     regularization: float = 0.0
     damping: float = 1.0
@@ -87,10 +90,9 @@ class Anderson(FixedPointSolver):
                 accelerated = plain - xp.astype(xp.reshape(correction, x.shape), x.dtype)
         new = evaluate(problem, accelerated)
         rejections = state.rejections
-        if (
-            accelerated is not plain
-            and self.safeguard is not None
-            and new.residual > self.safeguard * state.residual
+        if accelerated is not plain and (
+            (self.safeguard is not None and new.residual > self.safeguard * state.residual)
+            or _out_of_resolution(xp, x.dtype, state, new)
         ):
             accelerated, new = plain, evaluate(problem, plain)
             rejections += 1
@@ -120,6 +122,18 @@ class Anderson(FixedPointSolver):
             "dropped_differences": state.dropped,
             "memory_resets": state.resets,
         }
+
+
+def _out_of_resolution(xp, dtype, current, new) -> bool:
+    """Whether the accelerated point lies so far out (its scale at least doubled) that its
+    evaluation cannot resolve the current residual: ``eps ||T x_new|| > ||f_k||``.
+
+    Such a point is never taken, safeguard or not: on a map without fixed point ``x - 1``
+    rounds to ``x`` once ``|x| > 2**53``, and a jump there fakes an exact fixed point.
+    """
+    return new.scale > 2 * current.scale and (
+        float(xp.finfo(dtype).eps) * new.scale > current.residual
+    )
 
 
 def _work_dtype(xp, dtype):

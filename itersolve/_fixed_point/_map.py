@@ -95,6 +95,7 @@ class FixedPointProblem:
         self.shape = tuple(x0.shape)
         self.dtype = x0.dtype
         self.nfev = 0
+        self.start = None  # (residual, scale) at the first point evaluated, x0
 
     def __call__(self, x):
         with np.errstate(**self.user_errstate):
@@ -124,7 +125,10 @@ class MapState:
 
 def evaluate(problem: FixedPointProblem, x) -> MapState:
     Tx = problem(x)
-    return MapState(Tx=Tx, residual=problem.norm(x - Tx), scale=problem.norm(Tx))
+    state = MapState(Tx=Tx, residual=problem.norm(x - Tx), scale=problem.norm(Tx))
+    if problem.start is None:
+        problem.start = (state.residual, state.scale)
+    return state
 
 
 class FixedPointSolver:
@@ -132,19 +136,39 @@ class FixedPointSolver:
 
     Stopping test: ``||x_k - T(x_k)||_2 <= max(rtol * ||T(x_k)||_2, atol)``, the 2-norm
     over all entries of the array.
+
+    Methods that extrapolate (``extrapolates = True``: Anderson, Aitken) can meet the
+    relative test by a jump rather than by a smaller residual: on a map without fixed
+    point (``||x - T x|| >= ||v|| > 0`` everywhere) a long step to ``x ~ 1e8`` makes
+    ``||v|| <= rtol ||T x||``, and one to ``x ~ 1e17`` rounds ``T x - x`` to zero. For them
+    the relative test counts only when the residual, floored at the rounding level
+    ``eps ||T x||`` of the evaluation, has fallen at least by the factor by which the scale
+    grew since ``x_0``: ``max(r_k, eps s_k) / r_0 <= s_0 / s_k``. The absolute test
+    ``atol`` always counts.
     """
 
     rtol: float
     atol: float
+    extrapolates = False
 
     def init(self, problem, x0):
         return evaluate(problem, x0)
 
     def terminate(self, problem, x, state):
-        # A non-finite scale would make any residual look small.
-        if math.isfinite(state.scale) and state.residual <= max(self.rtol * state.scale, self.atol):
+        residual, scale = state.residual, state.scale
+        if residual <= self.atol:
             return True, Status.CONVERGED
+        # A non-finite scale would make any residual look small.
+        if math.isfinite(scale) and residual <= self.rtol * scale:
+            if not self.extrapolates or self._not_a_jump(problem, residual, scale):
+                return True, Status.CONVERGED
         return False, Status.IN_PROGRESS
+
+    @staticmethod
+    def _not_a_jump(problem, residual, scale) -> bool:
+        first_residual, first_scale = problem.start
+        floor = float(problem.xp.finfo(problem.dtype).eps) * scale
+        return max(residual, floor) / first_residual <= first_scale / scale
 
     def postprocess(self, problem, x, state):
         return problem.output(x), self.stats(state)
