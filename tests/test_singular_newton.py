@@ -289,8 +289,9 @@ def _scaled_residuals(system, x):
     shift = {v: shift[v] + y for v, y in zip(system.variables, ys)}
     out = []
     for e in system.exprs:
-        coeffs = [complex(c) for c in sp.Poly(sp.expand(e.subs(shift, simultaneous=True)), *ys).coeffs()]
-        const = complex(sp.expand(e.subs(shift, simultaneous=True)).subs(dict.fromkeys(ys, 0)))
+        shifted = sp.expand(e.subs(shift, simultaneous=True))
+        coeffs = [complex(c) for c in sp.Poly(shifted, *ys).coeffs()]
+        const = complex(shifted.subs(dict.fromkeys(ys, 0)))
         out.append(abs(const) / max(map(abs, coeffs)) if coeffs else 0.0)
     return np.array(out)
 
@@ -362,8 +363,9 @@ def test_default_is_not_slower_than_plain_newton_on_the_demo(m):
     assert res.success and abs(res.x[0] - 1.0) <= 1e-14
     plain = newton(system, np.array([2.0]), maxiter=200)
     assert plain.success and res.nit <= plain.nit
-    steps = _plain_newton_iterations(lambda x: (x - 1) ** m * (x + 2),
-                                     lambda x: (x - 1) ** (m - 1) * (m * (x + 2) + x - 1), 2.0)  # fmt: skip
+    steps = _plain_newton_iterations(
+        lambda x: (x - 1) ** m * (x + 2), lambda x: (x - 1) ** (m - 1) * (m * (x + 2) + x - 1), 2.0
+    )
     assert res.nit <= steps
     assert res.stats["deflation_stages"] == m - 1 and res.stats["early_stages"] >= 1
 

@@ -324,9 +324,11 @@ def alpha_test(system, x, *, exact=False) -> AlphaCertificate:
     Parameters
     ----------
     system : PolynomialSystem
-        Square (``N = n``); coefficients may be complex.
+        Square (``N = n``); coefficients may be complex (a real x is then evaluated in
+        complex arithmetic). Evaluated from its coefficients, not through its methods.
     x : array_like, shape (n,)
-        The point, real or complex, finite.
+        The point, real or complex, finite. Where a value overflows, or DF(x) is
+        singular, the result is not certified (α = β = γ = inf).
     exact : bool
         Compute α², β², γ² in exact rational arithmetic (a proof for the rounded point);
         otherwise floating point (a numerical certificate, not a proof).

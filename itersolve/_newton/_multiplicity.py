@@ -290,10 +290,12 @@ def multiplicity_structure(system, root, *, tol=1e-8, method="macaulay", max_ord
     Parameters
     ----------
     system : PolynomialSystem
-        Any object with ``exprs`` (sympy polynomials) and ``variables`` (sympy symbols).
+        Any object with ``exprs`` (sympy polynomials with finite numeric coefficients)
+        and ``variables`` (sympy symbols); anything else is a TypeError/ValueError.
     root : array_like, shape (n,)
-        The root ξ, real or complex, accurate to well below ``tol`` (about 1e-12 for the
-        default).
+        The root ξ, real or complex, finite, accurate to well below ``tol`` (about 1e-12
+        for the default). A root so large that the Taylor coefficients overflow is a
+        ValueError.
     tol : float, default 1e-8
         Rank tolerance: a singular value of S_k at most ``tol * max(σ_max, 1)`` counts as
         zero (each equation is first scaled to unit largest Taylor coefficient). The root's

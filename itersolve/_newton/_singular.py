@@ -15,8 +15,11 @@ rate), and the trailing singular values
 shrank at each of the last two steps while the leading ones did not, those trailing ones
 are the vanishing part of J and a stage is built at once ("early" stage). A wrong early
 rank leaves the lifted system without a root; that shows as stalling or growing residuals
-on it, and the solve then returns to the point before that stage and waits for the
-strict (``rank_tol``) decision instead.
+on it, and the solve then returns to the system before that stage and waits for the
+strict (``rank_tol``) decision instead. A stage built too early shows in its first steps:
+a first step longer than 1.5 times the error the linear phase predicts (step ρ/(1 - ρ))
+takes the stage back for a later try, and a second step above a quarter of the first
+rebuilds it once at the better point.
 
 When to stop. Success needs a vanishing step on a system of full column rank *and* the
 true residual of the user's system at the returned x (each equation scaled by its
@@ -607,10 +610,13 @@ def singular_newton(
     Parameters
     ----------
     system : PolynomialSystem
-        N >= n polynomial equations (anything with ``exprs``, ``variables``, ``__call__``
-        and ``jacobian`` in the shape of ``PolynomialSystem``).
+        N >= n polynomial equations (anything with ``exprs`` and ``variables`` in the
+        shape of ``PolynomialSystem``; each equation must be a polynomial in the
+        variables with finite numeric coefficients, else ValueError). It is evaluated
+        from its coefficients, not through its methods.
     x0 : array_like, shape (n,)
-        Starting point near the root; complex for a complex root.
+        Starting point near the root; complex for a complex root. Numbers only (bool,
+        strings, objects: TypeError), finite (ValueError).
     method : {"lvz", "mms"}
         "lvz": the deflation above. "mms": Newton on the Mantzaflaris–Mourrain–Szanto
         extended deflated system (see ``itersolve._newton._mms``): plain Newton until its
@@ -624,13 +630,22 @@ def singular_newton(
         ``rng`` are unused.
     rtol, atol : float
         Stop when the Jacobian has full column rank and the last step in x is at most
-        ``atol + rtol * ||x||``.
+        ``atol + rtol * ||x||``. Success further needs the user's system to vanish at
+        x: every scaled residual ``|f_j(x)| / max_γ |t_jγ|`` (t_jγ the Taylor
+        coefficients of f_j at x, so ``t_j0 = f_j(x)``) at most ``atol + rtol * ||x||``
+        plus the rounding level of evaluating f_j (``stats["true_residual"]`` is their
+        2-norm). With ``method="mms"`` the bound is ``rank_tol`` instead: x is then an
+        exact root of a deformation f̃ of f of size ``stats["deformation"]``.
     maxiter : int or None
         Iteration limit (a deflation stage and the step after it count as one iteration).
+        With None the solve still ends: on divergence or a least-squares point (above),
+        or when the best residual stops improving (``itersolve._driver.run``).
     rank_tol : float, default 1e-6
         A singular value at most ``rank_tol * max(σ_max, 1)`` counts as zero (phcpy's
         ``tolrnk``). A stage is added only where the residual is at most
-        ``sqrt(rank_tol) * (1 + ||F(x0)||)``.
+        ``sqrt(rank_tol) * (1 + ||F(x0)||)``; before the singular values are that small,
+        an "early" stage is added where a steady linear rate shows which of them vanish
+        (module docstring).
     max_stages : int, default 6
         Deflation stages allowed (each roughly doubles the equations).
     rng : numpy.random.Generator or int or None
@@ -644,9 +659,16 @@ def singular_newton(
     -------
     SolveResult
         ``x`` is the root; ``residuals`` holds the 2-norm of the current (augmented)
-        system. ``stats``: ``deflation_stages``, ``stage_ranks``, ``stage_sizes``
+        system. Statuses: CONVERGED (see ``rtol``), STAGNATED with a message saying
+        what was seen (a least-squares point: the residual stalled at a positive level
+        while the steps vanished or it levelled off; divergence: ||x|| kept doubling to
+        over 1000 times its starting scale without a better residual; a stage too deep),
+        NONFINITE (overflow), MAXITER, CALLBACK. ``stats``: ``true_residual``,
+        ``deflation_stages``, ``stage_ranks``, ``stage_sizes``
         (equations, unknowns) after each stage, ``stage_iterations`` (the iteration
-        whose step was the first on each stage's system), ``multipliers`` (λ), ``structure`` (a
+        whose step was the first on each stage's system), ``early_stages`` (how many of
+        them were early), ``early_reverts`` / ``early_retries`` (early stages taken back
+        as wrong / as too early), ``multipliers`` (λ), ``structure`` (a
         :class:`MultiplicityStructure` at x, or None with ``structure_error``) and
         ``multiplicity``.
         With ``method="mms"``: ``multiplicity`` (μ = |B|, None unless the structure at
