@@ -441,7 +441,7 @@ def test_layout_and_strong_connectivity_match_the_incidence_and_scipy(seed, n, m
         assert layout.strongly_connected() == (count == 1)
 
 
-# --------------------------------------------------------------------------- issue 12: hostile input
+# --------------------------------------------------------------------------- issue 12: bad input
 
 
 def test_from_csv_reads_a_bom_and_names_bad_files(tmp_path):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import sys
 
 import numpy as np
 from scipy.sparse.csgraph import connected_components
@@ -21,7 +23,7 @@ from .._validation import (
 )
 from ._checks import check_n_items
 from ._data import PairwiseData, as_pairwise_data
-from ._solver import BradleyTerry, Layout
+from ._solver import BradleyTerry, Layout, count_unit
 
 __all__ = ["PairwiseData", "RankingResult", "bradley_terry"]
 
@@ -284,16 +286,20 @@ def _check_flag(name, value):
 
 
 def _fitter(data, ties, home_advantage, method, update, prior, rtol, atol):
-    layout = Layout(data, ties=ties, home_advantage=home_advantage)
+    unit = count_unit(data)  # extreme counts are scaled, with the prior and atol
+    if prior > 0.0 and not sys.float_info.min <= prior / unit < math.inf:
+        unit = 1.0  # a prior that would not survive the scaling (it would turn MAP into ML)
+    layout = Layout(data, ties=ties, home_advantage=home_advantage, unit=unit)
     solver = BradleyTerry(
         rtol,
-        atol,
-        scale=float(layout.most_games) + 2.0 * prior,
+        atol / unit,
+        scale=float(layout.most_games) + 2.0 * prior / unit,
         method=method,
         update=update,
-        prior=prior,
+        prior=prior / unit,
         fit_nu=ties == "davidson",
         fit_theta=home_advantage,
+        unit=unit,
     )
     return solver, layout
 
@@ -336,6 +342,10 @@ def _solve(fit, data, start, maxiter, callback, throw):
         strengths = np.exp(scores)
     fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(SolveResult)}
     fields["x"] = scores
+    unit = getattr(solver, "unit", 1.0)
+    if unit != 1.0:  # gradients back in games
+        fields["residuals"] = base.residuals * unit
+        base.stats["gradient_norm"] *= unit
     return RankingResult(
         **fields,
         scores=scores,

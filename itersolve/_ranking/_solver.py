@@ -19,11 +19,15 @@ class Layout:
     the plain kernels unless home advantage is fitted.
     """
 
-    def __init__(self, data, *, ties, home_advantage):
+    def __init__(self, data, *, ties, home_advantage, unit=1.0):
         from ._build import per_player
 
         tie_counts = data.ties if ties is not None else np.zeros_like(data.ties)
         first_wins, second_wins = data.first_wins, data.second_wins
+        if unit != 1.0:  # counts in units of `unit` (see count_unit)
+            first_wins, second_wins, tie_counts = (
+                first_wins / unit, second_wins / unit, tie_counts / unit
+            )
         if ties == "half":
             first_wins, second_wins = first_wins + 0.5 * tie_counts, second_wins + 0.5 * tie_counts
             tie_counts = np.zeros_like(tie_counts)
@@ -105,6 +109,24 @@ def map_scale(scores, xp) -> float:
     return u
 
 
+def count_unit(data) -> float:
+    """A power of two to divide the counts by when they are extreme, else 1 (exactly).
+
+    The (penalised) likelihood times a constant has the same maximiser, so counts and prior
+    may be scaled together; by a power of two the scaling is exact. Counts near 1e300 would
+    otherwise overflow the kernels' sums, counts near 1e-300 lose digits as subnormals.
+    """
+    counts = np.concatenate([data.first_wins, data.second_wins, data.ties])
+    counts = counts[counts > 0]
+    if counts.size == 0:
+        return 1.0
+    low, high = float(counts.min()), float(counts.max())
+    if (2.0**-64 <= low and high <= 2.0**64) or not math.isfinite(high):
+        return 1.0
+    # the geometric middle of the range: counts spanning 1e-300..1e300 stay as they are
+    return 2.0 ** round((math.log2(low) + math.log2(high)) / 2)
+
+
 @dataclasses.dataclass
 class BTState:
     pi: np.ndarray
@@ -147,6 +169,7 @@ class BradleyTerry:
     prior: float = 0.0
     fit_nu: bool = False
     fit_theta: bool = False
+    unit: float = 1.0  # the counts (and prior, atol) are in these units; see count_unit
 
     def init(self, layout, x0):
         scores = x0 - x0.mean()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
@@ -40,16 +41,26 @@ def fisher(fit, data, result):
         upper = solver.score_gradient(layout, scores + shift, theta, nu)
         lower = solver.score_gradient(layout, scores - shift, theta, nu)
         hessian[:, j] = (upper - lower) / (2 * step)
-    information = -(hessian + hessian.T) / 2
+    information = -(hessian + hessian.T) / 2 * solver.unit  # counts were in these units
     centring = np.eye(n) - 1.0 / n
-    if solver.prior == 0.0:
-        # ML: the information is singular along the constants (the scale). For the centred
-        # scores, inv(I + 1 1^T / n) - 1 1^T / n is the exact pseudo-inverse, where pinv's
-        # cutoff would invert finite-difference noise in that direction.
-        covariance = np.linalg.inv(information + 1.0 / n) - 1.0 / n
-    else:
-        covariance = centring @ np.linalg.inv(information) @ centring
-    errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+    # Work with the information in units of its largest diagonal entry: with weights of
+    # 1e-300 it would vanish next to the 1/n added below, or underflow, and invert as
+    # singular. The covariance scales back by the same factor.
+    unit = float(np.max(np.abs(np.diag(information))))
+    unit = unit if unit > 0.0 and math.isfinite(unit) else 1.0
+    scaled = information / unit
+    try:
+        if solver.prior == 0.0:
+            # ML: the information is singular along the constants (the scale). For the
+            # centred scores, inv(I + 1 1^T / n) - 1 1^T / n is the exact pseudo-inverse,
+            # where pinv's cutoff would invert finite-difference noise in that direction.
+            covariance = np.linalg.inv(scaled + 1.0 / n) - 1.0 / n
+        else:
+            covariance = centring @ np.linalg.inv(scaled) @ centring
+    except np.linalg.LinAlgError:  # numerically singular: the pseudo-inverse still exists
+        covariance = centring @ np.linalg.pinv(scaled, hermitian=True) @ centring
+    with np.errstate(over="ignore"):  # a vanishing information: infinite errors, honestly
+        errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None) / unit)
     centred = result.scores
     return errors, np.column_stack([centred - Z_95 * errors, centred + Z_95 * errors])
 
@@ -91,9 +102,9 @@ def bootstrap(fit, data, result, replicates, rng, maxiter):
                 solver.fit_theta,
                 solver.method,
                 solver.update,
-                solver.prior,
+                solver.prior * solver.unit,
                 solver.rtol,
-                solver.atol,
+                solver.atol * solver.unit,
             )
             if solver.prior == 0.0:
                 _check_existence(resampled, refit[1])
