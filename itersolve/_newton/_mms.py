@@ -271,7 +271,7 @@ class MMS:
                 return x, state
             state.note = state.divergence.update(x, state.residual, state.step)
             if state.note:
-                state.note = "plain Newton diverged before reaching the root: " + state.note
+                state.note = "plain Newton (the approach to the root) failed: " + state.note
                 return x, state
             if state.divergence.plateau() or state.step <= self.atol + self.rtol * scaled_norm(x):
                 # Newton has stopped moving (or its residual has levelled off): unless x
