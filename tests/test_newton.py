@@ -509,3 +509,24 @@ def test_batched_newton_mirrors_the_stuck_and_diverging_stops(namespace):
     assert "diverging" in singles[0].message and "stuck" in singles[1].message
     for b, single in enumerate(singles):
         assert int(out.status[b]) == int(single.status) and int(out.nit[b]) == single.nit
+
+
+def test_polynomial_edge_cases_stay_in_itersolve():
+    # Parentheses nested past the parser's limit: a ValueError, not a RecursionError.
+    with pytest.raises(ValueError, match="nested deeper"):
+        PolynomialSystem(["(" * 5000 + "x" + ")" * 5000], ["x"])
+    # Non-ASCII digits are not numbers.
+    with pytest.raises(ValueError, match="not allowed"):
+        PolynomialSystem(["x*\uff11"], ["x"])
+    # A coefficient beyond float64's range evaluates to inf (a status for the solvers),
+    # not an OverflowError from the generated code.
+    big = PolynomialSystem(["1" + "0" * 350 + "*x - 1"], ["x"])
+    assert np.isinf(big(np.array([1.0]))[0]) and np.isinf(big.jacobian(np.array([1.0]))[0, 0])
+    assert newton(big, [1.0]).status == Status.NONFINITE
+    # An exact coefficient above 2**53 is evaluated in floating point: 2**60 x at x = 0.5.
+    assert PolynomialSystem([f"{2**60}*x"], ["x"])(np.array([0.5]))[0] == 2.0**59
+    with pytest.raises(ValueError, match="`order`"):
+        PolynomialSystem(["x**2"], ["x"]).derivatives(np.array([1.0]), 10**6)
+    np.testing.assert_array_equal(
+        PolynomialSystem(["x**2"], ["x"]).derivatives(np.array([1.0]), 3), np.zeros((1, 1, 1, 1))
+    )

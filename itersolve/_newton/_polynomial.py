@@ -25,10 +25,12 @@ __all__ = ["PolynomialSystem"]
 MAX_DEGREE = 200
 MAX_TERMS = 5000
 MAX_LITERAL_CHARS = 400
+MAX_TENSOR_ENTRIES = 10**7  # derivative tensors D^k F: N n^k entries
+MAX_NESTING = 100  # parentheses and unary signs: the parser recurses on each
 
 _TOKEN = re.compile(
     r"\s*(?:"
-    r"(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[jJ]?)"
+    r"(?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[jJ]?)"
     r"|(?P<name>[A-Za-z_][A-Za-z_0-9]*)"
     r"|(?P<op>\*\*|[-+*/^()])"
     r")"
@@ -63,6 +65,7 @@ class _Parser:
 
     def __init__(self, tokens, symbols, where):
         self.tokens, self.symbols, self.where, self.i = tokens, symbols, where, 0
+        self.depth = 0
 
     def fail(self, message):
         raise ValueError(f"{self.where}: {message}")
@@ -106,9 +109,17 @@ class _Parser:
                 value = value / right
         return value
 
+    def nest(self):
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            self.fail(f"parentheses or signs nested deeper than {MAX_NESTING}")
+
     def unary(self):
         if self.peek()[1] in ("+", "-"):
-            return -self.unary() if self.take()[1] == "-" else self.unary()
+            self.nest()
+            value = -self.unary() if self.take()[1] == "-" else self.unary()
+            self.depth -= 1
+            return value
         return self.power()
 
     def power(self):
@@ -120,7 +131,7 @@ class _Parser:
         if parenthesised:
             self.take()
         kind, text = self.take()
-        if kind != "number" or not text.isdigit():
+        if kind != "number" or not (text.isascii() and text.isdigit()):
             self.fail(f"the exponent after {op!r} must be a non-negative integer, got {text!r}")
         if parenthesised and self.take()[1] != ")":
             self.fail("unbalanced parentheses in an exponent")
@@ -140,7 +151,7 @@ class _Parser:
                 self.fail(f"a number literal longer than {MAX_LITERAL_CHARS} characters")
             imaginary = text[-1] in "jJ"
             digits = text[:-1] if imaginary else text
-            value = sp.Integer(digits) if digits.isdigit() else sp.Float(digits)
+            value = sp.Integer(digits) if digits.isdigit() else sp.Float(digits)  # ASCII only
             return value * sp.I if imaginary else value
         if kind == "name":
             if text in self.symbols:
@@ -157,9 +168,11 @@ class _Parser:
                 return sp.sqrt(argument)
             self.fail(f"uses symbols [{text!r}] that are not in `variables` {list(self.symbols)}")
         if text == "(":
+            self.nest()
             value = self.expr()
             if self.take()[1] != ")":
                 self.fail("unbalanced parentheses")
+            self.depth -= 1
             return value
         self.fail(f"unexpected token {text!r}")
 
@@ -200,6 +213,23 @@ def _size_bound(expr, variables, where) -> tuple[int, int]:
     if terms > MAX_TERMS:
         raise ValueError(f"{where} would expand to more than {MAX_TERMS} terms")
     return degree, terms
+
+
+def _lambdify(variables, exprs):
+    """``sympy.lambdify`` of ``exprs`` with exact numbers beyond 2**53 made floats first:
+    printed as Python integers they would raise OverflowError in NumPy arithmetic (beyond
+    float64's range they become inf, which the solvers report as a status)."""
+    import sympy as sp
+
+    def numeric(e):
+        big = {
+            a: sp.Float(a, 17)
+            for a in e.atoms(sp.Rational)
+            if abs(a.p) > 2**53 or a.q > 2**53
+        }
+        return e.xreplace(big) if big else e
+
+    return sp.lambdify([variables], [numeric(e) for e in exprs], modules="numpy")
 
 
 def _equation(k: int, e, symbols: dict):
@@ -310,7 +340,7 @@ class PolynomialSystem:
         polys = [sp.Poly(e, *variables) for e in parsed]
         self.degrees = tuple(int(p.total_degree()) if not p.is_zero else 0 for p in polys)
         self.is_complex = any(not c.is_real for p in polys for c in p.coeffs())
-        self._f = sp.lambdify([variables], list(parsed), modules="numpy")
+        self._f = _lambdify(variables, parsed)
         self._derivative_cache: dict = {}
 
     def _point(self, x):
@@ -353,7 +383,7 @@ class PolynomialSystem:
             axes = list(range(order + 1))
             tensor = sp.permutedims(tensor, axes[-1:] + axes[:-1])
             flat = list(sp.flatten(tensor)) if order else list(self.exprs)
-            function = sp.lambdify([self.variables], flat, modules="numpy")
+            function = _lambdify(self.variables, flat)
             shape = (self.n_equations,) + (self.n_variables,) * order
             self._derivative_cache[order] = (shape, function)
         return self._derivative_cache[order]
@@ -369,7 +399,16 @@ class PolynomialSystem:
         if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
             raise ValueError(f"`order` must be a non-negative integer, got {order!r}")
         x = self._point(x)
-        shape, function = self._compiled(int(order))
+        order = int(order)
+        shape = (self.n_equations,) + (self.n_variables,) * order
+        if order > 32 or math.prod(shape) > MAX_TENSOR_ENTRIES:  # NumPy: at most 64 axes
+            raise ValueError(
+                f"`order` {order} is too large: at most 32, with at most "
+                f"{MAX_TENSOR_ENTRIES} entries in the tensor of shape (N, n, ..., n)"
+            )
+        if order > max(self.degrees):  # zero: no need to differentiate
+            return np.zeros(shape, dtype=self._dtype(x))
+        shape, function = self._compiled(order)
         with np.errstate(all="ignore"):
             return np.array(function(x), dtype=self._dtype(x)).reshape(shape)
 
