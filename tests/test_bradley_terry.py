@@ -447,6 +447,54 @@ def test_weights_spanning_600_orders_of_magnitude_are_fitted_on_the_scores():
     np.testing.assert_allclose(result.scores, expected - expected.mean(), rtol=1e-9)
 
 
+@pytest.mark.parametrize("factor", [1e305, 1e-305])
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"ties": "davidson", "home_advantage": True}, {"ties": "half", "prior": 1.0}]
+)
+def test_counts_at_extreme_scales_fit_like_counts_near_one(factor, kwargs):
+    """The ML is unchanged when every count is multiplied by k (bradley_terry.md §9), and the
+    MAP when the prior is multiplied too; before, counts near 1e305 (their total still
+    finite) overflowed the kernels' sums (NONFINITE) and counts near 1e-305 went
+    subnormal. Counts whose total overflows are refused up front."""
+    data = _davidson_home_sample(4, 6, 30, nu=0.5, theta=1.5, venues=True)
+    scaled = PairwiseData(
+        data.first, data.second, data.home, data.first_wins * factor,
+        data.second_wins * factor, data.ties * factor, n_items=data.n_items,
+    )
+    ties = kwargs.get("ties", "half")
+    base = bradley_terry(data, rtol=1e-12, **{**kwargs, "ties": ties})
+    prior = kwargs.get("prior")
+    extreme = bradley_terry(
+        scaled, rtol=1e-12,
+        **{**kwargs, "ties": ties, **({"prior": prior * factor} if prior else {})},
+    )
+    assert base.success and extreme.success, extreme.message
+    with pytest.raises(ValueError, match="overflows"):
+        PairwiseData(data.first, data.second, data.home, np.full(data.n_groups, 1.7e308),
+                     data.second_wins, data.ties, n_items=data.n_items)
+    np.testing.assert_allclose(extreme.scores, base.scores, rtol=0, atol=1e-8)
+    assert extreme.stats["gradient_norm"] <= 1e-12 * factor * 200  # reported in games
+    if kwargs.get("home_advantage"):
+        assert extreme.home_advantage == pytest.approx(base.home_advantage, rel=1e-8)
+        assert extreme.tie_parameter == pytest.approx(base.tie_parameter, rel=1e-8)
+
+
+@pytest.mark.parametrize("factor", [1e300, 1e-300])
+def test_fisher_errors_scale_as_one_over_the_root_of_the_counts(factor):
+    """The information is linear in the counts, so k times the counts divides the standard
+    errors by sqrt(k); weights of 1e-300 made the information invert as singular."""
+    data = _sample(3, 6, 40, 1.0).data()
+    scaled = PairwiseData(
+        data.first, data.second, data.home, data.first_wins * factor,
+        data.second_wins * factor, data.ties * factor, n_items=data.n_items,
+    )
+    base = bradley_terry(data, uncertainty="fisher", rtol=1e-12)
+    extreme = bradley_terry(scaled, uncertainty="fisher", rtol=1e-12)
+    np.testing.assert_allclose(
+        extreme.standard_errors * math.sqrt(factor), base.standard_errors, rtol=1e-5
+    )
+
+
 @pytest.mark.parametrize(
     "build",
     [

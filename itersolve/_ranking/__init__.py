@@ -203,7 +203,18 @@ def bradley_terry(
     ------
     ValueError, TypeError
         Bad data or arguments, before any sweep; ML on data whose graph is not strongly
-        connected (naming the players; pass ``prior=``).
+        connected (naming the players; pass ``prior=``). Complex data and wrongly typed
+        options are a TypeError naming the argument.
+
+    Notes
+    -----
+    ``success`` means the gradient criterion above holds at the returned scores (evaluated
+    there, not the estimate a sweep carries). Where strengths ``exp(score)`` would leave
+    floating-point range (a tiny prior on sparse data, counts spanning hundreds of orders
+    of magnitude) plain Bradley–Terry sweeps run on the scores in log-sum-exp form, so any
+    positive prior has its MAP estimate; with Davidson ties or home advantage such data
+    end with ``Status.NONFINITE``. Counts all near 1e300 (or 1e-300) are rescaled by an
+    exact power of two, with the prior and ``atol``: the estimate does not change.
     """
     _check_flag("home_advantage", home_advantage)
     for name, value, optional in (

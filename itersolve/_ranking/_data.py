@@ -70,6 +70,7 @@ class PairwiseData:
     """
 
     def __init__(self, first, second, home, first_wins, second_wins, ties, *, n_items, labels=None):
+        """The game groups directly (see the module docstring); every array is checked."""
         # The kernels index with first/second unchecked: validate them here, whoever calls.
         n_items = _checks.check_n_items(n_items)
         if n_items is None:
@@ -97,7 +98,11 @@ class PairwiseData:
             if labels.size != n_items:
                 raise ValueError(f"`labels` has {labels.size} entries for {n_items} players")
         self.labels = labels
-        self.n_comparisons = float(first_wins.sum() + second_wins.sum() + ties.sum())
+        with np.errstate(over="ignore"):
+            total = float(self.first_wins.sum() + self.second_wins.sum() + self.ties.sum())
+        if not np.isfinite(total):
+            raise ValueError("the counts are too large: their total overflows (scale them down)")
+        self.n_comparisons = total
 
     # ------------------------------------------------------------------ constructors
 
@@ -112,6 +117,10 @@ class PairwiseData:
         winners, losers : sequence of int or of labels
             Player indices (0..n-1) or labels (any hashable values; then every distinct
             label is a player, sorted, unless ``labels`` fixes the list and its order).
+            Labels must be of one kind: mixing, say, strings and numbers is a TypeError
+            (there is no natural order, and ``1 == True``); a missing label (None, NaN) is
+            a ValueError; labels that cannot be sorted need ``labels``. Booleans and
+            complex numbers are refused (TypeError).
         ties : sequence of bool, optional
             True where the comparison was a tie (``winners``/``losers`` then just name the
             two players).
@@ -315,6 +324,8 @@ class PairwiseData:
         """From a CSV file with a header row; columns named as in :meth:`from_dataframe`.
 
         Players are read as labels (strings). Empty ``home`` cells mean a neutral venue.
+        The file is read as UTF-8 (a leading byte-order mark is skipped); a file that is
+        not UTF-8, empty, a directory or short of fields is a ValueError naming it.
         """
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"`path` must be a str or os.PathLike, got {type(path).__name__}")
