@@ -138,7 +138,8 @@ def _out_of_resolution(xp, dtype, current, new) -> bool:
 
 def _work_dtype(xp, dtype):
     """The dtype Anderson's least squares runs in: float32 for float16, else ``dtype``."""
-    return xp.float32 if dtype == xp.float16 else dtype
+    half = getattr(xp, "float16", None)  # not every array-API namespace has it
+    return xp.float32 if half is not None and dtype == half else dtype
 
 
 def _flat(xp, v, dtype):
