@@ -28,9 +28,9 @@ class BatchedNewtonResult:
     """Per-row outcome of :func:`batched_newton` (arrays on the input's device).
 
     ``x`` (B, n); ``status`` (B,) integer codes of :class:`itersolve.Status` (0 converged,
-    -2 iteration limit, -3 non-finite, -6 singular Jacobian, stuck or diverging); ``nit`` (B,) iterations of
-    each row; ``residual`` (B,) ``||F(x)||_2`` at the returned rows; ``iterations``: batch
-    iterations run (the largest ``nit``).
+    -2 iteration limit, -3 non-finite, -6 singular Jacobian, stuck or diverging); ``nit``
+    (B,) iterations of each row; ``residual`` (B,) ``||F(x)||_2`` at the returned rows;
+    ``iterations``: batch iterations run (the largest ``nit``).
     """
 
     x: Any

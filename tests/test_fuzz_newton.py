@@ -71,8 +71,11 @@ def no_real_root_jac(x):
 
 
 EXACT = "the exact Jacobian of F"  # a marker the tests replace by F's own Jacobian
-JACOBIANS = {"circle_hyperbola": circle_hyperbola_jac, "cliff": cliff_jac,
-             "no_real_root": no_real_root_jac}
+JACOBIANS = {
+    "circle_hyperbola": circle_hyperbola_jac,
+    "cliff": cliff_jac,
+    "no_real_root": no_real_root_jac,
+}
 
 
 def exact(jac, F):
@@ -118,8 +121,23 @@ Fs = st.one_of(checkable, hostile_callables((2,)), hostile_scalars)
 # OverflowError on it (reported; not this family's code).
 scalars = hostile_scalars.filter(lambda v: not (isinstance(v, int) and abs(v) > 2**1000))
 tolerances = st.one_of(st.sampled_from([1e-10, 1e-6, 0.0, 1e-300]), scalars)
-NAMES = ("`F", "`x0`", "`jac", "`rtol`", "`atol`", "`maxiter`", "`roots`", "`root`", "`power`",
-         "`shift`", "`weight`", "`max_roots`", "`distinct_tol`", "`linesearch`", "`throw`")
+NAMES = (
+    "`F",
+    "`x0`",
+    "`jac",
+    "`rtol`",
+    "`atol`",
+    "`maxiter`",
+    "`roots`",
+    "`root`",
+    "`power`",
+    "`shift`",
+    "`weight`",
+    "`max_roots`",
+    "`distinct_tol`",
+    "`linesearch`",
+    "`throw`",
+)
 
 
 @settings(max_examples=300)
@@ -134,8 +152,9 @@ NAMES = ("`F", "`x0`", "`jac", "`rtol`", "`atol`", "`maxiter`", "`roots`", "`roo
 )
 def test_fuzz_newton(F, x0, jac, rtol, atol, maxiter, linesearch):
     def call():
-        return newton(F, x0, jac=exact(jac, F), rtol=rtol, atol=atol, maxiter=maxiter,
-                      linesearch=linesearch)
+        return newton(
+            F, x0, jac=exact(jac, F), rtol=rtol, atol=atol, maxiter=maxiter, linesearch=linesearch
+        )
 
     checked = any(F is f for f in (circle_hyperbola, cliff, no_real_root))
     outcome(call, names=NAMES, honest=honest_root(F, x0, rtol, atol) if checked else None)
@@ -149,8 +168,7 @@ HARD_SPOTS = {"circle_hyperbola": [1.9, 0.5], "cliff": [1.0, 1.0], "no_real_root
 @settings(max_examples=150)
 @given(
     F=checkable,
-    offset=st.lists(st.sampled_from([0.0, 1e-20, -1e-12, 1e-6, 0.3, -2.0]), min_size=2,
-                    max_size=2),
+    offset=st.lists(st.sampled_from([0.0, 1e-20, -1e-12, 1e-6, 0.3, -2.0]), min_size=2, max_size=2),
     jac=st.sampled_from([EXACT, None, "3-point"]),
     rtol=st.sampled_from([1e-10, 1e-6, 0.0]),
     atol=st.sampled_from([1e-12, 1e-8, 0.0]),
@@ -163,8 +181,9 @@ def test_fuzz_newton_successes_are_roots(F, offset, jac, rtol, atol, linesearch,
         maxiter = 60  # the one forbidden combination (no way to stop), rejected elsewhere
 
     def call():
-        return newton(F, x0, jac=exact(jac, F), rtol=rtol, atol=atol, linesearch=linesearch,
-                      maxiter=maxiter)
+        return newton(
+            F, x0, jac=exact(jac, F), rtol=rtol, atol=atol, linesearch=linesearch, maxiter=maxiter
+        )
 
     outcome(call, names=NAMES, honest=honest_root(F, x0, rtol, atol))
 
@@ -185,8 +204,9 @@ def test_fuzz_newton_successes_are_roots(F, offset, jac, rtol, atol, linesearch,
 )
 def test_fuzz_deflated_newton(F, jac, x0, roots, power, shift, weight):
     def call():
-        return deflated_newton(F, x0, jac=exact(jac, F), roots=roots, power=power, shift=shift,
-                               weight=weight)
+        return deflated_newton(
+            F, x0, jac=exact(jac, F), roots=roots, power=power, shift=shift, weight=weight
+        )
 
     def honest(result):
         honest_root(F, x0)(result)
@@ -209,8 +229,14 @@ def test_fuzz_deflated_newton(F, jac, x0, roots, power, shift, weight):
 )
 def test_fuzz_find_roots(F, x0, jac, max_roots, distinct_tol, maxiter):
     def call():
-        return find_roots(F, x0, jac=exact(jac, F), max_roots=max_roots, distinct_tol=distinct_tol,
-                          maxiter=maxiter)
+        return find_roots(
+            F,
+            x0,
+            jac=exact(jac, F),
+            max_roots=max_roots,
+            distinct_tol=distinct_tol,
+            maxiter=maxiter,
+        )
 
     def honest(found):
         assert len(found.roots) <= (max_roots or 100)
@@ -293,8 +319,11 @@ def sympy_oracle(text):
     dropped for the oracle.
     """
     text = re.sub(r"(?<![\d.])0+(?=\d)", "", text)
-    return parse_expr(text, transformations=standard_transformations + (convert_xor,),
-                      local_dict={"x": sympy.Symbol("x"), "y": sympy.Symbol("y")})
+    return parse_expr(
+        text,
+        transformations=standard_transformations + (convert_xor,),
+        local_dict={"x": sympy.Symbol("x"), "y": sympy.Symbol("y")},
+    )
 
 
 @settings(max_examples=300)
@@ -332,8 +361,14 @@ def test_fuzz_polynomial_strings(case):
 @settings(max_examples=100)
 @given(
     x0=st.one_of(st.just([1.5, 0.5]), hostile_arrays((2,)), hostile_scalars),
-    exprs=st.sampled_from([["x**2 + y**2 - 4", "x*y - 1"], ["x^2 - 2", "y - x"],
-                           ["I*x - 1", "y"], ["x + y", "x - y", "x*y"]]),
+    exprs=st.sampled_from(
+        [
+            ["x**2 + y**2 - 4", "x*y - 1"],
+            ["x^2 - 2", "y - x"],
+            ["I*x - 1", "y"],
+            ["x + y", "x - y", "x*y"],
+        ]
+    ),
 )
 def test_fuzz_newton_on_polynomial_systems(x0, exprs):
     system = PolynomialSystem(exprs, ["x", "y"])

@@ -501,8 +501,12 @@ def test_batched_newton_mirrors_the_stuck_and_diverging_stops(namespace):
     out = batched_newton(F, J, X0, maxiter=50)
     singles = [
         newton(np.cbrt, [1.0], jac=lambda x: np.diag(np.abs(x) ** (-2 / 3) / 3), maxiter=50),
-        newton(lambda x: np.arctan(1e20 * (x - 1)) + 2, [1.0],
-               jac=lambda x: np.diag(1e20 / (1 + (1e20 * (x - 1)) ** 2)), maxiter=50),
+        newton(
+            lambda x: np.arctan(1e20 * (x - 1)) + 2,
+            [1.0],
+            jac=lambda x: np.diag(1e20 / (1 + (1e20 * (x - 1)) ** 2)),
+            maxiter=50,
+        ),
         newton(lambda x: x - 1, [3.0], jac=lambda x: np.eye(1), maxiter=50),
     ]
     assert [int(s.status) for s in singles] == [-6, -6, 0]

@@ -68,16 +68,16 @@ class ShiftedDeflation:
         root = root.reshape(-1)
         if self.roots and root.shape != self.roots[0].shape:
             raise ValueError(
-                f"`{name}`: a root has {root.size} entries, the deflated roots "
-                f"{self.roots[0].size}"
+                f"`{name}`: a root has {root.size} entries, the deflated roots {self.roots[0].size}"
             )
         self.roots.append(root)
 
     def check_size(self, n: int, name: str = "roots") -> None:
         """Raise ValueError unless the roots and weights fit iterates of ``n`` entries."""
         if self.roots and self.roots[0].size != n:
-            raise ValueError(f"`{name}`: the deflated roots have {self.roots[0].size} entries, "
-                             f"the iterate {n}")
+            raise ValueError(
+                f"`{name}`: the deflated roots have {self.roots[0].size} entries, the iterate {n}"
+            )
         if self.weight.ndim == 1 and self.weight.size != n:
             raise ValueError(f"`weight` has {self.weight.size} entries, the iterate {n}")
 

@@ -50,12 +50,12 @@ class Newton:
 
     Stopping test (on the undeflated residual ``||F||_2``, scaled norms): converged when
     ``||F(x_k)|| <= atol``, or when ``||F(x_k)|| <= rtol ||F(x_0)||`` at the rounding floor:
-    the last step was small, ``||x_k - x_{k-1}|| <= rtol ||x_k||``. The residual test is what success means; the step test only keeps a
-    relative residual from stopping a solve far from a root (``x0 = 1e150`` for
-    ``x^2 - 2``). Stops without success: steps below ``rtol ||x_k||`` that no longer reduce
-    ``||F||`` while it is above the tolerance (``STAGNATED``, "stuck"), and divergence,
-    ``||x||`` and ``||F||`` rising together for :data:`DIVERGENCE_WINDOW` steps
-    (``STAGNATED``, "diverging").
+    the last step was small, ``||x_k - x_{k-1}|| <= rtol ||x_k||``. The residual test is
+    what success means; the step test only keeps a relative residual from stopping a
+    solve far from a root (``x0 = 1e150`` for ``x^2 - 2``). Stops without success: steps
+    below ``rtol ||x_k||`` that no longer reduce ``||F||`` while it is above the tolerance
+    (``STAGNATED``, "stuck"), and divergence, ``||x||`` and ``||F||`` rising together for
+    :data:`DIVERGENCE_WINDOW` steps (``STAGNATED``, "diverging").
     """
 
     rtol: float

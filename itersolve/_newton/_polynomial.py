@@ -2,8 +2,9 @@
 
 Strings are parsed by a small recursive-descent parser of their own (never ``eval``, never
 ``sympify``): only numbers, the declared variables, ``I``, ``+ - * / ** ^``, unary signs,
-parentheses and ``sqrt`` of a constant are accepted, and exponents must be small non-negative integer literals, so
-a string can neither run code nor make the construction expand without bound.
+parentheses and ``sqrt`` of a constant are accepted, and exponents must be small
+non-negative integer literals, so a string can neither run code nor make the construction
+expand without bound.
 """
 
 from __future__ import annotations
@@ -160,8 +161,10 @@ class _Parser:
                 return sp.I
             if self.peek()[1] == "(":
                 if text != "sqrt":
-                    self.fail(f"{text!r} is not a polynomial operation (of functions only sqrt "
-                              "of a constant is accepted)")
+                    self.fail(
+                        f"{text!r} is not a polynomial operation (of functions only sqrt "
+                        "of a constant is accepted)"
+                    )
                 argument = self.atom()
                 if argument.free_symbols:
                     self.fail("sqrt(...) of an expression in the variables is not a polynomial")
@@ -222,11 +225,7 @@ def _lambdify(variables, exprs):
     import sympy as sp
 
     def numeric(e):
-        big = {
-            a: sp.Float(a, 17)
-            for a in e.atoms(sp.Rational)
-            if abs(a.p) > 2**53 or a.q > 2**53
-        }
+        big = {a: sp.Float(a, 17) for a in e.atoms(sp.Rational) if abs(a.p) > 2**53 or a.q > 2**53}
         return e.xreplace(big) if big else e
 
     return sp.lambdify([variables], [numeric(e) for e in exprs], modules="numpy")

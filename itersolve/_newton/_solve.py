@@ -163,10 +163,10 @@ def newton(
     ``||F||`` rising at each of 10 steps, ``||x||`` by a factor 100 overall; the message
     gives both), or, with ``maxiter=None``, the residual stops improving (checked from
     iteration 1024 on); ``CALLBACK``. Slow convergence, such as the linear rate
-    ``(m-1)/m`` at a root of multiplicity ``m``, is none of these: ``||F||`` falls. A singular Jacobian is not replaced by a
-    least-squares step: near a singular root Newton still converges (linearly) with the
-    nearly singular but invertible Jacobians, and an exactly singular one means the
-    iterate is at a point Newton cannot leave.
+    ``(m-1)/m`` at a root of multiplicity ``m``, is none of these: ``||F||`` falls. A
+    singular Jacobian is not replaced by a least-squares step: near a singular root Newton
+    still converges (linearly) with the nearly singular but invertible Jacobians, and an
+    exactly singular one means the iterate is at a point Newton cannot leave.
 
     Examples
     --------

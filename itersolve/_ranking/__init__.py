@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
-import sys
 
 import numpy as np
 from scipy.sparse.csgraph import connected_components
@@ -23,7 +21,7 @@ from .._validation import (
 )
 from ._checks import check_n_items
 from ._data import PairwiseData, as_pairwise_data
-from ._solver import BradleyTerry, Layout, count_unit
+from ._solver import BradleyTerry, Layout
 
 __all__ = ["PairwiseData", "RankingResult", "bradley_terry"]
 
@@ -297,10 +295,8 @@ def _check_flag(name, value):
 
 
 def _fitter(data, ties, home_advantage, method, update, prior, rtol, atol):
-    unit = count_unit(data)  # extreme counts are scaled, with the prior and atol
-    if prior > 0.0 and not sys.float_info.min <= prior / unit < math.inf:
-        unit = 1.0  # a prior that would not survive the scaling (it would turn MAP into ML)
-    layout = Layout(data, ties=ties, home_advantage=home_advantage, unit=unit)
+    layout = Layout(data, ties=ties, home_advantage=home_advantage, prior=prior)
+    unit = layout.unit  # extreme counts are scaled, with the prior and atol
     solver = BradleyTerry(
         rtol,
         atol / unit,

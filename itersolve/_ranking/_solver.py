@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,15 +20,11 @@ class Layout:
     the plain kernels unless home advantage is fitted.
     """
 
-    def __init__(self, data, *, ties, home_advantage, unit=1.0):
+    def __init__(self, data, *, ties, home_advantage, prior=0.0):
         from ._build import per_player
 
         tie_counts = data.ties if ties is not None else np.zeros_like(data.ties)
         first_wins, second_wins = data.first_wins, data.second_wins
-        if unit != 1.0:  # counts in units of `unit` (see count_unit)
-            first_wins, second_wins, tie_counts = (
-                first_wins / unit, second_wins / unit, tie_counts / unit
-            )
         if ties == "half":
             first_wins, second_wins = first_wins + 0.5 * tie_counts, second_wins + 0.5 * tie_counts
             tie_counts = np.zeros_like(tie_counts)
@@ -43,6 +40,8 @@ class Layout:
             self.ties,
             self.self_home,
             self.opp_home,
+            low,
+            high,
         ) = per_player(
             data.first,
             data.second,
@@ -53,6 +52,14 @@ class Layout:
             data.n_items,
             self.general,
         )
+        self.unit = count_unit(low, high, prior)
+        if self.unit != 1.0:  # counts in units of `unit`: exact, a power of two
+            for array in (self.wins, self.losses, self.ties):
+                array /= self.unit
+            self.most_games /= self.unit
+            first_wins, second_wins, tie_counts = (
+                first_wins / self.unit, second_wins / self.unit, tie_counts / self.unit
+            )
         if self.general:
             self.groups = (data.first, data.second, home, first_wins, second_wins, tie_counts)
         self.nfev = 0  # sweeps
@@ -109,22 +116,21 @@ def map_scale(scores, xp) -> float:
     return u
 
 
-def count_unit(data) -> float:
+def count_unit(low, high, prior=0.0) -> float:
     """A power of two to divide the counts by when they are extreme, else 1 (exactly).
 
     The (penalised) likelihood times a constant has the same maximiser, so counts and prior
     may be scaled together; by a power of two the scaling is exact. Counts near 1e300 would
     otherwise overflow the kernels' sums, counts near 1e-300 lose digits as subnormals.
+    ``low`` and ``high`` are the smallest positive and the largest count; the unit is
+    their geometric middle, so counts spanning 1e-300..1e300 stay as they are.
     """
-    counts = np.concatenate([data.first_wins, data.second_wins, data.ties])
-    counts = counts[counts > 0]
-    if counts.size == 0:
+    if high == 0.0 or (2.0**-64 <= low and high <= 2.0**64) or not math.isfinite(high):
         return 1.0
-    low, high = float(counts.min()), float(counts.max())
-    if (2.0**-64 <= low and high <= 2.0**64) or not math.isfinite(high):
-        return 1.0
-    # the geometric middle of the range: counts spanning 1e-300..1e300 stay as they are
-    return 2.0 ** round((math.log2(low) + math.log2(high)) / 2)
+    unit = 2.0 ** round((math.log2(low) + math.log2(high)) / 2)
+    if prior > 0.0 and not sys.float_info.min <= prior / unit < math.inf:
+        return 1.0  # a prior that would not survive the scaling (MAP would turn into ML)
+    return unit
 
 
 @dataclasses.dataclass
@@ -146,7 +152,7 @@ SAFE_LOG = 300.0
 
 
 def in_range(scores) -> bool:
-    return bool(np.max(np.abs(scores)) <= SAFE_LOG)
+    return bool(scores.max() <= SAFE_LOG and -scores.min() <= SAFE_LOG)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,7 +226,8 @@ class BradleyTerry:
             theta, nu, target, in_sweep = self._strength_sweep(layout, state)
             with np.errstate(all="ignore"):
                 new = np.log(target)
-        if new is None or not (layout.general or np.all(np.isfinite(new))):
+        # the scores are at most a few thousand in size: their sum is finite iff they are
+        if new is None or not (layout.general or math.isfinite(float(np.sum(new)))):
             new = old.copy() if self.update == "async" else np.empty_like(old)
             source = new if self.update == "async" else old
             in_sweep = _kernels.log_sweep(*layout.arrays, source, new, newman, self.prior)
