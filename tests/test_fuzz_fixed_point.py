@@ -210,7 +210,8 @@ def _displacement_maps(scale):
 @given(data=st.data())
 def test_fuzz_infimal_displacement(data):
     scale = data.draw(st.sampled_from(EXTREME_SCALES))
-    kind = data.draw(st.sampled_from(["translation", "translated rotation", "rotation (v = 0)", "hostile"]))
+    kinds = ["translation", "translated rotation", "rotation (v = 0)", "hostile"]
+    kind = data.draw(st.sampled_from(kinds))
     if kind == "hostile":
         T, v = data.draw(hostile_callables((6,))), None
     else:
@@ -311,7 +312,8 @@ def test_fuzz_feasibility(data):
             name = data.draw(st.sampled_from(sorted(sets)))
             sides.append((_quiet(sets[name]), sets[name]))
         elif kind == "not a projection":
-            sides.append((_quiet(NOT_PROJECTIONS[data.draw(st.sampled_from(sorted(NOT_PROJECTIONS)))]), None))
+            name = data.draw(st.sampled_from(sorted(NOT_PROJECTIONS)))
+            sides.append((_quiet(NOT_PROJECTIONS[name]), None))
         else:
             sides.append((data.draw(hostile_callables(SHAPE)), None))
     x0 = (
@@ -345,6 +347,7 @@ def test_fuzz_feasibility(data):
 
     outcome(
         lambda: itersolve.feasibility(project_a, project_b, x0, **kwargs),
-        names=NAMES + ("`project_a`", "`project_b`", "`accelerate`", "project_a(...)", "project_b(...)"),
+        names=NAMES
+        + ("`project_a`", "`project_b`", "`accelerate`", "project_a(...)", "project_b(...)"),
         honest=honest,
     )

@@ -65,8 +65,10 @@ def feasibility(
         distances ``||x - P_A(x)||`` and ``||x - P_B(x)||`` (``stats["distance_to_a"]``,
         ``stats["distance_to_b"]``), computed with the given projections at ``x``, are at
         most ``10 max(rtol ||x||, atol)``, and both projections are idempotent there
-        (``P(P(x)) = P(x)`` to that tolerance). A map that fails the idempotence check
-        is not a projection: the solve ends ``INVALID_INPUT`` with a message naming it. ``INFEASIBLE``: the sets
+        (``P(P(x)) = P(x)`` to that tolerance); a point that met the iteration's test but
+        not the distances ends ``STAGNATED``. A map that fails the idempotence check
+        is not a projection: the solve ends ``INVALID_INPUT`` with a message naming it
+        (also when the nearest points of a gap fail it). ``INFEASIBLE``: the sets
         are disjoint; ``stats["gap"] = a - b`` for nearest points ``a`` of ``A`` and ``b`` of ``B``
         (``stats["points"]``), ``stats["distance"] = ||a - b||``, and ``x = a``. The gap is
         verified: ``a = P_A(b)`` and ``b = P_B(a)`` hold to ``stats["pair_residual"]``,
