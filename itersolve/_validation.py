@@ -6,18 +6,30 @@ import math
 import numbers
 
 
+def _as_float(name: str, value) -> float:
+    """``float(value)`` for a real number; an int beyond the float range is a ValueError."""
+    try:
+        return float(value)
+    except OverflowError:
+        digits = len(str(abs(int(value))))
+        raise ValueError(f"`{name}` is too large for a float ({digits} digits)") from None
+
+
 def check_tolerances(rtol, atol, maxiter) -> tuple[float, float, int | None]:
     """Validate the keyword-only tolerances every solver takes; return them normalised."""
     for name, value in (("rtol", rtol), ("atol", atol)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"`{name}` must be a real number, got {type(value).__name__}")
-        if not math.isfinite(value) or value < 0:
+        number = _as_float(name, value)
+        if not math.isfinite(number) or number < 0:
             raise ValueError(f"`{name}` must be finite and non-negative, got {value!r}")
     if maxiter is not None:
         if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral):
             raise TypeError(f"`maxiter` must be an integer or None, got {type(maxiter).__name__}")
         if maxiter < 0:
             raise ValueError(f"`maxiter` must be non-negative, got {maxiter}")
+        if maxiter > 2**63 - 1:  # kernels count iterations in int64
+            raise ValueError("`maxiter` exceeds 2**63 - 1; pass None for no limit")
         maxiter = int(maxiter)
     elif rtol == 0 and atol == 0:
         raise ValueError(
@@ -37,7 +49,7 @@ def check_real(name: str, value, *, low=None, high=None, low_open=False, high_op
     """Check ``value`` is a real number inside the given interval; return it as a float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a real number, got {type(value).__name__}")
-    value = float(value)
+    value = _as_float(name, value)
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if not math.isfinite(value) or too_low or too_high:
