@@ -76,7 +76,9 @@ class _History:
             return False
         half = self.size // 2
         first, second = self._buffer[:half].min(), self._buffer[half : self.size].min()
-        return bool(second > STALL_FACTOR * first)
+        # a ratio, not second > 0.9 * first: at subnormal residuals 0.9 * first rounds
+        # back to first and the test could never fire
+        return bool(first == 0.0 or second / first > STALL_FACTOR)
 
 
 # Without `maxiter` a solve that cannot converge would never stop. Methods that converge,
