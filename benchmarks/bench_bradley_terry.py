@@ -579,7 +579,7 @@ def profile_itersolve(winners, losers, rtol):
         "BradleyTerry.step": _solver.BradleyTerry.step,
         "BradleyTerry._gradient": _solver.BradleyTerry._gradient,
         "BradleyTerry.gradient_vector": _solver.BradleyTerry.gradient_vector,
-        "BradleyTerry._rescale": _solver.BradleyTerry._rescale,
+        "BradleyTerry._rescale_scores": _solver.BradleyTerry._rescale_scores,
         "BradleyTerry.postprocess": _solver.BradleyTerry.postprocess,
         "plain_sweep (Numba kernel)": sweep,
         "plain_gradient (Numba kernel)": gradient,
@@ -606,7 +606,7 @@ PHASES = (  # (label, traced function, "incl": its whole time / "own": minus tra
     ("construction: per-player Layout (kernel)", "Layout.__init__", "own"),
     ("fit: sweeps (plain_sweep kernel)", "plain_sweep (Numba kernel)", "incl"),
     ("fit: gradient (plain_gradient kernel)", "plain_gradient (Numba kernel)", "incl"),
-    ("fit: rescaling (geometric mean)", "BradleyTerry._rescale", "incl"),
+    ("fit: rescaling (geometric mean)", "BradleyTerry._rescale_scores", "incl"),
     ("fit: rest of step (copy, log, step norm)", "BradleyTerry.step", "own"),
 )
 
