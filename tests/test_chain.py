@@ -429,3 +429,78 @@ def test_a_derivative_of_the_wrong_shape_names_f():
 def test_single_time_point_is_a_chain_of_no_steps():
     result = picard_ode(lambda t, y: y, np.ones(2), [0.0])
     assert result.success and result.x.shape == (1, 2)
+
+
+# ----- hardening (issue 12) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-170, 1e160, 1e300])
+@pytest.mark.parametrize(
+    ("method", "backend"),
+    [("picard", None), ("jacobi", None), ("hybrid", None), ("quasi-newton", None),
+     ("picard", "array-api"), ("jacobi", "array-api")],
+)
+def test_states_at_extreme_scales_reach_the_sequential_trajectory(scale, method, backend):
+    # The update norms underflowed at 1e-170 (every state "converged" after one sweep with
+    # errors of 160 %) and Picard's rounding floor overflowed at 1e160 (1e-7 errors).
+    def step(t, X):
+        return 0.9 * X + 0.01 * scale * np.cos(X / scale)
+
+    x0 = np.array([1.0, 2.0]) * scale
+    reference = np.empty((31, 2))
+    reference[0] = x0
+    for t in range(30):  # the plain sequential loop, written out
+        reference[t + 1] = step(np.array([t]), reference[t : t + 1])[0]
+    extra = {"jacobian": lambda t, X: 0.9 - 0.01 * np.sin(X / scale)}
+    result = solve_chain(
+        step, x0, 30, method=method, backend=backend, **(extra if "newton" in method else {})
+    )
+    assert result.success, result.message
+    tolerance = 0.0 if method in ("jacobi", "hybrid") else 1e-9
+    np.testing.assert_allclose(result.x / scale, reference / scale, rtol=0, atol=tolerance)
+
+
+def test_float16_states_take_the_generic_path():
+    # float16 used to reach the Numba kernels and fail inside them (NotImplementedError)
+    x0 = np.array([1.0, -2.0], dtype=np.float16)
+    result = solve_chain(lambda t, X: X * np.float16(0.5) + np.float16(1), x0, 6, method="jacobi")
+    assert result.success and result.x.dtype == np.float16
+    expected = [x0]
+    for _ in range(6):
+        expected.append(expected[-1] * np.float16(0.5) + np.float16(1))
+    np.testing.assert_array_equal(result.x, np.array(expected))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"tol_scale": np.ones(6) * 1j}, TypeError, "`tol_scale` is complex"),
+        ({"tol_scale": np.full(6, "a")}, TypeError, "`tol_scale`"),
+        ({"n_steps": 10**400}, ValueError, "`n_steps`"),
+    ],
+)
+def test_hostile_chain_options_are_named(kwargs, error, match):
+    n_steps = kwargs.pop("n_steps", 5)
+    with pytest.raises(error, match=match):
+        solve_chain(lambda t, X: X, np.ones(2), n_steps, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("fit", "parameter", "match"),
+    [
+        ({"trajectories": ["ab", "cd"]}, 1.5, "`trajectories"),
+        ({"parameters": [1.0]}, 1.5, "`parameters`"),
+        ({"degree": 10**6}, 1.5, "`degree`"),
+        ({"trajectories": [np.ones(3), np.ones(3)]}, 1.5, "`predictor`"),
+        ({}, "a", "`parameter`"),
+        ({}, 1e308, "`parameter`"),
+    ],
+)
+def test_trajectory_model_names_bad_input(fit, parameter, match):
+    runs = [np.outer(np.arange(6.0), [a, a]) for a in (1.0, 2.0)]
+    arguments = {"parameters": [1.0, 2.0], "trajectories": runs, **fit}
+    degree = arguments.pop("degree", 1)
+    with pytest.raises((ValueError, TypeError), match=match):
+        model = TrajectoryModel.fit(arguments["parameters"], arguments["trajectories"],
+                                    degree=degree)
+        solve_chain(lambda t, X: X + 1, np.zeros(2), 5, predictor=model.predictor(parameter))

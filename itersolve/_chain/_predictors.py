@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import array_api_compat
 import numpy as np
@@ -12,6 +13,9 @@ from .._validation import check_array, check_int, check_real
 
 __all__ = ["TrajectoryModel"]
 
+# the monomials grow as comb(q + degree, degree); beyond this the fit would not end
+MAX_FEATURES = 100_000
+
 
 def _features(parameters: np.ndarray, degree: int) -> np.ndarray:
     """Monomials of the parameters up to total degree ``degree`` (constant first)."""
@@ -20,6 +24,15 @@ def _features(parameters: np.ndarray, degree: int) -> np.ndarray:
         for combo in itertools.combinations_with_replacement(range(parameters.shape[1]), power):
             columns.append(np.prod(parameters[:, list(combo)], axis=1))
     return np.stack(columns, axis=1)
+
+
+def _checked_features(parameters, degree, name) -> np.ndarray:
+    """The features, or a ValueError naming ``name`` where a monomial overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        features = _features(parameters, degree)
+    if not np.all(np.isfinite(features)):
+        raise ValueError(f"`{name}` overflow the degree-{degree} monomials of the model")
+    return features
 
 
 def _parameters(values, name) -> np.ndarray:
@@ -67,22 +80,32 @@ class TrajectoryModel:
             raise TypeError(
                 f"`trajectories` must be a sequence of arrays, got {type(trajectories).__name__}"
             )
-        # complex runs are kept (a complex chain's model); NaN/Inf are rejected
+        # complex runs are kept (a complex chain's model); NaN/Inf are rejected; the
+        # leading axis is the step index
         runs = [
-            np.asarray(check_array(f"trajectories[{i}]", to_host(x), complex_ok=True))
+            np.asarray(check_array(f"trajectories[{i}]", to_host(x), ndim=tuple(range(1, 33)),
+                                   complex_ok=True))
             for i, x in enumerate(trajectories)
         ]
         if len(runs) != p.shape[0]:
             raise ValueError(
-                f"got {p.shape[0]} parameters and {len(runs)} trajectories; they must pair up"
+                f"`parameters` holds {p.shape[0]} and `trajectories` {len(runs)}; they must pair up"
             )
         if not runs:
             raise ValueError("`trajectories` is empty: fit needs at least one solved run")
         shape = runs[0].shape
         if any(run.shape != shape for run in runs):
             raise ValueError("`trajectories` must all have the same shape")
-        Y = np.stack([run.reshape(-1) for run in runs])
-        Phi = _features(p, degree)
+        # lstsq computes in float64 (or complex128) whatever the runs' precision
+        precision = np.result_type(*(run.dtype for run in runs), np.float64)
+        Y = np.stack([run.reshape(-1).astype(precision) for run in runs])
+        features = math.comb(p.shape[1] + degree, degree)
+        if features > MAX_FEATURES:
+            raise ValueError(
+                f"`degree` = {degree} with {p.shape[1]} parameters makes {features} monomials; "
+                f"at most {MAX_FEATURES} are supported"
+            )
+        Phi = _checked_features(p, degree, "parameters")
         if ridge:
             k = Phi.shape[1]
             Phi = np.vstack([Phi, np.sqrt(ridge) * np.eye(k)])
@@ -97,7 +120,11 @@ class TrajectoryModel:
             raise ValueError(
                 f"`parameter` has {p.shape[1]} entries; the model was fitted on {self.n_parameters}"
             )
-        return (_features(p, self.degree) @ self.coefficients).reshape(self.shape)
+        with np.errstate(all="ignore"):
+            trajectory = _checked_features(p, self.degree, "parameter") @ self.coefficients
+        if not np.all(np.isfinite(trajectory)):
+            raise ValueError(f"`parameter` = {parameter!r} takes the model's prediction to Inf")
+        return trajectory.reshape(self.shape)
 
     def predictor(self, parameter):
         """``predictor(t, X)`` for :func:`~itersolve.solve_chain`: the predicted states at
@@ -106,6 +133,12 @@ class TrajectoryModel:
 
         def predict(t, X):
             xp = array_api_compat.array_namespace(X)
+            if trajectory.shape[1:] != tuple(X.shape[1:]) or trajectory.shape[0] < X.shape[0]:
+                raise ValueError(
+                    f"`predictor`: the model was fitted on trajectories of shape "
+                    f"{trajectory.shape}; this chain has states of shape {tuple(X.shape[1:])} "
+                    "and needs one row per step"
+                )
             if np.iscomplexobj(trajectory) and not xp.isdtype(X.dtype, "complex floating"):
                 raise TypeError(
                     "`predictor`: the model was fitted on complex trajectories, the states "

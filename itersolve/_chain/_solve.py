@@ -44,6 +44,12 @@ DEFAULT_RTOL = {
 def _checked_start(x0, n_steps, backend):
     n_steps = check_int("n_steps", n_steps, low=0)
     backend_, x = float_start(x0, backend)
+    size = max(1, math.prod(x.shape))
+    if n_steps >= np.iinfo(np.intp).max // size:
+        raise ValueError(
+            f"`n_steps` = {n_steps} is too large: a trajectory of that many states of "
+            f"{size} entries cannot be indexed"
+        )
     if not bool(backend_.xp.all(backend_.xp.isfinite(x))):
         raise ValueError("`x0` contains NaN or Inf")
     return n_steps, backend_, x
