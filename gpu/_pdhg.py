@@ -253,17 +253,21 @@ class HalpernPDHG:
 
     def _check(self, lp, s, previous):
         """KKT error and certificate candidates at ``T(z)``, on the unscaled problem."""
-        # the KKT error of the very point a solve would return, with products by the
-        # unscaled K: success is declared on what the user gets, not on a scaled proxy
         x = lp.xp.minimum(lp.xp.maximum(s.xT * lp.x_unit, lp.lb), lp.ub)
         y = s.yT * lp.y_unit
-        KTy = lp.KT @ y
-        relative, parts = kkt_error(lp, x, y, lp.K @ x, KTy)
-        lp.nfev += 2
-        s.output = (x, y, KTy)
+        # first from the products the iteration carries (free, but of the scaled, unclipped
+        # point); only when those pass, again on the very point a solve returns with
+        # products by the unscaled K, and only that decides success
+        relative, parts = kkt_error(lp, x, y, s.KxT / lp.row * lp.beta, s.KTyT / lp.col * lp.gamma)
+        s.output = (x, y, None)
+        if relative <= self.rtol or parts["absolute"] <= self.atol:
+            KTy = lp.KT @ y
+            relative, parts = kkt_error(lp, x, y, lp.K @ x, KTy)
+            lp.nfev += 2
+            s.output = (x, y, KTy)
         s.residual, s.kkt = relative, parts
         s.checks.append((s.it, relative))
-        if relative <= self.rtol or parts["absolute"] <= self.atol:
+        if s.output[2] is not None and (relative <= self.rtol or parts["absolute"] <= self.atol):
             s.status = Status.CONVERGED
             return
         if previous is None or not math.isfinite(relative):
@@ -313,6 +317,9 @@ class HalpernPDHG:
         if not s.checks or s.checks[-1][0] != s.it:
             self._check(lp, s, None)  # the final point's KKT error, when not just measured
         x, y, KTy = s.output
+        if KTy is None:  # the reduced costs of the returned duals, by the unscaled K'
+            KTy = lp.KT @ y
+            lp.nfev += 1
         stats = {
             "y": y,
             "reduced_costs": lp.c - KTy,

@@ -368,9 +368,11 @@ TINY_LP = dict(
     b_ub=np.array([4.0, 2.0]),
     bounds=[(0.0, None), (-1.0, 3.0), (-2.0, None)],
 )
+# a start away from 0, so that the anchor terms z_0 / (k + 2) weigh in from the first step
+TINY_START = np.array([1.0, 0.5, -1.0])
 
 
-def reference_halpern_pdhg(c, K, u, lb, ub, eta, iterations, restart):
+def reference_halpern_pdhg(c, K, u, lb, ub, x0, eta, iterations, restart):
     """Restarted reflected Halpern PDHG for ``min c'x, Kx <= u, lb <= x <= ub`` written
     from Lu & Yang (r2HPDHG, arXiv 2407.16144) and PDLP (arXiv 2102.04592), independently
     of the package: returns the iterates ``(x_k, y_k)``, ``k = 0..iterations``.
@@ -383,9 +385,9 @@ def reference_halpern_pdhg(c, K, u, lb, ub, eta, iterations, restart):
     ``k`` counted from the anchor ``z_0``. Every ``restart`` steps the step instead sets
     ``z = T z``, re-anchors there, and updates the primal weight as PDLP does:
     ``log omega <- 0.5 log(||dy|| / ||dx||) + 0.5 log omega`` (``dx, dy`` the moves since the
-    anchor). Initial weight ``||c|| / ||u||``.
+    anchor). Initial weight ``||c|| / ||u||``; the duals start at 0.
     """
-    x, y = np.clip(np.zeros_like(c), lb, ub), np.zeros(K.shape[0])
+    x, y = x0, np.zeros(K.shape[0])
     omega = np.linalg.norm(c) / np.linalg.norm(u)
     anchor, k = (x, y), 0
     iterates = [(x, y)]
@@ -419,7 +421,7 @@ def library_iterates(iterations, restart):
     ones_m, ones_n = np.ones(problem.m), np.ones(problem.n)
     lp = DeviceLP(problem, ones_m, ones_n, xp=np, sparse=sp)
     solver = HalpernPDHG(1e-30, 0.0, restart=restart, col=lp.x_unit)
-    start = np.clip(np.zeros(problem.n), problem.lb, problem.ub) / lp.beta
+    start = TINY_START / lp.beta
     state = solver.init(lp, start)
     iterates = [(state.x * lp.x_unit, state.y * lp.y_unit)]
     x = start
@@ -442,7 +444,8 @@ def test_halpern_pdhg_iterates_follow_the_papers_formula(restart):
     exact_eta = 0.998 / np.linalg.norm(K, 2)
     assert state.eta == pytest.approx(exact_eta, rel=1e-6)
     reference = reference_halpern_pdhg(
-        TINY_LP["c"], K, u, lb, ub, state.eta, 20, None if restart == "adaptive" else restart
+        TINY_LP["c"], K, u, lb, ub, TINY_START, state.eta, 20,
+        None if restart == "adaptive" else restart,
     )
     assert state.restarts == (0 if restart == "adaptive" else 3)
     for k, ((x, y), (x_ref, y_ref)) in enumerate(zip(library, reference)):
