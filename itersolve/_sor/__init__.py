@@ -326,9 +326,10 @@ def relax(
     one sweep): ``A``'s ``indptr`` and ``indices`` (monotone, inside the matrix) and a
     colouring given as ``ordering`` (integer, each row exactly once). The entries are not
     scanned (a smoother runs many times on one matrix): NaN or Inf in ``A`` or ``b`` give
-    NaN or Inf in ``x``. A zero diagonal entry is found by the sweep itself, which leaves
-    that row unchanged and raises ``ValueError`` after it: ``x`` then holds the partial
-    sweep. :func:`sor` validates everything before it starts.
+    NaN or Inf in ``x``. So does a zero diagonal entry; when ``x`` is not finite after the
+    sweeps the diagonal is checked, and a zero entry raises ``ValueError`` naming its row
+    (``x`` then holds the sweeps' Inf/NaN). :func:`sor` validates everything before it
+    starts.
 
     ``ordering`` is ``"natural"``, or a colouring ``(order, color_ptr)`` from
     :func:`coloring` (computed once, reused for every call), or ``"red-black"`` /
@@ -341,8 +342,8 @@ def relax(
     Raises
     ------
     TypeError, ValueError
-        Before any sweep, for the problems above; ValueError after a sweep that met a
-        zero diagonal entry.
+        Before any sweep, for the problems above; ValueError after the sweeps when a zero
+        diagonal entry made ``x`` non-finite.
     """
     _choice("sweep", sweep, tuple(SWEEPS))
     omega = check_omega(omega)
@@ -350,7 +351,8 @@ def relax(
     if isinstance(A, sp.sparray | sp.spmatrix) and A.format == "csr":
         matrix = A  # no copy, no canonicalisation: the kernel handles duplicates
         check_dtype(matrix.dtype, "A")
-        check_structure(matrix, "A")
+        if not _csr_fits(matrix):
+            check_structure(matrix, "A")  # raises, naming what is wrong
         if matrix.shape[0] == 0:
             raise ValueError("`A` is empty (shape (0, 0))")
     else:
@@ -377,7 +379,7 @@ def relax(
     else:
         colors = _checked_coloring(ordering, n)
     b = np.ascontiguousarray(b.reshape(n))
-    zero_rows = apply_sweeps(
+    apply_sweeps(
         matrix.indptr,
         matrix.indices,
         matrix.data,
@@ -388,8 +390,25 @@ def relax(
         colors,
         iterations,
     )
-    if zero_rows:
-        diagonal_checked(matrix, positive=False)  # names the first such row
+    if iterations and not np.isfinite(x).all():  # O(n); the diagonal only in this case
+        diagonal_checked(matrix, positive=False)  # a zero a_ii gave Inf/NaN: name the row
+
+
+def _csr_fits(matrix) -> bool:
+    """The checks of ``check_structure`` for a CSR matrix in one Numba pass (relax runs them
+    on every call): index dtypes, sizes, a monotone ``indptr`` and columns in range."""
+    from ._kernels import csr_in_bounds
+
+    indptr, indices = matrix.indptr, matrix.indices
+    return (
+        indptr.dtype in (np.int32, np.int64)
+        and indices.dtype in (np.int32, np.int64)
+        and indptr.ndim == indices.ndim == 1
+        and indptr.size == matrix.shape[0] + 1
+        and matrix.data.size == indices.size
+        and indptr[-1] == indices.size
+        and bool(csr_in_bounds(indptr, indices, matrix.shape[1]))
+    )
 
 
 def _checked_coloring(colors, n):

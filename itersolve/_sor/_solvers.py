@@ -25,26 +25,19 @@ SWEEPS = {"forward": (False,), "backward": (True,), "symmetric": (False, True)}
 ORDERINGS = ("natural", "red-black", "multicolor")
 
 
-def apply_sweeps(indptr, indices, data, x, b, omega, sweep, coloring=None, iterations=1) -> int:
+def apply_sweeps(indptr, indices, data, x, b, omega, sweep, coloring=None, iterations=1):
     """``iterations`` SOR sweeps on ``x`` in place; a symmetric sweep is forward then backward.
 
     ``coloring`` is ``(order, color_ptr)`` for a coloured sweep, or None for natural order.
-    Returns the number of zero-diagonal rows met (left unchanged); it stops after the
-    first sweep that met one.
     """
     n = x.size
     for _ in range(iterations):
         for backward in SWEEPS[sweep]:
             if coloring is None:
                 start, stop, step = (n - 1, -1, -1) if backward else (0, n, 1)
-                zero_rows = sor_sweep(indptr, indices, data, x, b, start, stop, step, omega)
+                sor_sweep(indptr, indices, data, x, b, start, stop, step, omega)
             else:
-                zero_rows = colored_sor_sweep(
-                    indptr, indices, data, x, b, *coloring, omega, backward
-                )
-            if zero_rows:
-                return zero_rows
-    return 0
+                colored_sor_sweep(indptr, indices, data, x, b, *coloring, omega, backward)
 
 
 @dataclasses.dataclass
