@@ -71,7 +71,9 @@ def check_int(name: str, value, *, low: int) -> int:
 
 
 def check_choice(name: str, value, choices) -> str:
-    if value not in choices:
+    # `value in choices` would compare an array elementwise (an ambiguous truth value) or
+    # let 1 == True match; only None and strings are ever choices
+    if not any(value is c or (isinstance(value, str) and value == c) for c in choices):
         options = ", ".join(repr(c) for c in choices)
         raise ValueError(f"`{name}` must be one of {options}; got {value!r}")
     return value
