@@ -21,6 +21,7 @@ independent check of a result that claims success). Outcomes:
 ``exit 2``     the CLI printed one line on stderr and exited 2
 """
 
+# ruff: noqa: E501  (the probes are code snippets kept on one line each, as a user would type them)
 from __future__ import annotations
 
 import argparse
@@ -107,7 +108,7 @@ def call():
 def call():
     x = np.zeros(4); relax(A, x, b, omega=1.0, ordering=(np.array([-1, 1, 2, 3]), np.array([0, 4])))
     report("WRONG", f"accepted row -1: x = {{x}}"); sys.exit(0)"""),
-    (1, "sor: CSR with a column index out of range", f"""
+    (1, "sor: CSR with a column index out of range", """
 import scipy.sparse as sp
 A = sp.csr_matrix((np.array([4., -1, 4]), np.array([0, 7, 1]), np.array([0, 2, 3])), shape=(2, 2))
 call = lambda: sor(A, np.ones(2))

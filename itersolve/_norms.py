@@ -16,8 +16,7 @@ import array_api_compat
 import numpy as np
 
 
-
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _safe_range(dtype) -> tuple[float, float]:
     """Norms inside this range came out of the plain sum of squares intact: above it the
     sum may have overflowed, below it squares of the entries may have underflowed."""

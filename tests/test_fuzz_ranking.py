@@ -25,13 +25,11 @@ import importlib.resources
 import math
 
 import numpy as np
-import pytest
 import scipy.optimize
 import scipy.sparse as sp
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import itersolve
 from itersolve import PairwiseData, bradley_terry, load_football
 from itersolve._cli import main
 from tests.fuzz_support import (
@@ -408,7 +406,7 @@ def test_from_dataframe(frame, tie, home, weight):
 
 
 HOSTILE_FILES = {
-    "valid": "winner,loser\nA,B\nB,C\nC,A\n".encode(),
+    "valid": b"winner,loser\nA,B\nB,C\nC,A\n",
     "bom": "\ufeffwinner,loser\nA,B\nB,A\n".encode(),
     "bad bytes": b"winner,loser\nA,\xff\xfe\n",
     "latin-1": "winner,loser\nJos\xe9,B\nB,Jos\xe9\n".encode("latin-1"),

@@ -413,8 +413,9 @@ def reference_halpern_pdhg(c, K, u, lb, ub, x0, eta, iterations, restart):
 def library_iterates(iterations, restart):
     """The Halpern iterates of ``itersolve.gpu._pdhg.HalpernPDHG`` driven by hand through
     ``init``/``step`` on ``TINY_LP`` without diagonal preconditioning, in the user's units."""
-    from itersolve._linprog._problem import parse
     from itersolve.gpu._pdhg import DeviceLP, HalpernPDHG
+
+    from itersolve._linprog._problem import parse
 
     lp_data = TINY_LP
     problem = parse(lp_data["c"], lp_data["A_ub"], lp_data["b_ub"], None, None, lp_data["bounds"])
