@@ -5,7 +5,9 @@ solver on:
 
 * ``converging(dtype, **kw)``: a problem needing several iterations from its start;
 * ``exact_start(dtype, **kw)``: the same problem started at its solution;
-* ``nonfinite(**kw)``: a problem whose iterates or residuals become NaN or Inf.
+* ``nonfinite(**kw)``: a problem whose iterates or residuals become NaN or Inf, or
+  ``None`` where the solver computes in logs and no valid input can overflow; such a
+  case gives ``far_start(**kw)`` instead, a start near overflow that must still converge.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ class SolverCase:
     name: str
     converging: Callable
     exact_start: Callable
-    nonfinite: Callable
+    nonfinite: Callable | None  # None: no valid input can leave the finite range
     dtypes: tuple = (np.float32, np.float64, np.complex128)
     solution: Callable = None  # dtype -> the exact solution of `converging`
     # Chains have no residual before their first sweep (residuals[0] = 0), and every chain
     # method ends within n_steps sweeps, so zero tolerances without maxiter are valid.
     initial_residual: bool = True
     needs_maxiter_or_tolerance: bool = True
+    far_start: Callable = None  # for solvers without `nonfinite`: a start near overflow
+
 
     def __repr__(self):
         return self.name
@@ -100,7 +104,8 @@ def _linear_case(name, solver, **options):
     def nonfinite(**kw):
         if solver is itersolve.sor:  # huge coupling: each sweep multiplies x by about 1e150
             return solver(np.array([[1.0, 1e150], [1e150, 1.0]]), np.ones(2), **options, **kw)
-        return solver(np.eye(2), np.full(2, 1e200), **options, **kw)  # ||b - A x0|| overflows
+        # the solution 1e600 overflows: a finite-scale b is no longer NONFINITE (scaled norms)
+        return solver(np.diag([1e-300, 1.0]), np.array([1e300, 1.0]), **options, **kw)
 
     label = name + "".join(f"-{k}={v}" for k, v in options.items())
     return SolverCase(
@@ -161,9 +166,10 @@ def _bradley_terry_case(**options):
         np.fill_diagonal(counts, 0.0)
         return itersolve.bradley_terry(counts, x0=np.zeros(4), **options, **kw)
 
-    def nonfinite(**kw):
-        # Valid data never leave the finite range, but a start far out does: exp(800)
-        # overflows, so the gradient at x0 is NaN and the fit ends with NONFINITE.
+    def far_start(**kw):
+        # The fit works in logs where strengths would overflow, so no valid input leaves
+        # the finite range: a start where exp(800) overflows must come back to the MLE (all
+        # scores 0, since every player won and lost 3 of 6 games), not end NONFINITE.
         counts = np.array([[0, 2, 1], [1, 0, 2], [2, 1, 0]], dtype=float)
         return itersolve.bradley_terry(counts, x0=np.array([800.0, -800.0, 0.0]), **options, **kw)
 
@@ -172,7 +178,8 @@ def _bradley_terry_case(**options):
 
     label = "bradley_terry" + "".join(f"-{k}={v}" for k, v in options.items())
     return SolverCase(
-        label, converging, exact_start, nonfinite, dtypes=(np.float64,), solution=solution
+        label, converging, exact_start, None, dtypes=(np.float64,), solution=solution,
+        far_start=far_start,
     )
 
 

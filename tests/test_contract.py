@@ -82,6 +82,10 @@ def test_stop_iteration_ends_cleanly(case):
 
 
 def test_nonfinite_values_end_with_a_status(case):
+    if case.nonfinite is None:
+        result = case.far_start(maxiter=200)
+        assert result.success and np.allclose(result.x, 0.0, atol=1e-6), result
+        return
     result = case.nonfinite(maxiter=200)
     assert result.status == Status.NONFINITE and not result.success
     assert not np.isfinite(result.residuals[-1])
