@@ -83,7 +83,7 @@ def test_stop_iteration_ends_cleanly(case):
 
 def test_nonfinite_values_end_with_a_status(case):
     if case.nonfinite is None:
-        result = case.far_start(maxiter=200)
+        result = case.far_start(maxiter=5000)  # Zermelo halves a dominant strength per sweep
         assert result.success and np.allclose(result.x, 0.0, atol=1e-6), result
         return
     result = case.nonfinite(maxiter=200)
