@@ -233,7 +233,8 @@ def bradley_terry(
     prior = 0.0 if prior is None else check_real("prior", prior, low=0, low_open=True)
     n_bootstrap = check_int("n_bootstrap", n_bootstrap, low=1)
     _check_flag("throw", throw)
-    generator = check_rng("rng", rng)
+    # None needs no check, and drawing a fresh seed from the OS costs more than a sweep
+    generator = None if rng is None else check_rng("rng", rng)
     data = as_pairwise_data(data, n_items=check_n_items(n_items))
     if data.has_ties and ties is None:
         raise ValueError("the data contain ties: pass ties='half' or ties='davidson'")
@@ -282,7 +283,7 @@ def bradley_terry(
             errors, intervals = fisher(fit, data, result)
         else:
             errors, intervals, failures = bootstrap(
-                fit, data, result, n_bootstrap, generator, maxiter
+                fit, data, result, n_bootstrap, generator or np.random.default_rng(), maxiter
             )
             result.stats["bootstrap_failures"] = failures
         result = dataclasses.replace(result, standard_errors=errors, intervals=intervals)

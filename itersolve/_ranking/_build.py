@@ -131,10 +131,9 @@ def per_player(first, second, home, first_wins, second_wins, ties, n, general):
 
     Returns ``indptr``, the largest number of games of one player, and, per entry,
     ``opponents`` (int32), ``wins``, ``losses``; when ``general``, also the ties and
-    whether the player or the opponent was at home (empty arrays otherwise); and last
-    the smallest positive and the largest count of a group (read in passing, for the
-    decision to rescale extreme counts). Rows list the groups where the player is first,
-    then those where it is second, each in group order, like :func:`incidence`.
+    whether the player or the opponent was at home (empty arrays otherwise). Rows list
+    the groups where the player is first, then those where it is second, each in group
+    order, like :func:`incidence`.
     """
     size = 2 * first.size
     indptr = _row_pointers(first, second, n)
@@ -161,15 +160,10 @@ def per_player(first, second, home, first_wins, second_wins, ties, n, general):
     for i in range(n):
         for k in range(indptr[i], indptr[i + 1]):
             games[i] += wins[k] + losses[k]
-    low, high = np.inf, 0.0
     for g in range(first.size):
         games[first[g]] += ties[g]
         games[second[g]] += ties[g]
-        for count in (first_wins[g], second_wins[g], ties[g]):
-            if count > 0.0:
-                low, high = min(low, count), max(high, count)
-    most = games.max()
-    return indptr, most, opponents, wins, losses, entry_ties, self_home, opp_home, low, high
+    return indptr, games.max(), opponents, wins, losses, entry_ties, self_home, opp_home
 
 
 @njit_kernel
@@ -224,4 +218,3 @@ def win_edges(indptr, opponents, wins, ties):
                 size += 1
         out_indptr[i + 1] = size
     return out_indptr, out_indices[:size]
-

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import math
 import numbers
 import os
 
@@ -98,11 +99,27 @@ class PairwiseData:
             if labels.size != n_items:
                 raise ValueError(f"`labels` has {labels.size} entries for {n_items} players")
         self.labels = labels
+        self._set_total()
+
+    def _set_total(self):
         with np.errstate(over="ignore"):
             total = float(self.first_wins.sum() + self.second_wins.sum() + self.ties.sum())
         if not np.isfinite(total):
             raise ValueError("the counts are too large: their total overflows (scale them down)")
         self.n_comparisons = total
+
+    @classmethod
+    def _checked(cls, groups, n_items, labels, count_bounds=None):
+        """From group arrays this module built out of input it has checked (indices in
+        range, no self-comparisons, finite non-negative counts, labels): the checks of
+        ``__init__`` would be a second pass over the same data."""
+        self = cls.__new__(cls)
+        self.first, self.second, self.home, self.first_wins, self.second_wins, self.ties = groups
+        self.n_items, self.labels = n_items, labels
+        self._set_total()
+        if count_bounds is not None:
+            self.count_bounds = count_bounds  # fills the cached property
+        return self
 
     # ------------------------------------------------------------------ constructors
 
@@ -245,7 +262,9 @@ class PairwiseData:
         groups = aggregate(winners, losers, weights, tied, home_side, n_items)
         if groups[0].size == 0:
             raise ValueError("the data are empty: every comparison has weight 0")
-        return cls(*groups, n_items=n_items, labels=labels)
+        # unweighted: every count is a whole number of comparisons, 1..m
+        bounds = None if weights.size else (1.0, float(winners.size))
+        return cls._checked(groups, n_items, labels, bounds)
 
     @classmethod
     def from_counts(cls, wins, *, ties=None, labels=None):
@@ -297,9 +316,7 @@ class PairwiseData:
             try:
                 columns[name] = frame[name]
             except (KeyError, IndexError, TypeError):
-                raise ValueError(
-                    f"column {name!r} (`{argument}`) is not in the frame"
-                ) from None
+                raise ValueError(f"column {name!r} (`{argument}`) is not in the frame") from None
 
         def values(name):
             column = columns[name]
@@ -364,11 +381,11 @@ class PairwiseData:
 
     # ------------------------------------------------------------------ derived views
 
-    @property
+    @functools.cached_property
     def has_ties(self) -> bool:
         return bool(np.any(self.ties > 0))
 
-    @property
+    @functools.cached_property
     def has_home(self) -> bool:
         return bool(np.any(self.home))
 
@@ -384,6 +401,18 @@ class PairwiseData:
 
     def label(self, index):
         return self.labels[index] if self.labels is not None else int(index)
+
+    @functools.cached_property
+    def count_bounds(self) -> tuple[float, float]:
+        """``(low, high)``: at most the smallest positive count, at least the largest
+        (``(inf, 0)`` when every count is 0). Decides whether counts are extreme enough to
+        be rescaled (``_solver.count_unit``)."""
+        low, high = math.inf, 0.0
+        for counts in (self.first_wins, self.second_wins, self.ties):
+            if counts.size:
+                high = max(high, float(counts.max()))
+                low = min(low, float(np.min(counts, where=counts > 0.0, initial=math.inf)))
+        return low, high
 
     @functools.cached_property
     def incidence(self):

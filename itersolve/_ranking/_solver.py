@@ -40,8 +40,6 @@ class Layout:
             self.ties,
             self.self_home,
             self.opp_home,
-            low,
-            high,
         ) = per_player(
             data.first,
             data.second,
@@ -52,13 +50,15 @@ class Layout:
             data.n_items,
             self.general,
         )
-        self.unit = count_unit(low, high, prior)
+        self.unit = count_unit(*data.count_bounds, prior)  # once per data, cached
         if self.unit != 1.0:  # counts in units of `unit`: exact, a power of two
             for array in (self.wins, self.losses, self.ties):
                 array /= self.unit
             self.most_games /= self.unit
             first_wins, second_wins, tie_counts = (
-                first_wins / self.unit, second_wins / self.unit, tie_counts / self.unit
+                first_wins / self.unit,
+                second_wins / self.unit,
+                tie_counts / self.unit,
             )
         if self.general:
             self.groups = (data.first, data.second, home, first_wins, second_wins, tie_counts)
@@ -122,8 +122,8 @@ def count_unit(low, high, prior=0.0) -> float:
     The (penalised) likelihood times a constant has the same maximiser, so counts and prior
     may be scaled together; by a power of two the scaling is exact. Counts near 1e300 would
     otherwise overflow the kernels' sums, counts near 1e-300 lose digits as subnormals.
-    ``low`` and ``high`` are the smallest positive and the largest count; the unit is
-    their geometric middle, so counts spanning 1e-300..1e300 stay as they are.
+    ``low`` and ``high`` bound the positive counts (``PairwiseData.count_bounds``); the
+    unit is their geometric middle, so counts spanning 1e-300..1e300 stay as they are.
     """
     if high == 0.0 or (2.0**-64 <= low and high <= 2.0**64) or not math.isfinite(high):
         return 1.0
@@ -143,6 +143,7 @@ class BTState:
     exact: bool = True  # False: residual is the gradient met during the sweep
     in_sweep: float = math.inf  # the largest gradient component the last sweep met
     scores: np.ndarray | None = None  # log pi, kept where pi itself may overflow
+    largest: float = math.inf  # max |scores|: the strength kernels run while <= SAFE_LOG
 
 
 # Strengths pi = e^s with |s| up to this, their pairwise sums and the products of two
@@ -178,14 +179,16 @@ class BradleyTerry:
     unit: float = 1.0  # the counts (and prior, atol) are in these units; see count_unit
 
     def init(self, layout, x0):
-        scores = x0 - x0.mean()
-        pi = np.exp(scores)
+        scores, pi = x0 - x0.mean(), np.empty_like(x0)
+        largest = _kernels.shift_exp(scores, 0.0, scores, pi)[1]
         theta, nu = (1.0, 0.5 if self.fit_nu else 0.0)
-        residual = self._gradient(layout, pi, theta, nu, scores)
-        return BTState(pi, theta, nu, residual, in_sweep=residual, scores=scores)
+        residual = self._gradient(layout, pi, theta, nu, scores, largest)
+        return BTState(pi, theta, nu, residual, in_sweep=residual, scores=scores, largest=largest)
 
-    def _gradient(self, layout, pi, theta, nu, scores=None) -> float:
-        if scores is not None:
+    def _gradient(self, layout, pi, theta, nu, scores=None, largest=math.inf) -> float:
+        """The largest gradient component at ``pi`` (= ``exp(scores)``), evaluated on the
+        scores (log space) where the strengths are out of range."""
+        if scores is not None and not (layout.general or largest <= SAFE_LOG):
             return float(np.max(np.abs(self.score_gradient(layout, scores, theta, nu, True))))
         return float(np.max(np.abs(self.gradient_vector(layout, pi, theta, nu, nuisance=True))))
 
@@ -222,22 +225,20 @@ class BradleyTerry:
         old = state.scores
         newman = self.method == "newman"
         theta, nu, new = state.theta, state.nu, None
-        if layout.general or in_range(old):
+        if layout.general or state.largest <= SAFE_LOG:  # NaN: log space (then NONFINITE)
             theta, nu, target, in_sweep = self._strength_sweep(layout, state)
-            with np.errstate(all="ignore"):
-                new = np.log(target)
-        # the scores are at most a few thousand in size: their sum is finite iff they are
-        if new is None or not (layout.general or math.isfinite(float(np.sum(new)))):
+            new = np.empty_like(old)
+            total = _kernels.log_of(target, new)  # finite iff every new score is
+        if new is None or not (layout.general or math.isfinite(total)):
             new = old.copy() if self.update == "async" else np.empty_like(old)
             source = new if self.update == "async" else old
             in_sweep = _kernels.log_sweep(*layout.arrays, source, new, newman, self.prior)
+            total = float(np.sum(new))
         layout.nfev += 1
-        scores = self._rescale_scores(new)
-        with np.errstate(all="ignore"):  # non-finite values end with Status.NONFINITE
-            pi = np.exp(scores)
-            step = float(np.max(np.abs(scores - old)))
-        return scores, self._next_state(
-            layout, pi, theta, nu, step, in_sweep, state.in_sweep, scores
+        pi = np.empty_like(new)  # non-finite values end with Status.NONFINITE
+        step, largest = self._rescale_scores(new, total, old, pi)
+        return new, self._next_state(
+            layout, pi, theta, nu, step, in_sweep, state.in_sweep, new, largest
         )
 
     def _strength_sweep(self, layout, state):
@@ -260,7 +261,9 @@ class BradleyTerry:
             in_sweep = _kernels.plain_sweep(*layout.arrays, source, target, newman, self.prior)
         return theta, nu, target, in_sweep
 
-    def _next_state(self, layout, pi, theta, nu, step, in_sweep, previous, scores=None):
+    def _next_state(
+        self, layout, pi, theta, nu, step, in_sweep, previous, scores=None, largest=math.inf
+    ):
         """The state after a sweep, evaluating the gradient at ``pi`` only when it may pass.
 
         The gradient the sweep met lags the new iterate by about one sweep. Extrapolated
@@ -273,28 +276,34 @@ class BradleyTerry:
         ratio = min(1.0, in_sweep / previous) if previous > 0.0 else 1.0
         if in_sweep > tolerance and in_sweep * ratio > tolerance:  # NaN: evaluate
             return BTState(
-                pi, theta, nu, in_sweep, step, exact=False, in_sweep=in_sweep, scores=scores
+                pi, theta, nu, in_sweep, step, False, in_sweep, scores=scores, largest=largest
             )
         if scores is None:  # the array-API mirror keeps strengths only
             residual = self._gradient(layout, pi, theta, nu)
         else:
-            residual = self._gradient(layout, pi, theta, nu, scores)
-        return BTState(pi, theta, nu, residual, step, in_sweep=in_sweep, scores=scores)
+            residual = self._gradient(layout, pi, theta, nu, scores, largest)
+        return BTState(
+            pi, theta, nu, residual, step, in_sweep=in_sweep, scores=scores, largest=largest
+        )
 
     def _tolerance(self) -> float:
         return max(self.rtol * self.scale, self.atol)
 
-    def _rescale_scores(self, scores):
-        """ML: centred (geometric mean 1). MAP: the exact maximum of the posterior along
-        s -> s + u.
+    def _rescale_scores(self, scores, total, old, pi):
+        """Shift ``scores`` (whose sum is ``total``) in place, ML: centred (geometric mean
+        1); MAP: to the exact maximum of the posterior along s -> s + u; and set ``pi`` to
+        their exponentials. Returns ``(max |scores - old|, max |scores|)``.
 
         The likelihood of the real games is invariant under pi -> c pi, so only the prior
         games pin the scale, a very slow mode of the plain iteration; maximising over u =
         log c exactly (a concave 1-D problem, :func:`map_scale`) removes it.
         """
-        with np.errstate(all="ignore"):  # non-finite scores end with Status.NONFINITE
-            shift = -float(np.mean(scores)) if self.prior == 0.0 else map_scale(scores, np)
-            return scores + shift
+        if self.prior == 0.0:
+            shift = -total / scores.size
+        else:
+            with np.errstate(all="ignore"):  # non-finite scores end with Status.NONFINITE
+                shift = map_scale(scores, np)
+        return _kernels.shift_exp(scores, shift, old, pi)
 
     def terminate(self, layout, x, state):
         if state.residual <= self._tolerance():
@@ -308,7 +317,9 @@ class BradleyTerry:
         stats = {
             "gradient_norm": state.residual
             if exact
-            else self._gradient(layout, state.pi, state.theta, state.nu, state.scores),
+            else self._gradient(
+                layout, state.pi, state.theta, state.nu, state.scores, state.largest
+            ),
             "step_norm": state.step,
             "sweeps": layout.nfev,
             "score_offset": offset,  # mean log-strength before centring (0 for ML)
