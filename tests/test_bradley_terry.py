@@ -1145,3 +1145,35 @@ def test_result_fields_and_scipy_conversion():
     assert result.to_scipy().status == 0
     with pytest.raises(AttributeError):
         result.scores = None
+
+
+def test_gradient_kernel_survives_a_count_times_a_strength_overflowing():
+    """``plain_gradient`` sums ``(wins pi_j - losses pi_i) / (pi_i + pi_j)`` (its fast form);
+    with counts near 1e300 (left unscaled when they span 1e-300..1e300) and strengths near
+    e^150 the products overflow, and the row must be summed again in probabilities.
+    Oracle: observed minus expected wins, written with the logistic function."""
+    from scipy.special import expit
+
+    from itersolve._ranking._kernels import plain_gradient
+
+    # W[i, j]: games i won against j; player 0 (strength e^150) lost 1e300 times to 1
+    beat = np.array([[0.0, 3e-300, 2.0], [1e300, 0.0, 1e300], [5.0, 4e299, 0.0]])
+    scores = np.array([150.0, -150.0, 10.0])
+    indptr = np.array([0, 2, 4, 6])
+    opponents = np.array([j for i in range(3) for j in range(3) if j != i], dtype=np.int32)
+    rows = np.repeat(np.arange(3), 2)
+    wins, losses = beat[rows, opponents], beat[opponents, rows]
+    with np.errstate(over="ignore"):  # the fast form's products overflow
+        assert not np.all(np.isfinite(losses * np.exp(scores[rows])))
+    out = np.empty(3)
+    plain_gradient(indptr, opponents, wins, losses, np.exp(scores), 0.0, out)
+    expected = [
+        sum(
+            beat[i, j] * expit(scores[j] - scores[i]) - beat[j, i] * expit(scores[i] - scores[j])
+            for j in range(3)
+            if j != i
+        )
+        for i in range(3)
+    ]
+    assert np.all(np.isfinite(out))
+    np.testing.assert_allclose(out, expected, rtol=1e-12)

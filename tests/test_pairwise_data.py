@@ -547,3 +547,46 @@ def test_direct_construction_checks_every_index_a_kernel_reads(groups, match):
     )
     assert process.returncode == 0, process.stderr
     assert "rejected:" in process.stdout and match.strip("`") in process.stdout, process.stdout
+
+
+def test_validated_arrays_cannot_change_under_the_kernels():
+    """The arrays are checked once, at construction, and then trusted by the kernels: the
+    caller's arrays are copied (changing them later changes nothing) and the object's own
+    are read-only, whichever constructor built them."""
+    first, second = np.array([0, 1]), np.array([1, 2])
+    counts = np.array([1.0, 2.0])
+    direct = PairwiseData(
+        first, second, np.zeros(2, bool), counts, counts[::-1].copy(), np.zeros(2), n_items=3
+    )
+    first[0], counts[0] = 7, -1.0  # what a kernel would then read out of bounds, or negative
+    np.testing.assert_array_equal(direct.first, [0, 1])
+    np.testing.assert_array_equal(direct.first_wins, [1.0, 2.0])
+    built = [
+        direct,
+        PairwiseData.from_pairs([0, 1, 2], [1, 2, 0]),
+        PairwiseData.from_pairs(["a", "b"], ["b", "a"], weights=[2.0, 3.0], ties=[False, True]),
+        PairwiseData.from_counts(np.array([[0, 2], [1, 0]])),
+    ]
+    for data in built:
+        for name in ("first", "second", "home", "first_wins", "second_wins", "ties"):
+            array = getattr(data, name)
+            with pytest.raises(ValueError, match="read-only"):
+                array[0] = array[0]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: PairwiseData.from_pairs([0, 1, 1, 2, 0], [1, 2, 2, 0, 1]),
+        lambda: PairwiseData.from_pairs([0, 1, 2], [1, 2, 0], weights=[1e-300, 0.0, 3e200]),
+        lambda: PairwiseData.from_counts(np.array([[0, 5e-10, 0], [2.0, 0, 1e30], [0, 3, 0]])),
+    ],
+)
+def test_count_bounds_enclose_every_positive_count(build):
+    """``count_bounds`` decides whether counts are rescaled; it must bound the counts that
+    the groups really hold (read here off the arrays themselves)."""
+    data = build()
+    cells = np.concatenate([data.first_wins, data.second_wins, data.ties])
+    low, high = data.count_bounds
+    assert 0.0 < low <= cells[cells > 0].min()
+    assert cells.max() <= high

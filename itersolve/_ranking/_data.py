@@ -65,7 +65,8 @@ class PairwiseData:
     labels : numpy.ndarray or None
         The players' labels when the data named them, else None (players are 0..n-1).
     first, second, home, first_wins, second_wins, ties : numpy.ndarray
-        The distinct game groups (see the module docstring).
+        The distinct game groups (see the module docstring), read-only: they were checked
+        once, at construction, and the kernels trust them.
     n_comparisons : float
         Total weight of all comparisons (wins and ties).
     """
@@ -99,7 +100,17 @@ class PairwiseData:
             if labels.size != n_items:
                 raise ValueError(f"`labels` has {labels.size} entries for {n_items} players")
         self.labels = labels
+        groups = (self.first, self.second, self.home, self.first_wins, self.second_wins, self.ties)
+        # the caller keeps its arrays; the object's checked ones are copies it cannot change
+        self._freeze(tuple(a.copy() if a.flags.writeable else a for a in groups))
         self._set_total()
+
+    def _freeze(self, groups):
+        """Store the group arrays read-only: the kernels index with them unchecked, so what
+        was validated once must stay as it was (a write raises ValueError)."""
+        for array in groups:
+            array.flags.writeable = False
+        self.first, self.second, self.home, self.first_wins, self.second_wins, self.ties = groups
 
     def _set_total(self):
         with np.errstate(over="ignore"):
@@ -114,7 +125,7 @@ class PairwiseData:
         range, no self-comparisons, finite non-negative counts, labels): the checks of
         ``__init__`` would be a second pass over the same data."""
         self = cls.__new__(cls)
-        self.first, self.second, self.home, self.first_wins, self.second_wins, self.ties = groups
+        self._freeze(groups)
         self.n_items, self.labels = n_items, labels
         self._set_total()
         if count_bounds is not None:
