@@ -169,3 +169,86 @@ def test_newton_window_kernels_match_the_associative_scan(diagonal):
         delta = new - X[begin + 1 + j]
         expected[begin + 1 + j] = new
     np.testing.assert_allclose(X_kernel, expected, rtol=1e-13, atol=1e-15)
+
+
+# ---------------------------------------------------------------- SOR kernels
+
+
+def _random_csr(rng, n, density, symmetric):
+    import scipy.sparse as sp
+
+    M = sp.random_array((n, n), density=density, rng=rng, format="csr")
+    if symmetric:
+        M = M + M.T
+    return sp.csr_array(M + sp.eye_array(n) * n)  # canonical (scipy sums duplicates)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_checked_sweep_equals_the_plain_sweep_and_reports_what_it_saw(seed):
+    """relax's bounds-checked kernels give the plain kernels' iterates bit for bit on valid
+    arrays; their finiteness flag agrees with np.isfinite on the result."""
+    from itersolve._sor import _kernels
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 30))
+    A = _random_csr(rng, n, 0.3, symmetric=False)
+    b, x0 = rng.standard_normal(n), rng.standard_normal(n)
+    args = (A.indptr, A.indices, A.data)
+    for rows in ((0, n, 1), (n - 1, -1, -1)):
+        plain, checked = x0.copy(), x0.copy()
+        _kernels.sor_sweep(*args, plain, b, *rows, 1.3)
+        flags = _kernels.checked_sor_sweep(*args, checked, b, *rows, 1.3)
+        assert np.array_equal(plain, checked) and flags == (True, True)
+    order = rng.permutation(n)
+    color_ptr = np.array([0, n // 2, n])  # any partition: serial kernels, same row order
+    for backward in (False, True):
+        plain, checked = x0.copy(), x0.copy()
+        _kernels.colored_sor_sweep.serial(*args, plain, b, order, color_ptr, 1.3, backward)
+        flags = _kernels.checked_colored_sor_sweep.serial(
+            *args, checked, b, order, color_ptr, 1.3, backward
+        )
+        assert np.array_equal(plain, checked) and flags == (True, True)
+    data = A.data.copy()
+    data[A.indptr[n - 1] : A.indptr[n]] = 0.0  # the last row has no diagonal: 0/0
+    x = x0.copy()
+    with np.errstate(all="ignore"):  # NUMBA_DISABLE_JIT runs the kernel as numpy scalars
+        in_bounds, finite = _kernels.checked_sor_sweep(
+            A.indptr, A.indices, data, x, b, 0, n, 1, 1.0
+        )
+    assert in_bounds and finite == bool(np.isfinite(x).all()) and not finite
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_csr_is_clean_and_largest_asymmetry_against_numpy(seed):
+    """The one-pass CSR check against its definition written with numpy, and the asymmetry
+    against the dense max |A - A^T|."""
+    from itersolve._sor import _kernels
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 20))
+    A = _random_csr(rng, n, 0.4, symmetric=bool(seed % 2))
+    dense = A.toarray()
+    assert _kernels.largest_asymmetry(A.indptr, A.indices, A.data) == np.abs(dense - dense.T).max()
+
+    def clean(indptr, indices, data):  # the definition, row by row
+        if indptr[0] != 0 or indptr[-1] != indices.size or np.any(np.diff(indptr) < 0):
+            return False
+        rows = np.split(indices, indptr[1:-1])
+        in_order = all(np.all(np.diff(r) > 0) and np.all((r >= 0) & (r < n)) for r in rows)
+        return bool(in_order and np.all(np.isfinite(data)) and np.all(data != 0))
+
+    for change in ("none", "zero", "nan", "swap", "column", "indptr"):
+        indptr, indices, data = A.indptr.copy(), A.indices.copy(), A.data.copy()
+        k = int(rng.integers(0, indices.size))
+        if change == "zero":
+            data[k] = 0.0
+        elif change == "nan":
+            data[k] = np.nan
+        elif change == "swap" and indices.size > 1:
+            indices[[0, -1]] = indices[[-1, 0]]
+        elif change == "column":
+            indices[k] = n
+        elif change == "indptr" and n > 1:
+            indptr[1] = indptr[2] + 1
+        expected = clean(indptr, indices, data)
+        assert bool(_kernels.csr_is_clean(indptr, indices, data, n)) == expected, change

@@ -394,6 +394,19 @@ def rejected(call):
         "rejected(lambda: itersolve.relax(B, x, b, omega=1.0))",
         "B = A.copy(); B.indptr = np.array([0, 5, 3, 7, 10], B.indptr.dtype)\n"
         "rejected(lambda: itersolve.relax(B, x, b, omega=1.0))",
+        # relax checks the contents inside its kernels: every direction, colourings, a
+        # negative int32 column (it wraps to a huge unsigned one), the column n itself,
+        # and iterations=0 (no sweep to check them)
+        "B = A.copy(); B.indices = B.indices.astype(np.int32); B.indices[2] = -3\n"
+        "rejected(lambda: itersolve.relax(B, x, b, omega=1.0, sweep='backward'))",
+        "B = A.copy(); B.indices = B.indices.copy(); B.indices[-1] = 4\n"
+        "rejected(lambda: itersolve.relax(B, x, b, omega=1.0, sweep='symmetric', iterations=3))",
+        "itersolve.relax(sp.csr_array((A.data, A.indices - 10**9, A.indptr), shape=(4, 4)), x, b,"
+        " omega=1.0, ordering=(np.arange(4), np.array([0, 2, 4])))",
+        "B = A.copy(); B.indptr = np.array([0, 5, 3, 7, 10], B.indptr.dtype)\n"
+        "rejected(lambda: itersolve.relax(B, x, b, omega=1.0, ordering='multicolor'))",
+        "itersolve.relax(sp.csr_array((A.data, A.indices + 100, A.indptr), shape=(4, 4)), x, b,"
+        " omega=1.0, iterations=0)",
         "B = A.copy(); B.indices = B.indices.copy(); B.indices[3] = -7\n"
         "rejected(lambda: itersolve.sor(B, b))",
         "B = A.tocoo(); B.coords = (B.coords[0] + 50, B.coords[1])\n"

@@ -24,6 +24,7 @@ from ._system import (
     check_dtype,
     check_omega,
     check_structure,
+    csr_sizes_fit,
     diagonal_checked,
     young_omega,
 )
@@ -277,8 +278,10 @@ def ssor_pcg(
     system, x, rtol, atol, maxiter, backend, ordering = _prepare(
         A, b, x0, rtol, atol, maxiter, callback, backend, ordering
     )
-    asymmetry = system.matrix - system.matrix.T
-    if asymmetry.nnz and np.max(np.abs(asymmetry.data)) > 1e-12 * np.max(np.abs(system.data)):
+    from ._kernels import largest_asymmetry
+
+    asymmetry = largest_asymmetry(system.indptr, system.indices, system.data)
+    if asymmetry > 1e-12 * np.max(np.abs(system.data)):
         raise ValueError("`A` must be symmetric for ssor_pcg (use sor for non-symmetric systems)")
     stats = {
         "backend": "array-api" if backend == "numpy" and ordering != "natural" else backend,
@@ -322,14 +325,18 @@ def relax(
     same dtype and length. ``omega`` is required and used by every sweep, including both
     halves of ``"symmetric"``.
 
-    Everything the kernel indexes with is checked on every call, in O(nnz) (a fraction of
-    one sweep): ``A``'s ``indptr`` and ``indices`` (monotone, inside the matrix) and a
-    colouring given as ``ordering`` (integer, each row exactly once). The entries are not
-    scanned (a smoother runs many times on one matrix): NaN or Inf in ``A`` or ``b`` give
-    NaN or Inf in ``x``. So does a zero diagonal entry; when ``x`` is not finite after the
-    sweeps the diagonal is checked, and a zero entry raises ``ValueError`` naming its row
-    (``x`` then holds the sweeps' Inf/NaN). :func:`sor` validates everything before it
-    starts.
+    Nothing a user passes can make the kernel read or write outside the arrays. The sizes
+    and dtypes of ``A``'s index arrays are checked before the sweeps (O(1)); their contents
+    are checked by the kernel itself as it sweeps (every row range and column index is
+    clamped into the arrays and flagged, at no measurable cost, where a separate pass
+    would cost a tenth of a sweep): an index outside the matrix raises ``ValueError``
+    after the sweeps, naming the problem, and ``x`` then holds garbage (a sweep with the
+    bad indices clamped). A colouring given as ``ordering`` is checked before the sweeps
+    (integer, each row exactly once). The entries are not scanned (a smoother runs many
+    times on one matrix): NaN or Inf in ``A`` or ``b`` give NaN or Inf in ``x``. So does a
+    zero diagonal entry; when ``x`` is not finite after the sweeps (the kernel reports it)
+    the diagonal is checked, and a zero entry raises ``ValueError`` naming its row (``x``
+    then holds the sweeps' Inf/NaN). :func:`sor` validates everything before it starts.
 
     ``ordering`` is ``"natural"``, or a colouring ``(order, color_ptr)`` from
     :func:`coloring` (computed once, reused for every call), or ``"red-black"`` /
@@ -342,8 +349,9 @@ def relax(
     Raises
     ------
     TypeError, ValueError
-        Before any sweep, for the problems above; ValueError after the sweeps when a zero
-        diagonal entry made ``x`` non-finite.
+        Before any sweep, for the problems above; ValueError after the sweeps when ``A``'s
+        ``indptr`` or ``indices`` point outside the matrix, or a zero diagonal entry made
+        ``x`` non-finite.
     """
     _choice("sweep", sweep, tuple(SWEEPS))
     omega = check_omega(omega)
@@ -351,7 +359,7 @@ def relax(
     if isinstance(A, sp.sparray | sp.spmatrix) and A.format == "csr":
         matrix = A  # no copy, no canonicalisation: the kernel handles duplicates
         check_dtype(matrix.dtype, "A")
-        if not _csr_fits(matrix):
+        if not csr_sizes_fit(matrix) or not iterations:  # no sweep will check the contents
             check_structure(matrix, "A")  # raises, naming what is wrong
         if matrix.shape[0] == 0:
             raise ValueError("`A` is empty (shape (0, 0))")
@@ -379,7 +387,7 @@ def relax(
     else:
         colors = _checked_coloring(ordering, n)
     b = np.ascontiguousarray(b.reshape(n))
-    apply_sweeps(
+    in_bounds, finite = apply_sweeps(
         matrix.indptr,
         matrix.indices,
         matrix.data,
@@ -389,26 +397,13 @@ def relax(
         sweep,
         colors,
         iterations,
+        checked=True,
     )
-    if iterations and not np.isfinite(x).all():  # O(n); the diagonal only in this case
+    if not in_bounds:
+        check_structure(matrix, "A")  # raises, naming what is wrong
+        raise ValueError("`A`'s CSR index arrays point outside the matrix")  # not reached
+    if not finite:  # the diagonal only in this case
         diagonal_checked(matrix, positive=False)  # a zero a_ii gave Inf/NaN: name the row
-
-
-def _csr_fits(matrix) -> bool:
-    """The checks of ``check_structure`` for a CSR matrix in one Numba pass (relax runs them
-    on every call): index dtypes, sizes, a monotone ``indptr`` and columns in range."""
-    from ._kernels import csr_in_bounds
-
-    indptr, indices = matrix.indptr, matrix.indices
-    return (
-        indptr.dtype in (np.int32, np.int64)
-        and indices.dtype in (np.int32, np.int64)
-        and indptr.ndim == indices.ndim == 1
-        and indptr.size == matrix.shape[0] + 1
-        and matrix.data.size == indices.size
-        and indptr[-1] == indices.size
-        and bool(csr_in_bounds(indptr, indices, matrix.shape[1]))
-    )
 
 
 def _checked_coloring(colors, n):

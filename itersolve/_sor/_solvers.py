@@ -19,25 +19,43 @@ import numpy as np
 
 from .._norms import scaled_norm
 from .._result import Status
-from ._kernels import colored_sor_sweep, sor_sweep
+from ._kernels import (
+    checked_colored_sor_sweep,
+    checked_sor_sweep,
+    colored_sor_sweep,
+    sor_sweep,
+)
 
 SWEEPS = {"forward": (False,), "backward": (True,), "symmetric": (False, True)}
 ORDERINGS = ("natural", "red-black", "multicolor")
 
 
-def apply_sweeps(indptr, indices, data, x, b, omega, sweep, coloring=None, iterations=1):
+def apply_sweeps(
+    indptr, indices, data, x, b, omega, sweep, coloring=None, iterations=1, *, checked=False
+):
     """``iterations`` SOR sweeps on ``x`` in place; a symmetric sweep is forward then backward.
 
     ``coloring`` is ``(order, color_ptr)`` for a coloured sweep, or None for natural order.
+    ``checked`` runs the bounds-checked kernels (CSR arrays nobody validated, in
+    :func:`itersolve.relax`) and returns ``(in_bounds, finite)`` of the last sweep run: it
+    stops after the first sweep that met an index outside the matrix.
     """
+    if checked:
+        natural, colored = checked_sor_sweep, checked_colored_sor_sweep
+    else:
+        natural, colored = sor_sweep, colored_sor_sweep
     n = x.size
+    flags = (True, True)
     for _ in range(iterations):
         for backward in SWEEPS[sweep]:
             if coloring is None:
                 start, stop, step = (n - 1, -1, -1) if backward else (0, n, 1)
-                sor_sweep(indptr, indices, data, x, b, start, stop, step, omega)
+                flags = natural(indptr, indices, data, x, b, start, stop, step, omega)
             else:
-                colored_sor_sweep(indptr, indices, data, x, b, *coloring, omega, backward)
+                flags = colored(indptr, indices, data, x, b, *coloring, omega, backward)
+            if checked and not flags[0]:
+                return flags
+    return flags
 
 
 @dataclasses.dataclass
@@ -148,6 +166,7 @@ class PCGState(LinearState):
     band: int = 100  # RESCALE for the dtype
     restarts: int = 0
     restart_residual: float = math.inf  # the true residual at the last restart
+    true: bool = False  # `residual` is the true ||b - A x|| of the current x
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,7 +248,7 @@ class SSORPCG(_LinearSolver):
         """The recursive residual met the target: accept, restart, or give up honestly."""
         true = system.true_residual_norm(x)
         if true <= self.target(system):
-            return dataclasses.replace(state, residual=true)
+            return dataclasses.replace(state, residual=true, true=True)
         if state.restarts and not true < 0.5 * state.restart_residual:
             return self._stagnated(system, x, state, true)
         r = system.b - system.matvec(x)
@@ -248,11 +267,15 @@ class SSORPCG(_LinearSolver):
             f"attainable accuracy in {np.dtype(str(x.dtype)).name} is reached; loosen "
             "`rtol`/`atol`"
         )
-        return dataclasses.replace(state, residual=true, note=note, stop=Status.STAGNATED)
+        return dataclasses.replace(
+            state, residual=true, note=note, stop=Status.STAGNATED, true=True
+        )
 
     def postprocess(self, system, x, state):
         # the last residual is the true one after a check; otherwise compute it (uncounted)
-        nfev = system.nfev
-        true = system.true_residual_norm(x)
-        system.nfev = nfev
+        true = state.residual
+        if not state.true:
+            nfev = system.nfev
+            true = system.true_residual_norm(x)
+            system.nfev = nfev
         return x, {"omega": self.omega, "true_residual": true, "restarts": state.restarts}

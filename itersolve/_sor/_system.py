@@ -59,6 +59,38 @@ def _is_canonical(matrix) -> bool:
     return bool(increasing.all())
 
 
+def csr_sizes_fit(matrix) -> bool:
+    """The O(1) checks of ``check_structure`` for a CSR matrix: index dtypes, ranks and
+    sizes (what a kernel needs before it may read the arrays at all)."""
+    indptr, indices = matrix.indptr, matrix.indices
+    return (
+        isinstance(indptr, np.ndarray)
+        and isinstance(indices, np.ndarray)
+        and isinstance(matrix.data, np.ndarray)
+        and indptr.dtype in (np.int32, np.int64)
+        and indices.dtype in (np.int32, np.int64)
+        and indptr.ndim == indices.ndim == matrix.data.ndim == 1
+        and indptr.size == matrix.shape[0] + 1
+        and matrix.data.size == indices.size
+        and indptr[0] == 0
+        and indptr[-1] == indices.size
+    )
+
+
+def _is_clean_csr(A) -> bool:
+    """A square, non-empty, float CSR matrix with valid, canonical index arrays and finite,
+    non-zero entries: everything :func:`as_csr` would check or fix."""
+    from ._kernels import csr_is_clean
+
+    return (
+        A.format == "csr"
+        and A.shape[0] == A.shape[1] > 0
+        and A.dtype in (np.float32, np.float64)
+        and csr_sizes_fit(A)
+        and bool(csr_is_clean(A.indptr, A.indices, A.data, A.shape[1]))
+    )
+
+
 def check_dtype(dtype, name: str) -> None:
     if dtype.kind == "c":
         raise TypeError(
@@ -79,6 +111,8 @@ def as_csr(A, *, name: str = "A", warn: bool = False):
     """
     if isinstance(A, sp.sparray | sp.spmatrix):
         check_dtype(A.dtype, name)
+        if _is_clean_csr(A):  # the common case, one Numba pass instead of a dozen
+            return A if isinstance(A, sp.csr_array) else sp.csr_array(A)
         check_structure(A, name)
         if A.format != "csr" and warn:
             warnings.warn(
@@ -149,6 +183,9 @@ class LinearSystem:
         self.diagonal = diagonal_checked(self.matrix, positive=positive_diagonal)
         self.norm_b = scaled_norm(self.b)
         self.nfev = 0  # products with A: residual evaluations and CG's A p
+        from . import _kernels  # here, not per call: small systems feel a per-call import
+
+        self._kernels = _kernels
 
     def start(self, x0) -> np.ndarray:
         """A fresh contiguous copy of the starting point (zeros when ``x0`` is None)."""
@@ -165,10 +202,8 @@ class LinearSystem:
 
     def residual_norm(self, x) -> float:
         """``||b - A x||_2``, accumulated in float64 and scaled (one product with ``A``)."""
-        from ._kernels import residual_norm
-
         self.nfev += 1
-        return float(residual_norm(self.indptr, self.indices, self.data, x, self.b))
+        return float(self._kernels.residual_norm(self.indptr, self.indices, self.data, x, self.b))
 
     # the residual above is already the true one, in float64: no second check is needed
     true_residual_norm = residual_norm
@@ -176,19 +211,15 @@ class LinearSystem:
 
     def matvec(self, v) -> np.ndarray:
         """``A v`` (counted in ``nfev``)."""
-        from ._kernels import spmv
-
         out = np.empty_like(v)
-        spmv(self.indptr, self.indices, self.data, v, out)
+        self._kernels.spmv(self.indptr, self.indices, self.data, v, out)
         self.nfev += 1
         return out
 
     def ssor_solve(self, r, omega: float) -> np.ndarray:
         """``M^{-1} r`` for the SSOR preconditioner in natural order."""
-        from ._kernels import ssor_solve
-
         z = np.empty_like(r)
-        ssor_solve(self.indptr, self.indices, self.data, self.diagonal, r, z, omega)
+        self._kernels.ssor_solve(self.indptr, self.indices, self.data, self.diagonal, r, z, omega)
         return z
 
     def coloring(self, ordering: str):
