@@ -350,7 +350,19 @@ def shift_exp(scores, shift, old, pi):
     for i in range(scores.size):
         s = scores[i] + shift
         scores[i] = s
-        pi[i] = math.exp(s)
+        pi[i] = math.exp(s) if s < 709.78 else math.inf  # (OverflowError without JIT)
         step = _larger(step, s - old[i])
         largest = _larger(largest, s)
     return step, largest
+
+
+@njit_kernel
+def tanh_sums(scores, u):
+    """``(sum t, sum (1 - t^2))`` with ``t = tanh((scores + u) / 2)``, for the MAP scale
+    (``_solver.map_scale``)."""
+    total = slope = 0.0
+    for i in range(scores.size):
+        t = math.tanh(0.5 * (scores[i] + u))
+        total += t
+        slope += 1.0 - t * t
+    return total, slope

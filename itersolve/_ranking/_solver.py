@@ -100,13 +100,13 @@ def map_scale(scores, xp) -> float:
         return math.nan
     u = min(max(0.0, low), high)
     for _ in range(200):
-        t = xp.tanh(0.5 * (scores + u))
-        excess = -float(xp.sum(t))  # n - 2 sum q, decreasing in u
+        tanh_sum, slope_sum = _tanh_sums(scores, u, xp)
+        excess = -tanh_sum  # n - 2 sum q, decreasing in u
         if excess > 0.0:
             low = u
         else:
             high = u
-        slope = 0.5 * float(xp.sum(1.0 - t * t))  # 2 sum q (1 - q)
+        slope = 0.5 * slope_sum  # 2 sum q (1 - q)
         new = u + excess / slope if slope > 0.0 else math.nan
         if not low <= new <= high:
             new = 0.5 * (low + high)
@@ -114,6 +114,16 @@ def map_scale(scores, xp) -> float:
             return new
         u = new
     return u
+
+
+def _tanh_sums(scores, u, xp) -> tuple[float, float]:
+    """``(sum t, sum (1 - t^2))`` with ``t = tanh((scores + u) / 2)``: one kernel pass on
+    NumPy (the numpy calls cost more than the pass at a few hundred players), any ``xp``
+    otherwise."""
+    if xp is np:
+        return _kernels.tanh_sums(scores, u)
+    t = xp.tanh(0.5 * (scores + u))
+    return float(xp.sum(t)), float(xp.sum(1.0 - t * t))
 
 
 def count_unit(low, high, prior=0.0) -> float:
