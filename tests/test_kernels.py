@@ -184,41 +184,6 @@ def _random_csr(rng, n, density, symmetric):
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_checked_sweep_equals_the_plain_sweep_and_reports_what_it_saw(seed):
-    """relax's bounds-checked kernels give the plain kernels' iterates bit for bit on valid
-    arrays; their finiteness flag agrees with np.isfinite on the result."""
-    from itersolve._sor import _kernels
-
-    rng = np.random.default_rng(seed)
-    n = int(rng.integers(1, 30))
-    A = _random_csr(rng, n, 0.3, symmetric=False)
-    b, x0 = rng.standard_normal(n), rng.standard_normal(n)
-    args = (A.indptr, A.indices, A.data)
-    for rows in ((0, n, 1), (n - 1, -1, -1)):
-        plain, checked = x0.copy(), x0.copy()
-        _kernels.sor_sweep(*args, plain, b, *rows, 1.3)
-        flags = _kernels.checked_sor_sweep(*args, checked, b, *rows, 1.3)
-        assert np.array_equal(plain, checked) and flags == (True, True)
-    order = rng.permutation(n)
-    color_ptr = np.array([0, n // 2, n])  # any partition: serial kernels, same row order
-    for backward in (False, True):
-        plain, checked = x0.copy(), x0.copy()
-        _kernels.colored_sor_sweep.serial(*args, plain, b, order, color_ptr, 1.3, backward)
-        flags = _kernels.checked_colored_sor_sweep.serial(
-            *args, checked, b, order, color_ptr, 1.3, backward
-        )
-        assert np.array_equal(plain, checked) and flags == (True, True)
-    data = A.data.copy()
-    data[A.indptr[n - 1] : A.indptr[n]] = 0.0  # the last row has no diagonal: 0/0
-    x = x0.copy()
-    with np.errstate(all="ignore"):  # NUMBA_DISABLE_JIT runs the kernel as numpy scalars
-        in_bounds, finite = _kernels.checked_sor_sweep(
-            A.indptr, A.indices, data, x, b, 0, n, 1, 1.0
-        )
-    assert in_bounds and finite == bool(np.isfinite(x).all()) and not finite
-
-
-@pytest.mark.parametrize("seed", range(6))
 def test_csr_is_clean_and_largest_asymmetry_against_numpy(seed):
     """The one-pass CSR check against its definition written with numpy, and the asymmetry
     against the dense max |A - A^T|."""

@@ -325,18 +325,14 @@ def relax(
     same dtype and length. ``omega`` is required and used by every sweep, including both
     halves of ``"symmetric"``.
 
-    Nothing a user passes can make the kernel read or write outside the arrays. The sizes
-    and dtypes of ``A``'s index arrays are checked before the sweeps (O(1)); their contents
-    are checked by the kernel itself as it sweeps (every row range and column index is
-    clamped into the arrays and flagged, at no measurable cost, where a separate pass
-    would cost a tenth of a sweep): an index outside the matrix raises ``ValueError``
-    after the sweeps, naming the problem, and ``x`` then holds garbage (a sweep with the
-    bad indices clamped). A colouring given as ``ordering`` is checked before the sweeps
-    (integer, each row exactly once). The entries are not scanned (a smoother runs many
-    times on one matrix): NaN or Inf in ``A`` or ``b`` give NaN or Inf in ``x``. So does a
-    zero diagonal entry; when ``x`` is not finite after the sweeps (the kernel reports it)
-    the diagonal is checked, and a zero entry raises ``ValueError`` naming its row (``x``
-    then holds the sweeps' Inf/NaN). :func:`sor` validates everything before it starts.
+    Everything the kernel indexes with is checked on every call, in O(nnz) (a fraction of
+    one sweep): ``A``'s ``indptr`` and ``indices`` (monotone, inside the matrix) and a
+    colouring given as ``ordering`` (integer, each row exactly once). The entries are not
+    scanned (a smoother runs many times on one matrix): NaN or Inf in ``A`` or ``b`` give
+    NaN or Inf in ``x``. So does a zero diagonal entry; when ``x`` is not finite after the
+    sweeps the diagonal is checked, and a zero entry raises ``ValueError`` naming its row
+    (``x`` then holds the sweeps' Inf/NaN). :func:`sor` validates everything before it
+    starts.
 
     ``ordering`` is ``"natural"``, or a colouring ``(order, color_ptr)`` from
     :func:`coloring` (computed once, reused for every call), or ``"red-black"`` /
@@ -349,9 +345,8 @@ def relax(
     Raises
     ------
     TypeError, ValueError
-        Before any sweep, for the problems above; ValueError after the sweeps when ``A``'s
-        ``indptr`` or ``indices`` point outside the matrix, or a zero diagonal entry made
-        ``x`` non-finite.
+        Before any sweep, for the problems above; ValueError after the sweeps when a zero
+        diagonal entry made ``x`` non-finite.
     """
     _choice("sweep", sweep, tuple(SWEEPS))
     omega = check_omega(omega)
@@ -359,7 +354,7 @@ def relax(
     if isinstance(A, sp.sparray | sp.spmatrix) and A.format == "csr":
         matrix = A  # no copy, no canonicalisation: the kernel handles duplicates
         check_dtype(matrix.dtype, "A")
-        if not csr_sizes_fit(matrix) or not iterations:  # no sweep will check the contents
+        if not (csr_sizes_fit(matrix) and _csr_in_bounds(matrix)):
             check_structure(matrix, "A")  # raises, naming what is wrong
         if matrix.shape[0] == 0:
             raise ValueError("`A` is empty (shape (0, 0))")
@@ -387,7 +382,7 @@ def relax(
     else:
         colors = _checked_coloring(ordering, n)
     b = np.ascontiguousarray(b.reshape(n))
-    in_bounds, finite = apply_sweeps(
+    apply_sweeps(
         matrix.indptr,
         matrix.indices,
         matrix.data,
@@ -397,13 +392,17 @@ def relax(
         sweep,
         colors,
         iterations,
-        checked=True,
     )
-    if not in_bounds:
-        check_structure(matrix, "A")  # raises, naming what is wrong
-        raise ValueError("`A`'s CSR index arrays point outside the matrix")  # not reached
-    if not finite:  # the diagonal only in this case
+    if iterations and not np.isfinite(x).all():  # O(n); the diagonal only in this case
         diagonal_checked(matrix, positive=False)  # a zero a_ii gave Inf/NaN: name the row
+
+
+def _csr_in_bounds(matrix) -> bool:
+    """The O(nnz) checks of ``check_structure`` in one vectorised Numba pass (relax runs them
+    on every call; :func:`csr_sizes_fit` has checked the sizes the pass relies on)."""
+    from ._kernels import csr_in_bounds
+
+    return bool(csr_in_bounds(matrix.indptr, matrix.indices, matrix.shape[1]))
 
 
 def _checked_coloring(colors, n):

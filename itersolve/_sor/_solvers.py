@@ -19,43 +19,25 @@ import numpy as np
 
 from .._norms import scaled_norm
 from .._result import Status
-from ._kernels import (
-    checked_colored_sor_sweep,
-    checked_sor_sweep,
-    colored_sor_sweep,
-    sor_sweep,
-)
+from ._kernels import colored_sor_sweep, sor_sweep
 
 SWEEPS = {"forward": (False,), "backward": (True,), "symmetric": (False, True)}
 ORDERINGS = ("natural", "red-black", "multicolor")
 
 
-def apply_sweeps(
-    indptr, indices, data, x, b, omega, sweep, coloring=None, iterations=1, *, checked=False
-):
+def apply_sweeps(indptr, indices, data, x, b, omega, sweep, coloring=None, iterations=1):
     """``iterations`` SOR sweeps on ``x`` in place; a symmetric sweep is forward then backward.
 
     ``coloring`` is ``(order, color_ptr)`` for a coloured sweep, or None for natural order.
-    ``checked`` runs the bounds-checked kernels (CSR arrays nobody validated, in
-    :func:`itersolve.relax`) and returns ``(in_bounds, finite)`` of the last sweep run: it
-    stops after the first sweep that met an index outside the matrix.
     """
-    if checked:
-        natural, colored = checked_sor_sweep, checked_colored_sor_sweep
-    else:
-        natural, colored = sor_sweep, colored_sor_sweep
     n = x.size
-    flags = (True, True)
     for _ in range(iterations):
         for backward in SWEEPS[sweep]:
             if coloring is None:
                 start, stop, step = (n - 1, -1, -1) if backward else (0, n, 1)
-                flags = natural(indptr, indices, data, x, b, start, stop, step, omega)
+                sor_sweep(indptr, indices, data, x, b, start, stop, step, omega)
             else:
-                flags = colored(indptr, indices, data, x, b, *coloring, omega, backward)
-            if checked and not flags[0]:
-                return flags
-    return flags
+                colored_sor_sweep(indptr, indices, data, x, b, *coloring, omega, backward)
 
 
 @dataclasses.dataclass
