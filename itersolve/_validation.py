@@ -115,7 +115,9 @@ def check_array(
     import array_api_compat
     import numpy as np
 
-    if array_api_compat.is_array_api_obj(value) and not isinstance(value, np.generic):
+    if type(value) is np.ndarray:  # the common case, checked first: it is per evaluation
+        array = value
+    elif array_api_compat.is_array_api_obj(value) and not isinstance(value, np.generic):
         array = value
     else:
         try:
@@ -139,7 +141,7 @@ def check_array(
     if not empty_ok and array.size == 0:
         raise ValueError(f"`{name}` is empty")
     if finite and array.size and kind in "fc":
-        xp = array_api_compat.array_namespace(array)
+        xp = np if type(array) is np.ndarray else array_api_compat.array_namespace(array)
         if not bool(xp.all(xp.isfinite(array))):
             raise ValueError(f"`{name}` contains NaN or Inf")
     return array

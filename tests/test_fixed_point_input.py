@@ -177,22 +177,38 @@ def test_bad_starts_are_rejected_before_any_evaluation(entry, x0, error, match):
     assert not calls
 
 
-@pytest.mark.parametrize(
-    "returned, error, match",
-    [
-        (None, TypeError, "`T` returned None|`T` must return an array"),
-        ("abc", TypeError, "`T` must return an array"),
-        (np.zeros(4), ValueError, r"`T` returned an array of shape \(4,\); expected \(3,\)"),
-        (np.ones(3) + 1j, TypeError, r"`T\(\.\.\.\)` is complex"),
-        (np.zeros(3, dtype=object), TypeError, r"`T\(\.\.\.\)` must hold numbers"),
-        (np.zeros(3, dtype=np.float32), TypeError, "`T` returned dtype float32"),
-        (True, TypeError, "`T` must return an array"),
-    ],
-)
+BAD_RETURNS = [
+    (None, TypeError, "`T` returned None|`T` must return an array"),
+    ("abc", TypeError, "`T` must return an array"),
+    (np.zeros(4), ValueError, r"`T` returned an array of shape \(4,\); expected \(3,\)"),
+    (np.ones(3) + 1j, TypeError, r"`T\(\.\.\.\)` is complex"),
+    (np.zeros(3, dtype=object), TypeError, r"`T\(\.\.\.\)` must hold numbers"),
+    (np.zeros(3, dtype=np.float32), TypeError, "`T` returned dtype float32"),
+    (True, TypeError, "`T` must return an array"),
+]
+
+
+@pytest.mark.parametrize("returned, error, match", BAD_RETURNS)
 @pytest.mark.parametrize("method", ["iterate", "mann", "halpern", "anderson", "aitken"])
 def test_what_T_returns_is_checked_and_named(method, returned, error, match):
     with pytest.raises(error, match=match):
         itersolve.fixed_point(lambda x: returned, np.zeros(3), method=method)
+
+
+@pytest.mark.parametrize("returned, error, match", BAD_RETURNS)
+@pytest.mark.parametrize("method", ["iterate", "mann", "halpern", "anderson", "aitken"])
+def test_a_bad_return_after_good_ones_is_checked_and_named(method, returned, error, match):
+    """After the first output, later ones of the same type, shape and dtype pass an O(1)
+    check; any other output must still get the full check and its named error."""
+    calls = []
+
+    def T(x):
+        calls.append(x)
+        return returned if len(calls) >= 3 else x * np.array([0.5, 0.6, 0.7]) + 1
+
+    with pytest.raises(error, match=match):
+        itersolve.fixed_point(T, np.zeros(3), method=method)
+    assert len(calls) == 3
 
 
 def test_complex_maps_of_complex_iterates_are_solved():

@@ -246,8 +246,9 @@ def test_fuzz_infimal_displacement(data):
             return
         # every residual x - T x satisfies <x - T x, v> >= ||v||^2 (v is the projection of
         # 0 onto the closure of ran(I - T)); both estimators are averages of residuals
+        # (up to the rounding of the iterate's dtype: 1e-9 is below float32's eps)
         if norm(v) > 0:
-            assert np.vdot(v_hat / norm(v), v / norm(v)).real >= 1 - 1e-9
+            assert np.vdot(v_hat / norm(v), v / norm(v)).real >= 1 - max(1e-9, 10 * eps)
         # the estimate is close to the true v (loosely: the stopping test is an agreement
         # of two estimators, not a bound on the error; see the docstring)
         assert norm(v_hat - v) <= 100 * max(rtol * norm(v), atol) + 1e-12 * norm(v), (

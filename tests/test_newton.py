@@ -534,3 +534,91 @@ def test_polynomial_edge_cases_stay_in_itersolve():
     np.testing.assert_array_equal(
         PolynomialSystem(["x**2"], ["x"]).derivatives(np.array([1.0]), 3), np.zeros((1, 1, 1, 1))
     )
+
+
+LATER_BAD_OUTPUTS = [
+    (None, TypeError, "returned None"),
+    ("ab", TypeError, "must hold numbers"),
+    (np.ones(3), ValueError, "3 equations for 2 unknowns|shape"),
+    (np.ones((2, 1)), ValueError, "vector|shape"),
+    (np.array([1 + 1j, 0]), TypeError, "complex"),
+    (np.zeros(2, dtype=object), TypeError, "must hold numbers"),
+]
+
+
+@pytest.mark.parametrize("bad, error, match", LATER_BAD_OUTPUTS)
+@pytest.mark.parametrize("culprit", ["F", "jac"])
+def test_a_bad_output_after_good_ones_is_still_named(culprit, bad, error, match):
+    """Outputs of the same type, shape and dtype as an accepted one pass an O(1) check;
+    any other output, however late, gets the full check and names its callable."""
+    calls = {"F": 0, "jac": 0}
+
+    def F(x):
+        calls["F"] += 1
+        return bad if culprit == "F" and calls["F"] >= 3 else np.array([x[0] ** 2 - 2, x[1] - 1])
+
+    def jac(x):
+        calls["jac"] += 1
+        if culprit == "jac" and calls["jac"] >= 2:
+            # the Jacobian's version of each bad output: a matrix where F's is a vector
+            if isinstance(bad, np.ndarray) and bad.ndim == 1:
+                return np.stack([bad] * len(bad))
+            return bad
+        return np.array([[2 * x[0], 0.0], [0.0, 1.0]])
+
+    with pytest.raises(error, match=match) as info:
+        newton(F, [3.0, 0.0], jac=jac)
+    assert f"`{culprit}" in str(info.value)
+
+
+def test_outputs_may_change_dtype_between_calls():
+    """A float32 output after float64 ones is no error (it is cast to the iterate's dtype);
+    the root of x**2 - 2 is sqrt(2) (closed form)."""
+    calls = []
+
+    def F(x):
+        calls.append(1)
+        y = x**2 - 2
+        return y.astype(np.float32) if len(calls) % 2 else y
+
+    result = newton(F, [1.0], jac=lambda x: np.diag(2 * x).astype(np.float32), atol=1e-5)
+    assert result.success
+    assert abs(result.x[0] - math.sqrt(2)) <= 1e-5
+
+
+def _hypot_oracle(v) -> float:
+    """The 2-norm by math.hypot over the real and imaginary parts as Python floats
+    (correctly scaled by construction, independent of NumPy and BLAS)."""
+    flat = np.asarray(v).reshape(-1)
+    parts = [float(t) for z in flat.tolist() for t in (complex(z).real, complex(z).imag)]
+    return math.hypot(*parts)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.complex128, np.complex64])
+@pytest.mark.parametrize("scale", [1.0, 1e-170, 1e160, 1e-310, 1e30, 1e-30])
+@pytest.mark.parametrize("layout", ["vector", "strided", "matrix", "scalar"])
+def test_scaled_norm_matches_hypot(dtype, scale, layout):
+    from itersolve._norms import scaled_norm
+
+    info = np.finfo(dtype)
+    base = np.array([3.0, -4.0, 12.0, 0.5, -7.0, 2.0]) * scale
+    if not (float(info.smallest_subnormal) < 0.5 * scale and 12 * scale < float(info.max)):
+        pytest.skip("the scale is outside this dtype's range")
+    v = (base * (1 + 1j) if np.dtype(dtype).kind == "c" else base).astype(dtype)
+    v = {"vector": v, "strided": v[::2], "matrix": v.reshape(2, 3), "scalar": v[0]}[layout]
+    expected = _hypot_oracle(v)
+    assert scaled_norm(v) == pytest.approx(expected, rel=10 * float(info.eps), abs=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+def test_scaled_norm_special_values(dtype):
+    from itersolve._norms import scaled_norm
+
+    assert scaled_norm(np.zeros(0, dtype)) == 0.0
+    assert scaled_norm(np.zeros(5, dtype)) == 0.0
+    assert math.isnan(scaled_norm(np.array([1.0, np.nan, np.inf], dtype)))
+    assert scaled_norm(np.array([1.0, -np.inf], dtype)) == math.inf
+    huge = np.finfo(dtype).max
+    # sqrt(2) max: finite as a Python float for float32, beyond float64's range (inf)
+    expected = math.inf if np.finfo(dtype).bits == 64 else math.sqrt(2) * float(huge)
+    assert scaled_norm(np.array([huge, huge], dtype)) == pytest.approx(expected, rel=1e-6)

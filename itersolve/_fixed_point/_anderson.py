@@ -86,8 +86,10 @@ class Anderson(FixedPointSolver):
                 history.clear()
                 resets += 1
             else:
-                correction = history.dX @ gamma + beta * (history.dF @ gamma)
-                accelerated = plain - xp.astype(xp.reshape(correction, x.shape), x.dtype)
+                correction = xp.reshape(history.dX @ gamma + beta * (history.dF @ gamma), x.shape)
+                if correction.dtype != x.dtype:  # solved in float32 for a float16 iterate
+                    correction = xp.astype(correction, x.dtype)
+                accelerated = plain - correction
         new = evaluate(problem, accelerated)
         rejections = state.rejections
         if accelerated is not plain and (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._norms import scaled_norm
@@ -53,6 +55,7 @@ class ShiftedDeflation:
         if np.any(weight <= 0):
             raise ValueError("`weight` must be a positive number or a vector of positive numbers")
         self.weight = weight
+        self._root_weight = np.sqrt(weight)  # the norm's scaling, formed once
         self.roots: list[np.ndarray] = []
         if isinstance(roots, (str, bytes)) or not hasattr(roots, "__iter__"):
             raise TypeError(f"`roots` must be a sequence of vectors, got {type(roots).__name__}")
@@ -94,7 +97,7 @@ class ShiftedDeflation:
 
     def norm(self, v) -> float:
         """The deflation's norm ``sqrt(sum_i w_i |v_i|^2)``."""
-        return scaled_norm(np.sqrt(self.weight) * v)
+        return scaled_norm(self._root_weight * v)
 
     def distances(self, u) -> np.ndarray:
         """``||u - r_i||`` (the weighted norm) for every deflated root."""
@@ -134,5 +137,6 @@ class ShiftedDeflation:
         """
         u = self._check(u)
         s = np.vdot(self._log_gradient(u), np.asarray(delta).reshape(-1)).real
-        with np.errstate(all="ignore"):  # s = 1: a singular G', tau = inf (a status)
-            return float(np.float64(1.0) / (1.0 - s))
+        denominator = 1.0 - float(s)
+        # s = 1: a singular G', tau = inf (a status, not a ZeroDivisionError)
+        return 1.0 / denominator if denominator != 0.0 else math.inf

@@ -6,9 +6,9 @@ import math
 import warnings
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
+from scipy.linalg import lapack
 
 from .._norms import scaled_norm
 from .._validation import check_array, check_returned
@@ -34,14 +34,28 @@ def start_vector(x0, name: str = "x0") -> np.ndarray:
 # Newton's norms decide convergence: scaled so they neither overflow nor underflow.
 norm = scaled_norm
 
+# LU factorisation and solve for the iterate's two dtypes, called directly: an exactly
+# zero pivot is LAPACK's ``info > 0`` (scipy.linalg.lu_factor's warning, without the
+# warning filters that catching it would need at every step).
+_DENSE_LU = {
+    np.dtype(np.float64): (lapack.dgetrf, lapack.dgetrs),
+    np.dtype(np.complex128): (lapack.zgetrf, lapack.zgetrs),
+}
+
 
 class NewtonProblem:
     """``F`` and its Jacobian for a square system, with every call counted and checked.
 
     ``jac`` is a callable (dense array or scipy.sparse matrix), ``"2-point"`` (forward
-    differences) or ``"3-point"`` (central differences). ``F`` runs with NumPy's
-    floating-point warnings silenced: an overflowing iterate is reported as
-    ``Status.NONFINITE`` by the solve, not as a warning or an exception.
+    differences) or ``"3-point"`` (central differences). Use it inside
+    ``np.errstate(all="ignore")``, as the front ends do around the whole solve: ``F`` runs
+    with NumPy's floating-point warnings silenced, and an overflowing iterate is reported
+    as ``Status.NONFINITE`` by the solve, not as a warning or an exception.
+
+    The first output of ``F`` (and of a dense ``jac``) is checked in full; a later output
+    of the same type, shape and dtype as an accepted one differs from it only in its
+    values, which need no check here (NaN/Inf make the residual, and so the solve,
+    non-finite), so it passes with that O(1) comparison.
     """
 
     def __init__(self, F, jac, x0):
@@ -52,12 +66,18 @@ class NewtonProblem:
         self.nfev = 0
         self.njev = 0
         self.nsolve = 0
+        self._F_dtype = None  # dtype of an accepted ndarray of shape (n,) returned by F
+        self._jac_dtype = None  # dtype of an accepted ndarray of shape (n, n) from jac
 
     def __call__(self, x) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            y = self.F(x)
+        y = self.F(x)
         self.nfev += 1
-        y = check_returned("F", y, complex_ok=True)
+        if type(y) is np.ndarray and y.dtype == self._F_dtype and y.shape == (self.n,):
+            return y.astype(self.dtype, copy=False)
+        return self._check_F(y)
+
+    def _check_F(self, raw) -> np.ndarray:
+        y = check_returned("F", raw, complex_ok=True)
         if y.ndim == 0 and self.n == 1:
             y = y.reshape(1)
         if y.ndim != 1:
@@ -72,6 +92,8 @@ class NewtonProblem:
                 "`F` returned complex values for a real iterate; pass a complex `x0` to solve "
                 "over the complex numbers"
             )
+        if type(raw) is np.ndarray and raw.shape == (self.n,):
+            self._F_dtype = raw.dtype
         return y.astype(self.dtype, copy=False)
 
     def jacobian(self, x, Fx):
@@ -79,8 +101,13 @@ class NewtonProblem:
         self.njev += 1
         if not callable(self.jac):
             return self._finite_difference(x, Fx)
-        with np.errstate(all="ignore"):
-            J = self.jac(x)
+        J = self.jac(x)
+        if type(J) is np.ndarray and J.dtype == self._jac_dtype and J.shape == (self.n, self.n):
+            return J if J.dtype == self.dtype else J.astype(self.dtype)
+        return self._check_jacobian(J)
+
+    def _check_jacobian(self, raw):
+        J = raw
         if scipy.sparse.issparse(J):
             J = scipy.sparse.csc_array(J)
             if J.dtype.kind not in "iufc":
@@ -96,6 +123,8 @@ class NewtonProblem:
             )
         if J.dtype.kind == "c" and self.dtype.kind != "c":
             raise TypeError("`jac` returned complex values for a real iterate")
+        if type(raw) is np.ndarray and raw.shape == (self.n, self.n):
+            self._jac_dtype = raw.dtype
         return J.astype(self.dtype) if J.dtype != self.dtype else J
 
     def _finite_difference(self, x, Fx):
@@ -120,23 +149,24 @@ class NewtonProblem:
     def solve(self, J, rhs) -> np.ndarray:
         """``J^{-1} rhs``; raises :class:`SingularJacobianError` for a zero pivot."""
         self.nsolve += 1
-        # spsolve (MatrixRankWarning) and lu_factor (LinAlgWarning) warn on singular input;
-        # the zero pivot or the NaN it leaves is reported as SingularJacobianError instead.
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", scipy.sparse.linalg.MatrixRankWarning)
-            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
-            if scipy.sparse.issparse(J):
+        if scipy.sparse.issparse(J):
+            # spsolve warns (MatrixRankWarning) on singular input; the NaN it leaves is
+            # reported as SingularJacobianError instead.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", scipy.sparse.linalg.MatrixRankWarning)
                 z = scipy.sparse.linalg.spsolve(J, rhs)
-            else:
-                if not np.all(np.isfinite(J)):
-                    raise SingularJacobianError("the Jacobian has NaN or Inf entries")
-                try:
-                    lu, piv = scipy.linalg.lu_factor(J, check_finite=False)
-                except (np.linalg.LinAlgError, ValueError) as exc:  # pragma: no cover
-                    raise SingularJacobianError(str(exc)) from exc
-                if np.any(np.diag(lu) == 0):
-                    raise SingularJacobianError("the Jacobian has a zero pivot")
-                z = scipy.linalg.lu_solve((lu, piv), rhs, check_finite=False)
-        if not np.all(np.isfinite(z)):
+        else:
+            if not np.isfinite(J).all():
+                raise SingularJacobianError("the Jacobian has NaN or Inf entries")
+            getrf, getrs = _DENSE_LU[J.dtype]
+            lu, piv, info = getrf(J)
+            if info > 0:
+                raise SingularJacobianError("the Jacobian has a zero pivot")
+            if info < 0:  # pragma: no cover - an argument LAPACK rejects
+                raise SingularJacobianError(f"LAPACK getrf failed (info = {info})")
+            z, info = getrs(lu, piv, rhs)
+            if info < 0:  # pragma: no cover
+                raise SingularJacobianError(f"LAPACK getrs failed (info = {info})")
+        if not np.isfinite(z).all():
             raise SingularJacobianError("the linear solve returned NaN or Inf")
         return z

@@ -64,7 +64,7 @@ class Newton:
     deflation: ShiftedDeflation | None = None
 
     def _evaluate(self, problem: NewtonProblem, x) -> tuple[Any, float]:
-        if not np.all(np.isfinite(x)):
+        if not np.isfinite(x).all():
             # Do not call F on an overflowed iterate: the solve ends with NONFINITE.
             return np.full(problem.n, np.nan, dtype=problem.dtype), math.nan
         Fx = problem(x)
@@ -80,8 +80,7 @@ class Newton:
     def _merit(self, x, residual) -> float:
         if self.deflation is None or not len(self.deflation):
             return residual
-        with np.errstate(all="ignore"):
-            return self.deflation.eta(x) * residual
+        return self.deflation.eta(x) * residual  # Python floats: inf * 0 is NaN, no error
 
     def step(self, problem, x, state):
         k = state.nit + 1
@@ -102,8 +101,7 @@ class Newton:
         t, backtracks = 1.0, 0
         merit = self._merit(x, state.residual)
         while True:
-            with np.errstate(all="ignore"):
-                y = x + t * direction
+            y = x + t * direction  # may overflow: the front ends run under np.errstate
             Fy, residual = self._evaluate(problem, y)
             if self.linesearch is None:
                 break
