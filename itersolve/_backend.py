@@ -57,14 +57,15 @@ def as_array(x, name: str):
 
 def to_host(a) -> np.ndarray:
     """``a`` as a NumPy array on the host (a copy for device arrays, a view otherwise)."""
-    if hasattr(a, "get"):  # CuPy
+    if array_api_compat.is_cupy_array(a):  # not hasattr(a, "get"): a dict has one too
         return a.get()
     return np.asarray(a)
 
 
 def resolve(x, *, backend: str | None, name: str = "x0"):
     """Choose the backend for the array ``x`` and return ``(Backend, x)`` moved onto it."""
-    if backend is not None and backend not in BACKENDS:
+    # `in` on an array would compare elementwise: only strings can name a backend
+    if backend is not None and not (isinstance(backend, str) and backend in BACKENDS):
         raise ValueError(
             f"`backend` must be one of {', '.join(map(repr, BACKENDS))} or None; got {backend!r}"
         )

@@ -61,22 +61,31 @@ def _step(f, times, scheme, state_ndim):
     xp = array_api_compat.array_namespace(times)
     steps = times[1:] - times[:-1]
 
+    user_errstate = np.geterr()
+
     def column(values, i):  # per-row values broadcast against the states
         return xp.reshape(xp.take(values, i), (i.shape[0],) + (1,) * state_ndim)
 
+    def derivative(t, Y):  # the user's f keeps the caller's floating-point settings
+        with np.errstate(**user_errstate):
+            return f(t, Y)
+
     def step(i, Y):
-        t, h = xp.take(times, i), xp.take(steps, i)
-        hc = column(steps, i)
-        k1 = f(t, Y)
-        if scheme == "euler":
-            return Y + hc * k1
-        if scheme == "heun":
-            k2 = f(t + h, Y + hc * k1)
-            return Y + (hc / 2) * (k1 + k2)
-        k2 = f(t + h / 2, Y + (hc / 2) * k1)
-        k3 = f(t + h / 2, Y + (hc / 2) * k2)
-        k4 = f(t + h, Y + hc * k3)
-        return Y + (hc / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
+        # The scheme's own arithmetic may overflow at extreme scales; that ends the solve
+        # with NONFINITE, so it must not warn (users run with -W error).
+        with np.errstate(over="ignore", invalid="ignore"):
+            t, h = xp.take(times, i), xp.take(steps, i)
+            hc = column(steps, i)
+            k1 = derivative(t, Y)
+            if scheme == "euler":
+                return Y + hc * k1
+            if scheme == "heun":
+                k2 = derivative(t + h, Y + hc * k1)
+                return Y + (hc / 2) * (k1 + k2)
+            k2 = derivative(t + h / 2, Y + (hc / 2) * k1)
+            k3 = derivative(t + h / 2, Y + (hc / 2) * k2)
+            k4 = derivative(t + h, Y + hc * k3)
+            return Y + (hc / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
 
     return step
 
@@ -110,6 +119,11 @@ def _step_jacobian(f, jacobian, times, scheme, state_shape, diagonal):
     size = math.prod(state_shape)
 
     def step_jacobian(i, Y):
+        # overflow in the chain rule's own products ends the solve as NONFINITE: no warning
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _chain_rule(i, Y)
+
+    def _chain_rule(i, Y):
         m = i.shape[0]
         t, h = xp.take(times, i), xp.take(steps, i)
         hc = xp.reshape(h, (m,) + (1,) * len(state_shape))
