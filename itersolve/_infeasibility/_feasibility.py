@@ -141,6 +141,10 @@ def _checked(project, name, start):
     def checked(x):
         with np.errstate(**user_errstate):
             y = project(x)
+        # An output of the iterate's type, shape and dtype passes with that O(1) test (its
+        # values are the residual's business); anything else gets the full, named check.
+        if type(y) is type(x) and y.shape == x.shape and y.dtype == x.dtype:
+            return y
         return check_map_output(name, y, xp=xp, shape=tuple(x.shape), dtype=x.dtype)
 
     return checked
