@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import pathlib
 import re
 import tempfile
@@ -137,11 +138,12 @@ def check_contract(code, out, err, folder: pathlib.Path, rhs: bool, argv=None) -
     # Independent check of a success: the matrix as scipy reads it, the solution from --output.
     A = read_dense(folder / "A.mtx")
     b = read_dense(folder / "b.mtx").reshape(-1) if rhs else A @ np.ones(A.shape[0])
-    x = read_dense(folder / "x.mtx").reshape(-1)
-    rtol, atol = RTOL, 0.0
-    if argv is not None:  # the tolerances the options asked for
+    rtol, atol, output = RTOL, 0.0, folder / "x.mtx"
+    if argv is not None:  # the tolerances and output the options asked for (the last wins)
         args = build_parser().parse_args(["solve", *map(str, argv)])
         rtol, atol = args.rtol, args.atol
+        output = folder / args.output  # a relative path is relative to the CLI's cwd
+    x = read_dense(output).reshape(-1)
     target = max(rtol * norm(b), atol)
     with np.errstate(over="ignore", invalid="ignore"):  # an Inf here fails the check below
         residual = norm(b - A @ x)
@@ -246,7 +248,12 @@ def test_solve_any_options(options):
         folder = pathlib.Path(name)
         scipy.io.mmwrite(folder / "A.mtx", np.array([[4.0, 1.0], [1.0, 3.0]]))
         argv = [folder / "A.mtx", "--output", folder / "x.mtx", *options]
-        code, out, err = run_cli(*argv)
+        previous = os.getcwd()
+        os.chdir(folder)  # a drawn `--output NAME` writes here, never into the checkout
+        try:
+            code, out, err = run_cli(*argv)
+        finally:
+            os.chdir(previous)
         if code == 0 and "status:" not in out:  # --help
             assert out.startswith("usage: itersolve solve") and err == ""
             return
