@@ -153,19 +153,21 @@ def largest_asymmetry(indptr, indices, data):
 
 
 @_serial_and_parallel
-def _residual_squares(indptr, indices, data, x, b, scale):
-    """``sum_i (scale (b - A x)_i)^2``, each residual entry accumulated in float64.
+def _residual_squares(indptr, indices, data, x, b, divisor):
+    """``sum_i ((b - A x)_i / divisor)^2``, each residual entry accumulated in float64.
 
     float64 makes the residual of a float32 system the true one of its iterate (a float32
     residual can round to zero while the true one is 1e-7 ||b||), and squares of float32
-    entries can neither overflow nor underflow.
+    entries can neither overflow nor underflow. The slow path divides by the largest entry
+    rather than multiplying by its reciprocal, which overflows when that entry is subnormal.
     """
     total = 0.0
     for i in numba.prange(x.size):
         r = np.float64(b[i])
         for k in range(indptr[i], indptr[i + 1]):
             r -= np.float64(data[k]) * np.float64(x[indices[k]])
-        r *= scale
+        if divisor != 1.0:
+            r /= divisor
         total += r * r
     return total
 
@@ -200,7 +202,7 @@ def residual_norm(indptr, indices, data, x, b):
     largest = _residual_largest(indptr, indices, data, x, b)
     if largest == 0.0 or not math.isfinite(largest):  # a NaN entry reads as Inf
         return largest
-    return largest * math.sqrt(_residual_squares(indptr, indices, data, x, b, 1.0 / largest))
+    return largest * math.sqrt(_residual_squares(indptr, indices, data, x, b, largest))
 
 
 @njit_kernel
