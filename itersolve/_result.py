@@ -146,7 +146,12 @@ def observed_rate(residuals, *, tail: float = 0.5, min_points: int = 4) -> float
 
     Returns NaN when fewer than ``min_points`` usable points remain.
     """
-    r = np.asarray(residuals, dtype=np.float64)
+    try:
+        r = np.asarray(residuals, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`residuals` must be a sequence of real numbers, got {type(residuals).__name__}"
+        ) from None
     k = np.arange(r.size)
     usable = np.isfinite(r) & (r > 0)
     r, k = r[usable], k[usable]
