@@ -12,9 +12,11 @@ methods, in the shape of optimistix:
 ``postprocess(problem, x, state) -> (x, stats)``
     The returned iterate and the solver's extra figures.
 
-Optionally, ``state.note`` explains a stop the solver decided on (shown in the message),
-and ``solver.snapshot(x)`` copies an iterate that ``step`` updates in place, so that the
-intermediate results a callback keeps stay as they were.
+Two parts are optional, with defaults in :class:`Solver`: ``snapshot(x)`` copies an
+iterate that ``step`` updates in place (so the intermediate results a callback keeps stay
+as they were), and ``note(state)`` explains a stop the solver decided on (it goes into the
+message). The problem counts the evaluations of the user's function in ``problem.nfev``
+(:class:`Problem`).
 
 :func:`run` is the only loop: it checks finiteness, calls the stopping test and the
 callback, enforces ``maxiter`` and builds the :class:`~itersolve.SolveResult`. Public
@@ -30,19 +32,46 @@ from typing import Any, Protocol
 import numpy as np
 
 from ._result import ConvergenceError, SolveResult, Status, observed_rate
+from ._validation import check_callable, check_tolerances
 
 
-class Solver(Protocol):
+class Problem(Protocol):
+    """What :func:`run` reads of a problem: how often the user's function was evaluated."""
+
+    nfev: int
+
+
+class Solver:
+    """The base of every solver: four required methods and two optional ones.
+
+    Subclasses set ``rtol`` and ``atol`` (checked by :func:`run`) and implement ``init``,
+    ``step``, ``terminate`` and ``postprocess``; they override ``snapshot`` when ``step``
+    updates the iterate in place, and ``note`` when the solver can stop for a reason of
+    its own.
+    """
+
     rtol: float
     atol: float
 
-    def init(self, problem, x0) -> Any: ...
+    def init(self, problem, x0) -> Any:
+        raise NotImplementedError
 
-    def step(self, problem, x, state) -> tuple[Any, Any]: ...
+    def step(self, problem, x, state) -> tuple[Any, Any]:
+        raise NotImplementedError
 
-    def terminate(self, problem, x, state) -> tuple[bool, Status]: ...
+    def terminate(self, problem, x, state) -> tuple[bool, Status]:
+        raise NotImplementedError
 
-    def postprocess(self, problem, x, state) -> tuple[Any, dict]: ...
+    def postprocess(self, problem, x, state) -> tuple[Any, dict]:
+        raise NotImplementedError
+
+    def snapshot(self, x):
+        """A copy of ``x`` that later steps leave alone (``x`` itself if steps never write)."""
+        return x
+
+    def note(self, state) -> str:
+        """Why the solver stopped, when it decided so itself; empty otherwise."""
+        return ""
 
 
 class _History:
@@ -105,9 +134,30 @@ def _message(status: Status, nit: int, residual: float, note: str = "") -> str:
     return f"{detail} {status.advice}"
 
 
+def check_run_options(rtol, atol, maxiter, callback, throw) -> tuple[float, float, int | None]:
+    """The checks :func:`run` makes; returns ``(rtol, atol, maxiter)`` normalised.
+
+    A front end calls this itself only when it needs the values before it can build its
+    solver (arithmetic on a tolerance) or before costly set-up that must not run on bad
+    input; :func:`run` repeats the checks, which cost about a microsecond.
+    """
+    rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
+    check_callable("callback", callback, optional=True)
+    if not isinstance(throw, (bool, np.bool_)):
+        raise TypeError(f"`throw` must be True or False, got {type(throw).__name__}")
+    return rtol, atol, maxiter
+
+
 def run(
-    solver: Solver, problem, x0, *, maxiter: int | None, callback=None, throw=False, stats=None
-):
+    solver: Solver,
+    problem: Problem,
+    x0,
+    *,
+    maxiter: int | None,
+    callback=None,
+    throw: bool = False,
+    stats: dict | None = None,
+) -> SolveResult:
     """Drive ``solver`` from ``x0`` until it stops; return a :class:`SolveResult`.
 
     Each pass: check that the residual is finite, apply the solver's stopping test, call
@@ -118,7 +168,24 @@ def run(
     are the front-end's figures, merged under the solver's own. With ``maxiter=None`` a
     solve whose best residual stops improving ends with ``Status.STAGNATED`` (see
     :meth:`_History.stalled`) instead of running forever.
+
+    ``solver.rtol``, ``solver.atol``, ``maxiter``, ``callback`` and ``throw`` are checked
+    before ``init``; a bad one is a ValueError or TypeError naming it. Tolerances that are
+    not Python floats (NumPy scalars, integers) are replaced on the solver by their float.
     """
+    rtol, atol, maxiter = check_run_options(solver.rtol, solver.atol, maxiter, callback, throw)
+    # Solvers compute with their tolerances, so they hold them as Python floats: an
+    # np.float32 rtol times a scale of 1e100 would overflow to inf in float32 and pass any
+    # test. object.__setattr__ reaches frozen dataclasses too; a solver that already holds
+    # floats (the usual case) is left alone.
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if type(getattr(solver, name)) is not float:
+            object.__setattr__(solver, name, value)
+    with np.errstate(all="ignore"):  # divergence ends with Status.NONFINITE, not a warning
+        return _loop(solver, problem, x0, maxiter, callback, bool(throw), stats)
+
+
+def _loop(solver: Solver, problem: Problem, x0, maxiter, callback, throw, stats) -> SolveResult:
     x, state = x0, solver.init(problem, x0)
     history = _History(state.residual)
     nit = 0
@@ -130,10 +197,10 @@ def run(
             done, status = True, Status.NONFINITE
         if callback is not None:
             snapshot = SolveResult(
-                x=solver.snapshot(x) if hasattr(solver, "snapshot") else x,
+                x=solver.snapshot(x),
                 success=status == Status.CONVERGED and done,
                 status=status if done else Status.IN_PROGRESS,
-                message=_message(status, nit, state.residual, getattr(state, "note", ""))
+                message=_message(status, nit, state.residual, solver.note(state))
                 if done
                 else Status.IN_PROGRESS.advice,
                 nit=nit,
@@ -168,7 +235,7 @@ def run(
         x=x,
         success=status == Status.CONVERGED,
         status=status,
-        message=_message(status, nit, state.residual, stall_note or getattr(state, "note", "")),
+        message=_message(status, nit, state.residual, stall_note or solver.note(state)),
         nit=nit,
         nfev=problem.nfev,
         residuals=residuals,

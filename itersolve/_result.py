@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["ConvergenceError", "SolveResult", "Status", "observed_rate"]
 
@@ -136,7 +139,7 @@ class ConvergenceError(RuntimeError):
         self.result = result
 
 
-def observed_rate(residuals, *, tail: float = 0.5, min_points: int = 4) -> float:
+def observed_rate(residuals: ArrayLike, *, tail: float = 0.5, min_points: int = 4) -> float:
     """Estimate the asymptotic convergence rate from a residual history.
 
     Fits ``log r_k = a + k log(rate)`` by least squares over the last ``tail`` fraction of

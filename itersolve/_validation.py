@@ -17,14 +17,19 @@ def _as_float(name: str, value) -> float:
 
 def check_tolerances(rtol, atol, maxiter) -> tuple[float, float, int | None]:
     """Validate the keyword-only tolerances every solver takes; return them normalised."""
+    # `type(...) is` first: every solve passes here (twice), and the ABC checks cost µs
     for name, value in (("rtol", rtol), ("atol", atol)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if type(value) is not float and (
+            isinstance(value, bool) or not isinstance(value, numbers.Real)
+        ):
             raise TypeError(f"`{name}` must be a real number, got {type(value).__name__}")
-        number = _as_float(name, value)
+        number = value if type(value) is float else _as_float(name, value)
         if not math.isfinite(number) or number < 0:
             raise ValueError(f"`{name}` must be finite and non-negative, got {value!r}")
     if maxiter is not None:
-        if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral):
+        if type(maxiter) is not int and (
+            isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral)
+        ):
             raise TypeError(f"`maxiter` must be an integer or None, got {type(maxiter).__name__}")
         if maxiter < 0:
             raise ValueError(f"`maxiter` must be non-negative, got {maxiter}")
@@ -210,3 +215,40 @@ def check_returned(name: str, value, *, shape=None, complex_ok: bool = False):
             f"`{name}` returned an array of shape {tuple(array.shape)}; expected {tuple(shape)}"
         )
     return array
+
+
+def check_map_output(name, y, *, xp, shape, dtype):
+    """What the user's map ``name`` returned, checked against the iterate it was given.
+
+    It must be an array of the iterate's shape, dtype and library (a Python scalar is
+    accepted for a 0-d iterate). ``None``, strings, objects, another shape, another library
+    or another dtype (complex for a real iterate included) are errors that name ``name``.
+    """
+    import array_api_compat
+    import numpy as np
+
+    if isinstance(y, (int, float, complex)) and not isinstance(y, bool) and shape == ():
+        if isinstance(y, complex) and not xp.isdtype(dtype, "complex floating"):
+            raise TypeError(f"`{name}` returned a complex number for a real iterate")
+        return xp.asarray(y, dtype=dtype)
+    if not array_api_compat.is_array_api_obj(y) or isinstance(y, np.generic):
+        if isinstance(y, np.generic) and shape == ():
+            y = np.asarray(y)
+        else:
+            raise TypeError(f"`{name}` must return an array, got {type(y).__name__}")
+    if array_api_compat.array_namespace(y) is not xp:
+        raise TypeError(
+            f"`{name}` returned a {type(y).__module__}.{type(y).__name__} for an iterate of "
+            f"another array library; it must return arrays of the iterate's library"
+        )
+    if isinstance(y, np.ndarray):
+        check_returned(name, y, shape=shape, complex_ok=xp.isdtype(dtype, "complex floating"))
+    elif tuple(y.shape) != tuple(shape):
+        raise ValueError(f"`{name}` returned an array of shape {tuple(y.shape)}; expected {shape}")
+    if y.dtype != dtype:
+        raise TypeError(
+            f"`{name}` returned dtype {y.dtype} for an iterate of dtype {dtype}; "
+            f"`{name}` must preserve the dtype (cast inside it, or pass x0 with the dtype it "
+            "returns)"
+        )
+    return y
