@@ -19,11 +19,7 @@ per-step residuals or to stop on a criterion of its own:
 """
 
 from ._driver import Solver, run
-from ._fixed_point._aitken import Aitken
-from ._fixed_point._anderson import Anderson
-from ._fixed_point._halpern import Halpern
-from ._fixed_point._mann import Mann
-from ._fixed_point._map import FixedPointProblem, FixedPointSolver
+from ._fixed_point import Aitken, Anderson, FixedPointProblem, FixedPointSolver, Halpern, Mann
 
 __all__ = [
     "Aitken",

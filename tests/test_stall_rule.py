@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from itersolve import Status
-from itersolve._driver import _History, run
+from itersolve._driver import Solver, _History, run
 
 
 def _history(values):
@@ -50,7 +50,7 @@ class _Counter:
     nfev = 0
 
 
-class _Sublinear:
+class _Sublinear(Solver):
     """Residual 1/sqrt(k + 1) that reaches the tolerance only after ~10^4 iterations."""
 
     rtol, atol = 0.0, 0.01

@@ -13,6 +13,15 @@ SUFFICIENT_DECAY = 0.2
 NECESSARY_DECAY = 0.8
 
 
+def adaptive_restart_due(residual: float, reference: float, previous: float) -> bool:
+    """Lu & Yang's rule: re-anchor once ``residual`` has fallen to ``SUFFICIENT_DECAY`` of
+    its ``reference`` at the anchor, or to ``NECESSARY_DECAY`` of it and then grown since
+    the ``previous`` iteration."""
+    return residual <= SUFFICIENT_DECAY * reference or (
+        residual <= NECESSARY_DECAY * reference and residual > previous
+    )
+
+
 @dataclasses.dataclass
 class HalpernState(MapState):
     anchor: Any
@@ -60,10 +69,7 @@ class Halpern(FixedPointSolver):
         if self.restart is None:
             return False
         if self.restart == "adaptive":
-            reference = previous.anchor_residual
-            return residual <= SUFFICIENT_DECAY * reference or (
-                residual <= NECESSARY_DECAY * reference and residual > previous.residual
-            )
+            return adaptive_restart_due(residual, previous.anchor_residual, previous.residual)
         return since_restart >= self.restart
 
     def stats(self, state):

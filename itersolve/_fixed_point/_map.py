@@ -9,71 +9,10 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .._backend import as_array, resolve
+from .._driver import Solver
 from .._norms import scaled_norm
 from .._result import Status
-from .._validation import check_array, check_returned
-
-
-def float_start(x0, backend, name="x0"):
-    """``(backend, x)``: ``x0`` on its backend as a float copy (integers promoted to float64).
-
-    ``x0`` must be a non-empty array of finite real or complex numbers: booleans, strings,
-    objects, NaN and Inf are rejected before any evaluation of the map.
-    """
-    if _numpy_like(x0):
-        check_array(name, x0, complex_ok=True)
-    backend_, x = resolve(as_array(x0, name), backend=backend)
-    xp = backend_.xp
-    if not xp.isdtype(x.dtype, "numeric") or xp.isdtype(x.dtype, "bool"):
-        raise TypeError(f"`{name}` must hold numbers, got dtype {x.dtype}")
-    if not x.size:
-        raise ValueError(f"`{name}` is empty")
-    if xp.isdtype(x.dtype, "integral"):
-        x = xp.astype(x, xp.float64)
-    if not bool(xp.all(xp.isfinite(x))):
-        raise ValueError(f"`{name}` contains NaN or Inf")
-    return backend_, xp.asarray(x, copy=True)
-
-
-def _numpy_like(value) -> bool:
-    """Whether ``value`` is a NumPy array or something NumPy converts (scalars, lists);
-    the shared checks read NumPy dtypes, so arrays of other libraries are checked here."""
-    return isinstance(value, np.ndarray) or not array_api_compat.is_array_api_obj(value)
-
-
-def check_map_output(name, y, *, xp, shape, dtype):
-    """What the user's map ``name`` returned, checked against the iterate it was given.
-
-    It must be an array of the iterate's shape, dtype and library (a Python scalar is
-    accepted for a 0-d iterate). ``None``, strings, objects, another shape, another library
-    or another dtype (complex for a real iterate included) are errors that name ``name``.
-    """
-    if isinstance(y, (int, float, complex)) and not isinstance(y, bool) and shape == ():
-        if isinstance(y, complex) and not xp.isdtype(dtype, "complex floating"):
-            raise TypeError(f"`{name}` returned a complex number for a real iterate")
-        return xp.asarray(y, dtype=dtype)
-    if not array_api_compat.is_array_api_obj(y) or isinstance(y, np.generic):
-        if isinstance(y, np.generic) and shape == ():
-            y = np.asarray(y)
-        else:
-            raise TypeError(f"`{name}` must return an array, got {type(y).__name__}")
-    if array_api_compat.array_namespace(y) is not xp:
-        raise TypeError(
-            f"`{name}` returned a {type(y).__module__}.{type(y).__name__} for an iterate of "
-            f"another array library; it must return arrays of the iterate's library"
-        )
-    if isinstance(y, np.ndarray):
-        check_returned(name, y, shape=shape, complex_ok=xp.isdtype(dtype, "complex floating"))
-    elif tuple(y.shape) != tuple(shape):
-        raise ValueError(f"`{name}` returned an array of shape {tuple(y.shape)}; expected {shape}")
-    if y.dtype != dtype:
-        raise TypeError(
-            f"`{name}` returned dtype {y.dtype} for an iterate of dtype {dtype}; "
-            f"`{name}` must preserve the dtype (cast inside it, or pass x0 with the dtype it "
-            "returns)"
-        )
-    return y
+from .._validation import check_map_output
 
 
 class FixedPointProblem:
@@ -139,7 +78,7 @@ def evaluate(problem: FixedPointProblem, x) -> MapState:
     return state
 
 
-class FixedPointSolver:
+class FixedPointSolver(Solver):
     """Base of the fixed-point solvers: the shared stopping test and bookkeeping.
 
     Stopping test: ``||x_k - T(x_k)||_2 <= max(rtol * ||T(x_k)||_2, atol)``, the 2-norm

@@ -22,7 +22,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .._fixed_point._halpern import NECESSARY_DECAY, SUFFICIENT_DECAY
+from .._driver import Solver
+from .._fixed_point import adaptive_restart_due
 from .._result import Status
 
 GROWTH = 10 ** (1 / 20)  # history checkpoints: every iteration to 10, then 20 per decade
@@ -45,7 +46,10 @@ class EstimatorState:
 
 
 @dataclasses.dataclass(frozen=True)
-class DisplacementEstimator:
+class DisplacementEstimator(Solver):
+    """Halpern's or Krasnosel'skii–Mann's iteration, with both estimators of ``v`` and
+    the stopping test on their agreement; returns the better estimate of the method."""
+
     rtol: float
     atol: float
     method: str = "halpern"
@@ -110,10 +114,7 @@ class DisplacementEstimator:
         if self.method != "halpern" or self.restart is None:
             return False
         if self.restart == "adaptive":
-            return since >= 2 and (
-                disagreement <= SUFFICIENT_DECAY * reference
-                or (disagreement <= NECESSARY_DECAY * reference and disagreement > previous)
-            )
+            return since >= 2 and adaptive_restart_due(disagreement, reference, previous)
         return since >= self.restart
 
     def terminate(self, problem, x, state):

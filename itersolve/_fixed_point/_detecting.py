@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from .._driver import Solver
 from .._result import Status
 from ._certificate import DisplacementMonitor
 
@@ -22,24 +23,33 @@ class DetectingState:
 
 
 @dataclasses.dataclass(frozen=True)
-class InfeasibilityDetecting:
+class InfeasibilityDetecting(Solver):
     """Runs ``inner`` unchanged and ends with ``Status.INFEASIBLE`` once the monitor certifies.
 
     Convergence is tested first, so a solve that meets its tolerance is never reported
     infeasible.
     """
 
-    inner: Any
+    inner: Solver  # a fixed-point solver: its states carry T(x) as `Tx`
     speed: float
     delta: float = 1e-2
 
+    # the tolerances are the inner solver's (run normalises them through these setters)
     @property
     def rtol(self):
         return self.inner.rtol
 
+    @rtol.setter
+    def rtol(self, value):
+        object.__setattr__(self.inner, "rtol", value)
+
     @property
     def atol(self):
         return self.inner.atol
+
+    @atol.setter
+    def atol(self, value):
+        object.__setattr__(self.inner, "atol", value)
 
     def init(self, problem, x0):
         state = self.inner.init(problem, x0)
@@ -67,9 +77,14 @@ class InfeasibilityDetecting:
     def postprocess(self, problem, x, state):
         x, stats = self.inner.postprocess(problem, x, state.inner)
         monitor = state.monitor
-        stats["displacement"] = monitor.displacement
-        stats["infeasibility"] = {"certified": monitor.certified, **monitor.details}
-        return x, stats
+        return x, {
+            **stats,
+            "displacement": monitor.displacement,
+            "infeasibility": {"certified": monitor.certified, **monitor.details},
+        }
 
     def snapshot(self, x):
-        return self.inner.snapshot(x) if hasattr(self.inner, "snapshot") else x
+        return self.inner.snapshot(x)
+
+    def note(self, state) -> str:
+        return state.note or self.inner.note(state.inner)
