@@ -30,8 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from itersolve._norms import scaled_norm
-from itersolve._sor._solvers import SSORPCG, SWEEPS, LinearState, _LinearSolver
-from itersolve._sor._system import diagonal_checked
+from itersolve._sor import SSORPCG, SWEEPS, LinearSolver, LinearState, diagonal_checked
 
 __all__ = ["ColoredSOR", "ColoredSSORPCG", "ColoredSystem"]
 
@@ -309,7 +308,7 @@ class ColoredSystem:
         return z
 
 
-class _ColoredSolver(_LinearSolver):
+class _ColoredSolver(LinearSolver):
     """The CPU stopping test; ``snapshot`` copies on the iterate's own namespace."""
 
     def snapshot(self, x):

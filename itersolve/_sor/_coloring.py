@@ -2,16 +2,17 @@
 
 A colouring is returned as ``(order, color_ptr)``: the rows sorted by colour and the
 offsets of each colour in ``order`` (the CSR layout), which the coloured kernels and the
-GPU mirror consume. Edges are those of ``A + A^T`` without the diagonal.
+GPU mirror consume. Edges are those of ``A + A^T`` without the diagonal. A colouring the
+user passes back (to ``relax``) is checked here too: the kernels index with it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from .._jit import njit_kernel
+from .._validation import check_indices
 
 
 def _symmetric_pattern(matrix):
@@ -63,6 +64,9 @@ def greedy_coloring(matrix):
 
 def two_coloring(matrix):
     """Red-black colouring by breadth-first search; ValueError when the graph has an odd cycle."""
+    # imported here: csgraph costs ~15 ms, and only the red-black ordering needs it
+    from scipy.sparse.csgraph import breadth_first_order, connected_components
+
     pattern = _symmetric_pattern(matrix)
     n = pattern.shape[0]
     colors = np.full(n, -1, dtype=np.int64)
@@ -84,3 +88,35 @@ def two_coloring(matrix):
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(1, np.int64)
     return _grouped(colors)
+
+
+def checked_coloring(colors, n: int):
+    """``(order, color_ptr)``: ``order`` a permutation of the rows, ``color_ptr`` the
+    non-decreasing offsets of the colours from 0 to n (a partition of the rows)."""
+    if not isinstance(colors, (tuple, list)) or len(colors) != 2:
+        raise TypeError(
+            "`ordering` must be 'natural', 'red-black', 'multicolor' or a colouring "
+            f"(order, color_ptr) from itersolve.coloring; got {type(colors).__name__}"
+        )
+    order = _colouring_part("order", colors[0], n, unique=True)
+    color_ptr = _colouring_part("color_ptr", colors[1], n + 1)
+    if order.size != n:
+        raise ValueError(
+            f"`ordering`: the colouring does not fit a matrix with {n} rows: "
+            f"`order` lists {order.size} rows; each row must appear exactly once"
+        )
+    ends = color_ptr.size >= 1 and color_ptr[0] == 0 and color_ptr[-1] == n
+    if not ends or np.any(np.diff(color_ptr) < 0):
+        raise ValueError(
+            f"`ordering`: the colouring does not fit a matrix with {n} rows: "
+            "`color_ptr` must run non-decreasing from 0 to n"
+        )
+    return order.astype(np.int64, copy=False), color_ptr.astype(np.int64, copy=False)
+
+
+def _colouring_part(part: str, value, size: int, *, unique: bool = False):
+    """``check_indices`` on one array of a colouring, its message saying which."""
+    try:
+        return check_indices("ordering", value, size, unique=unique)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{exc} (in `{part}`, of the colouring (order, color_ptr))") from None

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from .._driver import Solver
 from .._norms import scaled_norm
 from .._result import Status
 from ._kernels import colored_sor_sweep, sor_sweep
@@ -47,8 +48,9 @@ class LinearState:
     stop: Status | None = None
 
 
-class _LinearSolver:
-    """Shared stopping test ``||b - A x||_2 <= max(rtol ||b||_2, atol)``."""
+class LinearSolver(Solver):
+    """Shared stopping test ``||b - A x||_2 <= max(rtol ||b||_2, atol)``; the base of the SOR
+    and SSOR-PCG solvers here and of their coloured twins in :mod:`itersolve.gpu._sor`."""
 
     rtol: float
     atol: float
@@ -73,9 +75,12 @@ class _LinearSolver:
     def snapshot(self, x):
         return x.copy()  # x is updated in place; a callback keeps what it saw
 
+    def note(self, state) -> str:
+        return state.note
+
 
 @dataclasses.dataclass(frozen=True)
-class SOR(_LinearSolver):
+class SOR(LinearSolver):
     """One iteration = one sweep (forward, backward or symmetric) followed by ``||b - A x||_2``."""
 
     rtol: float
@@ -152,7 +157,7 @@ class PCGState(LinearState):
 
 
 @dataclasses.dataclass(frozen=True)
-class SSORPCG(_LinearSolver):
+class SSORPCG(LinearSolver):
     """Conjugate gradients preconditioned by SSOR(ω), for symmetric positive definite ``A``.
 
     ``residuals`` holds CG's recursively updated residual norms. When that recursive norm

@@ -101,6 +101,22 @@ def check_dtype(dtype, name: str) -> None:
         raise TypeError(f"`{name}` must hold real numbers, got dtype {dtype}")
 
 
+def check_csr_as_given(matrix) -> None:
+    """Check a CSR matrix that a kernel will use as it is (no copy, no canonicalisation: the
+    kernels handle duplicates), as ``relax`` does on every call: the dtype, the O(1) sizes
+    and, in one vectorised Numba pass, the O(nnz) index checks of :func:`check_structure`."""
+    from ._kernels import csr_in_bounds
+
+    check_dtype(matrix.dtype, "A")
+    # csr_sizes_fit first: the Numba pass relies on the sizes it checks
+    if not (
+        csr_sizes_fit(matrix) and csr_in_bounds(matrix.indptr, matrix.indices, matrix.shape[1])
+    ):
+        check_structure(matrix, "A")  # raises, naming what is wrong
+    if matrix.shape[0] == 0:
+        raise ValueError("`A` is empty (shape (0, 0))")
+
+
 def as_csr(A, *, name: str = "A", warn: bool = False):
     """``A`` as a canonical CSR array (duplicates summed, explicit zeros dropped).
 
