@@ -560,19 +560,18 @@ def _wrap_gradient(kernel):
 def profile_itersolve(winners, losers, rtol):
     """Line profile of PairwiseData.from_pairs + bradley_terry(data) (= the fit from arrays)."""
     import itersolve
-    import itersolve._ranking as ranking
     from itersolve import _driver
-    from itersolve._ranking import PairwiseData, _kernels, _solver
+    from itersolve._ranking import PairwiseData, _checks, _fit, _kernels, _solve, _solver
 
     sweep, gradient = _wrap_sweep(_kernels.plain_sweep), _wrap_gradient(_kernels.plain_gradient)
     functions = {
         "PairwiseData.from_pairs": PairwiseData.__dict__["from_pairs"].__func__,
         "PairwiseData._aggregate": PairwiseData.__dict__["_aggregate"].__func__,
-        "bradley_terry": ranking.bradley_terry,
-        "_check_existence": ranking._check_existence,
-        "_fitter": ranking._fitter,
+        "bradley_terry": _solve.bradley_terry,
+        "check_existence": _checks.check_existence,
+        "cpu_fit": _fit.cpu_fit,
         "Layout.strongly_connected": _solver.Layout.strongly_connected,
-        "_solve": ranking._solve,
+        "solve": _fit.solve,
         "Layout.__init__": _solver.Layout.__init__,
         "driver run": _driver.run,
         "BradleyTerry.init": _solver.BradleyTerry.init,

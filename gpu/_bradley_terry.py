@@ -13,20 +13,21 @@ from __future__ import annotations
 
 import dataclasses
 
-import array_api_compat
 import numpy as np
 
-from itersolve._ranking._kernels import MARGIN
-from itersolve._ranking._solver import BradleyTerry, BTState, map_scale
+from itersolve._backend import Backend
+from itersolve._ranking import MARGIN, BradleyTerry, BTState, map_scale
 
 __all__ = ["GroupLayout", "SyncBradleyTerry"]
 
 
 class GroupLayout:
-    """The game groups of a :class:`~itersolve.PairwiseData` on ``xp`` (ties folded in halves)."""
+    """The game groups of a :class:`~itersolve.PairwiseData` on ``backend`` (ties folded in
+    halves)."""
 
-    def __init__(self, data, *, xp, sparse, ties=None):
-        self.xp = xp = array_api_compat.array_namespace(xp.empty(0))
+    def __init__(self, data, backend: Backend, *, ties=None):
+        self.xp = xp = backend.xp
+        sparse = backend.sparse
         half = 0.5 * data.ties if ties == "half" else 0.0
         n, size = data.n_items, data.n_groups
         self.n = n
@@ -49,7 +50,7 @@ class GroupLayout:
 
 @dataclasses.dataclass(frozen=True)
 class SyncBradleyTerry(BradleyTerry):
-    """:class:`~itersolve._ranking._solver.BradleyTerry` with ``update="sync"`` on ``xp``."""
+    """:class:`~itersolve._ranking.BradleyTerry` with ``update="sync"`` on ``xp``."""
 
     update: str = "sync"
 

@@ -11,7 +11,7 @@ import pytest
 from scipy.sparse.csgraph import connected_components
 
 import itersolve
-from itersolve._football import FIELDS, football_columns, football_results, load_football
+from itersolve._ranking._football import FIELDS, football_columns, football_results, load_football
 
 ROOT = pathlib.Path(__file__).parent.parent
 DATA = importlib.resources.files("itersolve") / "data"

@@ -251,9 +251,16 @@ def test_bradley_terry_rejects_hostile_input_by_name(which, bad, option, value):
     def honest(result):
         weights = pieces["weights"]
         ties = pieces["ties"]
+
+        def indices(side):  # a drawn side that is not integral was read as labels
+            if result.labels is None:
+                return np.asarray(side)
+            index = {label: k for k, label in enumerate(result.labels.tolist())}
+            return np.array([index[v] for v in np.asarray(side).tolist()])
+
         raw = (
-            np.asarray(pieces["winners"]),
-            np.asarray(pieces["losers"]),
+            indices(pieces["winners"]),
+            indices(pieces["losers"]),
             None if ties is None else np.asarray(ties, dtype=float) > 0,
             None,
             None if weights is None else np.asarray(weights, dtype=float),

@@ -458,3 +458,10 @@ def test_the_fitters_damping_margin_is_the_theorys(a, b):
     assert _theory.linear_rate(w, star, method="newman", update="sync") == pytest.approx(
         abs(expected), rel=1e-9
     )
+
+
+def test_the_kernels_damping_margin_is_the_theorys():
+    """The theory states the margin on its own; the kernels' constant must equal it."""
+    from itersolve._ranking import MARGIN
+
+    assert MARGIN == _theory.SYNC_NEWMAN_DAMPING_MARGIN

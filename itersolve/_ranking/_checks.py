@@ -1,4 +1,5 @@
-"""Up-front checks of what users give the ranking front ends: players, labels, counts.
+"""Up-front checks of what users give the ranking front ends: players, labels, counts, and
+whether the maximum-likelihood scores exist (Ford's condition).
 
 Everything a kernel indexes with is checked here (or by ``_validation.check_indices``)
 before any kernel runs: the kernels do no bounds checks. Labels are sorted in Python, so
@@ -12,6 +13,7 @@ import math
 import numbers
 
 import numpy as np
+from scipy.sparse.csgraph import connected_components
 
 from .._validation import check_array, check_int
 
@@ -162,3 +164,41 @@ def count_matrix(name: str, matrix):
     if not np.all(np.isfinite(coo.data)) or np.any(coo.data < 0):
         raise ValueError(f"`{name}` must hold finite, non-negative counts")
     return coo
+
+
+def check_existence(data, layout) -> None:
+    """Ford's condition: ML exists iff the who-beat-whom graph is strongly connected.
+
+    ``layout`` is the data's per-player :class:`~itersolve._ranking._solver.Layout`; the
+    error names the players whose scores would drift to +/- infinity.
+    """
+    if layout.strongly_connected():
+        return
+    silent = np.flatnonzero(data.games_per_player() == 0)
+    if silent.size:
+        shown = ", ".join(repr(data.label(i)) for i in silent[:8])
+        raise ValueError(
+            f"the maximum-likelihood scores do not exist: players {{{shown}}} have no comparisons. "
+            "Pass prior= (for example prior=1.0) for a MAP fit, which scores them at the prior."
+        )
+    graph = layout.win_graph()
+    count, component = connected_components(graph, directed=True, connection="strong")
+    coo = graph.tocoo()
+    across = component[coo.row] != component[coo.col]
+    # W[i, j] > 0: i beat j. A group whose members never lost to an outsider drifts to +inf.
+    never_lost = np.setdiff1d(np.arange(count), component[coo.col[across]])
+    never_won = np.setdiff1d(np.arange(count), component[coo.row[across]])
+
+    def names(group):
+        members = np.flatnonzero(component == group)
+        shown = ", ".join(repr(data.label(i)) for i in members[:8])
+        return "{" + shown + (", ..." if members.size > 8 else "") + "}"
+
+    raise ValueError(
+        f"the maximum-likelihood scores do not exist: the who-beat-whom graph is not strongly "
+        f"connected ({count} groups; Ford's condition). Players {names(never_lost[0])} never "
+        f"lost to anyone outside their group and players {names(never_won[0])} never beat "
+        "anyone outside theirs, so their scores drift to +/- infinity. Pass prior= (for example "
+        "prior=1.0: one won and one lost game against a reference player each) for a MAP fit, "
+        "which exists for any data."
+    )

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import scipy.sparse as sp
 
+from .._driver import Solver
 from .._result import Status
 from . import _kernels
 
@@ -167,7 +168,7 @@ def in_range(scores) -> bool:
 
 
 @dataclasses.dataclass(frozen=True)
-class BradleyTerry:
+class BradleyTerry(Solver):
     """Newman's or Zermelo's iteration; stops on the gradient, not on the step.
 
     Stopping test: ``max |d log L / d s_i| <= max(rtol * scale, atol)`` over the players
@@ -324,12 +325,15 @@ class BradleyTerry:
         """Scores centred to mean 0 (the strengths to geometric mean 1), ML and MAP alike."""
         offset = float(np.mean(x))
         exact = state.exact or not math.isfinite(state.residual)
-        stats = {
-            "gradient_norm": state.residual
+        gradient = (
+            state.residual
             if exact
             else self._gradient(
                 layout, state.pi, state.theta, state.nu, state.scores, state.largest
-            ),
+            )
+        )
+        stats = {
+            "gradient_norm": gradient * self.unit,  # back in games
             "step_norm": state.step,
             "sweeps": layout.nfev,
             "score_offset": offset,  # mean log-strength before centring (0 for ML)

@@ -7,13 +7,16 @@ import sys
 
 import numpy as np
 
+from ._checks import check_existence
 from ._data import PairwiseData
+from ._fit import Fit, cpu_fit, solve
+from ._result import RankingResult
 
 FISHER_MAX_PLAYERS = 5000
 Z_95 = 1.959963984540054
 
 
-def fisher(fit, data, result):
+def fisher(fit: Fit, data: PairwiseData, result: RankingResult) -> tuple[np.ndarray, np.ndarray]:
     """Standard errors from the inverse observed information, and normal 95 % intervals.
 
     The Hessian of the log-likelihood in the scores is built from the analytic gradient by
@@ -22,7 +25,7 @@ def fisher(fit, data, result):
     direction is removed by the pseudo-inverse, which gives the covariance of the centred
     scores.
     """
-    solver, layout = fit
+    solver, layout = fit.solver, fit.layout
     n = data.n_items
     if n > FISHER_MAX_PLAYERS:
         raise ValueError(
@@ -65,7 +68,14 @@ def fisher(fit, data, result):
     return errors, np.column_stack([centred - Z_95 * errors, centred + Z_95 * errors])
 
 
-def bootstrap(fit, data, result, replicates, rng, maxiter):
+def bootstrap(
+    fit: Fit,
+    data: PairwiseData,
+    result: RankingResult,
+    replicates: int,
+    rng: np.random.Generator,
+    maxiter: int | None,
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Refit on comparisons resampled with replacement; percentile 95 % intervals.
 
     The comparison counts of every (game, outcome) cell are redrawn from a multinomial
@@ -73,9 +83,7 @@ def bootstrap(fit, data, result, replicates, rng, maxiter):
     starts from the full-data scores. A resample on which maximum likelihood does not
     exist (the graph lost its strong connectivity) is counted and skipped.
     """
-    from . import _check_existence, _fitter, _solve
-
-    solver, layout = fit
+    solver = fit.solver
     cells = np.concatenate([data.first_wins, data.second_wins, data.ties])
     total = int(round(cells.sum()))
     probabilities = cells / cells.sum()
@@ -96,7 +104,7 @@ def bootstrap(fit, data, result, replicates, rng, maxiter):
             labels=data.labels,
         )
         try:
-            refit = _fitter(
+            refit = cpu_fit(
                 resampled,
                 ties if resampled.has_ties or ties != "davidson" else None,
                 solver.fit_theta,
@@ -107,11 +115,11 @@ def bootstrap(fit, data, result, replicates, rng, maxiter):
                 solver.atol * solver.unit,
             )
             if solver.prior == 0.0:
-                _check_existence(resampled, refit[1])
+                check_existence(resampled, refit.layout)
         except ValueError:
             failures += 1
             continue
-        replicate = _solve(refit, resampled, result.scores, maxiter, None, False)
+        replicate = solve(refit, resampled, result.scores, maxiter, None, False)
         if replicate.success:
             samples.append(replicate.scores)
         else:

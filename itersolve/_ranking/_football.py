@@ -20,6 +20,11 @@ import gzip
 import importlib.resources
 import io
 
+import numpy as np
+from scipy.sparse.csgraph import connected_components
+
+from ._data import PairwiseData
+
 __all__ = ["FIELDS", "football_columns", "football_results", "load_football"]
 
 FIELDS = (
@@ -103,7 +108,12 @@ def football_columns(rows) -> dict[str, list]:
     return columns
 
 
-def load_football(since="2010-01-01", *, until=None, strongly_connected=False):
+def load_football(
+    since: str | datetime.date | None = "2010-01-01",
+    *,
+    until: str | datetime.date | None = None,
+    strongly_connected: bool = False,
+) -> PairwiseData:
     """The shipped international football results as :class:`~itersolve.PairwiseData`.
 
     Fit it with ``ties="davidson"`` (draws) and ``home_advantage=True`` (non-neutral
@@ -126,8 +136,6 @@ def load_football(since="2010-01-01", *, until=None, strongly_connected=False):
     PairwiseData
         With the team names as labels (sorted).
     """
-    from itersolve._ranking import PairwiseData
-
     if not isinstance(strongly_connected, bool):
         raise TypeError(
             f"`strongly_connected` must be True or False, got {type(strongly_connected).__name__}"
@@ -145,11 +153,6 @@ def load_football(since="2010-01-01", *, until=None, strongly_connected=False):
 
 
 def _largest_group(data, columns):
-    import numpy as np
-    from scipy.sparse.csgraph import connected_components
-
-    from itersolve._ranking import PairwiseData
-
     count, component = connected_components(data.win_graph(), directed=True, connection="strong")
     if count == 1:
         return data
