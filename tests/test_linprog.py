@@ -7,6 +7,8 @@ ray along which ``c'x`` falls. Certificates are checked here independently of th
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -411,10 +413,9 @@ def reference_halpern_pdhg(c, K, u, lb, ub, x0, eta, iterations, restart):
 
 
 def library_iterates(iterations, restart):
-    """The Halpern iterates of ``itersolve.gpu._pdhg.HalpernPDHG`` driven by hand through
+    """The Halpern iterates of ``itersolve._linprog._pdhg.HalpernPDHG`` driven by hand through
     ``init``/``step`` on ``TINY_LP`` without diagonal preconditioning, in the user's units."""
-    from itersolve.gpu._pdhg import DeviceLP, HalpernPDHG
-
+    from itersolve._linprog._pdhg import DeviceLP, HalpernPDHG
     from itersolve._linprog._problem import parse
 
     lp_data = TINY_LP
@@ -554,3 +555,13 @@ def test_maxiter_none_ends_with_a_status(lp):
     result = itersolve.linprog(*problem, maxiter=None, **options)
     assert result.status == Status.STAGNATED and not result.success
     assert "maxiter=None" in result.message
+
+
+def test_a_primal_weight_driven_out_of_range_ends_with_a_status_not_an_exception():
+    # restarting every 7 iterations on an infeasible LP rebalances the primal weight towards
+    # 1e308, where tau = eta/omega underflowed to 0 and the residual divided by it
+    result = itersolve.linprog(*infeasible_lp(1), restart=7, maxiter=2000)
+    assert not result.success
+    assert result.status in (Status.INFEASIBLE, Status.MAXITER, Status.NONFINITE)
+    assert math.isfinite(result.stats["primal_weight"]) and result.stats["primal_weight"] > 0
+    assert result.message

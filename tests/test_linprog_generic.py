@@ -1,4 +1,4 @@
-"""The array-API PDHG (the GPU mirror, ``itersolve.gpu._pdhg``) on NumPy, and on CuPy."""
+"""The array-API PDHG (``itersolve._linprog._pdhg``, the only one) on NumPy, and on CuPy."""
 
 from __future__ import annotations
 

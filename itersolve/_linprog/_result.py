@@ -8,6 +8,7 @@ import math
 import numpy as np
 from scipy.optimize import OptimizeResult
 
+from .._backend import to_host
 from .._result import SolveResult, Status, observed_rate
 
 __all__ = ["SCIPY_STATUS", "LinprogResult", "box_conflict", "build_result"]
@@ -61,12 +62,6 @@ class LinprogResult(SolveResult):
         return result
 
 
-def _host(value):
-    if value is None:
-        return None
-    return value.get() if hasattr(value, "get") else np.asarray(value)
-
-
 def _fields(problem, x, y, reduced, status):
     Kx = problem.K @ x
     m_eq = problem.m_eq
@@ -85,20 +80,19 @@ def _fields(problem, x, y, reduced, status):
 
 
 def build_result(base: SolveResult, problem, check_every: int) -> LinprogResult:
-    """Turn the driver's result into a :class:`LinprogResult` (arrays moved to the host)."""
-    stats = dict(base.stats)
-    x = _host(base.x)
-    for key in ("y", "reduced_costs"):
-        stats[key] = _host(stats[key])
-    certificate = stats.pop("certificate", None)
-    if certificate is not None:
-        stats["certificate"] = _host(certificate.vector)
-        stats["certificate_kind"] = certificate.kind
-        stats["ray_objective"] = certificate.ray_objective
-        stats["max_violation"] = certificate.max_violation
-        if certificate.kind == "farkas":
-            stats["lower_multipliers"] = _host(certificate.lower_multipliers)
-            stats["upper_multipliers"] = _host(certificate.upper_multipliers)
+    """Turn the driver's result into a :class:`LinprogResult` (arrays moved to the host).
+
+    ``base.stats`` is left as it is: the result's stats are a new dict, with the solver's
+    ``Certificate`` (if any) spelled out as host arrays and figures.
+    """
+    certificate = base.stats.get("certificate")
+    stats = {
+        **{key: value for key, value in base.stats.items() if key != "certificate"},
+        "y": to_host(base.stats["y"]),
+        "reduced_costs": to_host(base.stats["reduced_costs"]),
+        **_certificate_stats(certificate),
+    }
+    x = to_host(base.x)
     residuals = stats["kkt_errors"]
     rate = observed_rate(residuals)
     fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(SolveResult)}
@@ -108,6 +102,22 @@ def build_result(base: SolveResult, problem, check_every: int) -> LinprogResult:
     return LinprogResult(
         **fields, **_fields(problem, x, stats["y"], stats["reduced_costs"], base.status)
     )
+
+
+def _certificate_stats(certificate) -> dict:
+    """The figures of a verified certificate, on the host (empty without one)."""
+    if certificate is None:
+        return {}
+    figures = {
+        "certificate": to_host(certificate.vector),
+        "certificate_kind": certificate.kind,
+        "ray_objective": certificate.ray_objective,
+        "max_violation": certificate.max_violation,
+    }
+    if certificate.kind == "farkas":
+        figures["lower_multipliers"] = to_host(certificate.lower_multipliers)
+        figures["upper_multipliers"] = to_host(certificate.upper_multipliers)
+    return figures
 
 
 def box_conflict(problem, j: int) -> LinprogResult:

@@ -1,9 +1,9 @@
 """Restarted Halpern PDHG for linear programs, written once against the array-API namespace.
 
-This is the only implementation: ``itersolve.linprog`` runs it with ``numpy`` +
-:mod:`scipy.sparse` (``backend="numpy"``, and ``"array-api"`` through
-``array_api_compat.numpy``) and with ``cupy`` + :mod:`cupyx.scipy.sparse` on a GPU. The
-operations are matrix-free: two sparse products per iteration, ``K~ x`` and ``K~' y``.
+Every backend runs this code: ``itersolve.linprog`` runs it with NumPy + :mod:`scipy.sparse`
+(``backend="numpy"`` and ``"array-api"``, the latter through ``array_api_compat.numpy``)
+and with CuPy + :mod:`cupyx.scipy.sparse` on a GPU. The operations are matrix-free: two
+sparse products per iteration, ``K~ x`` and ``K~' y``.
 
 One iteration from ``z = (x, y)`` on the scaled LP (steps ``tau = eta/omega``,
 ``sigma = eta*omega``): the PDHG map ``T``
@@ -16,7 +16,7 @@ then the reflected Halpern step ``z <- (k+1)/(k+2) ((1+rho) T(z) - rho z) + z_0/
 of the iterate and the anchor follow by the same linear combinations, so no extra product
 is needed. Every ``check_every`` iterations the output ``T(z)`` is tested on the unscaled
 problem (KKT error, certificates) and the restart rule is applied. Farkas candidates that
-come close but do not verify are polished on their support (``itersolve._linprog._polish``)
+come close but do not verify are polished on their support (:mod:`._polish`)
 and tested again: the one change that made weakly infeasible LPs detectable in 1e4
 iterations instead of 1e5+.
 """
@@ -29,11 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from itersolve._linprog._certificates import check_farkas, check_ray
-from itersolve._linprog._kkt import iteration_units, kkt_error, kkt_units
-from itersolve._linprog._polish import polish_farkas
-from itersolve._norms import scaled_norm
-from itersolve._result import Status
+from .._driver import Solver
+from .._norms import scaled_norm
+from .._result import Status
+from ._certificates import check_farkas, check_ray
+from ._kkt import iteration_units, kkt_error, kkt_units
+from ._polish import polish_farkas
 
 __all__ = ["DeviceLP", "HalpernPDHG", "PDHGState"]
 
@@ -147,7 +148,7 @@ class PDHGState:
 
 
 @dataclasses.dataclass(frozen=True)
-class HalpernPDHG:
+class HalpernPDHG(Solver):
     """Restarted (reflected) Halpern PDHG; ``accelerate=False`` is plain PDHG ``z <- T z``."""
 
     rtol: float
@@ -245,7 +246,11 @@ class HalpernPDHG:
         if moved_x > 1e-10 and moved_y > 1e-10:
             theta = PRIMAL_WEIGHT_SMOOTHING
             log_omega = theta * math.log(moved_y / moved_x) + (1 - theta) * math.log(s.omega)
-            s.omega = math.exp(log_omega)
+            omega = math.exp(min(log_omega, 709.0))  # math.exp raises beyond that
+            # a weight whose steps tau = eta/omega or sigma = eta*omega leave the floating-point
+            # range (an infeasible LP can drive it there) would stop the iteration: keep the last
+            if 0.0 < s.eta / omega and s.eta * omega < math.inf and 0.0 < s.eta * omega:
+                s.omega = omega
         s.x, s.y, s.Kx, s.KTy = s.xT, s.yT, s.KxT, s.KTyT
         s.anchor = (s.x, s.y, s.Kx, s.KTy)
         s.since_restart = 0
@@ -310,7 +315,11 @@ class HalpernPDHG:
         return done, state.status if done else Status.IN_PROGRESS
 
     def snapshot(self, x):
+        """The unscaled primal iterate, a new array (callbacks see the user's units)."""
         return x * self.col
+
+    def note(self, state):
+        return state.note
 
     def postprocess(self, lp, x, s):
         """The unscaled primal-dual output ``T(z)`` and the figures of the solve."""
@@ -320,7 +329,11 @@ class HalpernPDHG:
         if KTy is None:  # the reduced costs of the returned duals, by the unscaled K'
             KTy = lp.KT @ y
             lp.nfev += 1
-        stats = {
+        detection = (
+            {} if s.certificate is None
+            else {"certificate": s.certificate, "detection_iteration": s.it}
+        )
+        return x, {
             "y": y,
             "reduced_costs": lp.c - KTy,
             "kkt": dict(s.kkt),
@@ -330,8 +343,5 @@ class HalpernPDHG:
             "primal_weight": s.omega,
             "step_size": s.eta,
             "accelerate": self.accelerate,
+            **detection,
         }
-        if s.certificate is not None:
-            stats["certificate"] = s.certificate
-            stats["detection_iteration"] = s.it
-        return x, stats
