@@ -108,12 +108,13 @@ def timed(fn, repeat):
 def table_plain_vs_deflated(problem, repeat):
     F, J, x0 = problem["F"], problem["J"], problem["x0"]
     rows = []
-    first, t = timed(lambda: newton(F, x0, jac=J), repeat)
+    first, t = timed(lambda: newton(F, x0, jacobian=J), repeat)
     rows.append(("plain Newton (root 1)", first.nit, first.status.name, t))
     roots = [first.x]
     for k in range(2, 6):
         result, t = timed(
-            lambda: deflated_newton(F, x0, jac=J, roots=roots, weight=problem["weight"]), repeat
+            lambda: deflated_newton(F, x0, jacobian=J, roots=roots, weight=problem["weight"]),
+            repeat,
         )
         rows.append((f"deflated Newton (root {k})", result.nit, result.status.name, t))
         if not result.success:
@@ -128,15 +129,15 @@ def table_many_roots(problem, starts, repeat):
     rows = []
 
     def one():
-        return find_roots(F, problem["x0"], jac=J, weight=weight)
+        return find_roots(F, problem["x0"], jacobian=J, weight=weight)
 
     def one_short():
         # The failed last solve costs `maxiter` solves; a shorter budget per solve makes the
         # search cheaper (the deflated solves that succeed take < 25 iterations here).
-        return find_roots(F, problem["x0"], jac=J, weight=weight, maxiter=25)
+        return find_roots(F, problem["x0"], jacobian=J, weight=weight, maxiter=25)
 
     def many():
-        return find_roots(F, guesses, jac=J, weight=weight)
+        return find_roots(F, guesses, jacobian=J, weight=weight)
 
     for label, fn, n_starts in (
         ("find_roots, 1 guess", one, 1),

@@ -1,11 +1,20 @@
-"""Batched Newton over many starting points, written once against the array-API namespace.
+"""Newton's method on the array-API namespace: the CuPy and ``backend="array-api"`` path.
 
-GPU mirror of :func:`itersolve._newton.newton` for the many-starts use (basins of
-attraction, root sampling): ``B`` starting points advance together, with stacked
-Jacobians ``(B, n, n)`` and one batched ``xp.linalg.solve`` per iteration. CuPy enters only
-through the arrays; CI runs the same code on NumPy (``tests/test_newton.py``), where each
-row reproduces :func:`~itersolve._newton.newton` from that start (same stopping test, no
-line search), iterate for iterate.
+:class:`BatchedNewton` advances ``B`` starting points together, the rows of ``X``: stacked
+Jacobians ``(B, n, n)``, one batched ``xp.linalg.solve`` per iteration, a status per row.
+:func:`itersolve.newton`, :func:`~itersolve.deflated_newton` and
+:func:`~itersolve.find_roots` run it on one row (``B = 1``) through
+:func:`itersolve._driver.run`, which gives their results every field of the NumPy path's;
+:func:`batched_newton` runs many rows at once (basins of attraction, root sampling), where
+``run``'s one residual per iteration does not fit. It is the iteration of
+:class:`itersolve._newton._newton.Newton` row by row: the same stopping test, line search,
+deflation factor and stops, with the same words.
+
+The arithmetic on the rows (``F``, the Jacobian, the solve, the update; see
+:mod:`._newton_rows`) stays on the device; the per-row bookkeeping (norms, statuses, the
+stopping test) is ``B`` host numbers per iteration. CuPy enters only through the arrays;
+CI runs the same code on NumPy and ``array_api_strict`` (``tests/test_newton.py``,
+``tests/test_deflation.py``).
 """
 
 from __future__ import annotations
@@ -14,23 +23,295 @@ import dataclasses
 from typing import Any
 
 import array_api_compat
+import numpy as np
 
-__all__ = ["BatchedNewtonResult", "batched_newton"]
+from itersolve._backend import to_host
+from itersolve._driver import Solver
+from itersolve._newton import (
+    ARMIJO_C,
+    DIVERGENCE_GROWTH,
+    DIVERGENCE_WINDOW,
+    MIN_STEP,
+    SINGULAR_REASONS,
+    ShiftedDeflation,
+    deflated_root_note,
+    diverging_note,
+    line_search_note,
+    newton_stats,
+    singular_note,
+    stuck_note,
+    tau_note,
+)
+from itersolve._result import Status
+from itersolve._validation import check_int, check_tolerances
 
-# Per-row status codes, the values of itersolve.Status.
-CONVERGED, IN_PROGRESS, MAXITER, NONFINITE, STAGNATED = 0, 1, -2, -3, -6
-# The divergence test of itersolve._newton._newton (same window and growth).
-DIVERGENCE_WINDOW, DIVERGENCE_GROWTH = 10, 100.0
+from ._newton_rows import RowsProblem, finite_rows, row_norms
+
+__all__ = ["BatchedNewton", "BatchedNewtonResult", "RowsProblem", "batched_newton"]
+
+IN_PROGRESS = int(Status.IN_PROGRESS)
+
+
+@dataclasses.dataclass
+class RowsState:
+    """Where each row stands; host arrays of ``B`` entries unless noted."""
+
+    FX: Any  # F at the rows, (B, n) on the device
+    residuals: np.ndarray  # ||F(x)||_2, the undeflated residual
+    xnorms: np.ndarray
+    residual0: np.ndarray  # ||F(x_0)||_2: rtol is relative to it
+    previous: np.ndarray  # the residual before the last step
+    step_norms: np.ndarray  # ||x_k - x_{k-1}|| of the last step (NaN before the first)
+    status: np.ndarray  # Status codes; IN_PROGRESS while the row runs
+    nit: np.ndarray
+    notes: list  # why each row stopped, when it decided so itself
+    recent: list  # the last DIVERGENCE_WINDOW + 1 pairs (||x||, ||F(x)||) of arrays
+    backtracks: np.ndarray
+    roots: Any = None  # the deflated roots (k, n) on the device, or None
+    weight: Any = None  # the deflation's norm weights and their square roots, on the device
+    root_weight: Any = None
+    moves: list = dataclasses.field(default_factory=list)  # per step: (moved, step norms)
+    taus: list = dataclasses.field(default_factory=list)  # per step: (computed, tau)
+
+    @property
+    def residual(self) -> float:
+        """What :func:`~itersolve._driver.run` records: the largest row residual (NaN if
+        one is NaN), the row's own for the one row the front ends run."""
+        return float(np.max(self.residuals))
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchedNewton(Solver):
+    """Newton's method on each row of ``X``, the rows advancing together.
+
+    The iteration, stopping test and stops of :func:`itersolve.newton` (``linesearch``,
+    ``deflation``: those of :func:`~itersolve.deflated_newton`), row by row. A row that
+    stops is frozen (identity Jacobian, zero step), so every batched solve is well posed.
+    Under :func:`~itersolve._driver.run` it drives one row and reports it: ``snapshot``,
+    ``note`` and ``postprocess`` give the row's vector, stop and ``stats``.
+    """
+
+    rtol: float
+    atol: float
+    linesearch: str | None = None
+    deflation: ShiftedDeflation | None = None
+
+    def init(self, problem: RowsProblem, X) -> RowsState:
+        xp, rows = problem.xp, X.shape[0]
+        roots = weight = root_weight = None
+        if self.deflation is not None and len(self.deflation):
+            device = problem.device
+            roots = xp.astype(
+                xp.asarray(np.stack(self.deflation.roots), device=device), problem.dtype
+            )
+            weight = xp.asarray(self.deflation.weight, device=device)
+            root_weight = xp.asarray(np.sqrt(self.deflation.weight), device=device)
+        FX = problem(X)
+        residuals, xnorms = row_norms(xp, FX), row_norms(xp, X)
+        return RowsState(
+            FX=FX,
+            residuals=residuals,
+            xnorms=xnorms,
+            residual0=residuals,
+            previous=np.full(rows, np.inf),
+            step_norms=np.full(rows, np.nan),
+            status=np.full(rows, IN_PROGRESS),
+            nit=np.zeros(rows, dtype=np.int64),
+            notes=[""] * rows,
+            recent=[(xnorms, residuals)],
+            backtracks=np.zeros(rows, dtype=np.int64),
+            roots=roots,
+            weight=weight,
+            root_weight=root_weight,
+        )
+
+    # -- deflation: eta, and tau from the gradient of log eta (ShiftedDeflation's formulas)
+
+    def _distances(self, xp, X, state, weighted: bool) -> np.ndarray:
+        """``||x_b - r_i||`` (B, k), in the deflation's weighted norm or the plain one."""
+        differences = X[:, None, :] - state.roots[None, :, :]
+        if weighted:
+            differences = state.root_weight * differences
+        return row_norms(xp, differences)
+
+    def _merit(self, xp, X, residuals, state) -> np.ndarray:
+        """``eta(x) ||F(x)||`` per row (``||F(x)||`` without deflation)."""
+        if state.roots is None:
+            return residuals
+        d = self._distances(xp, X, state, weighted=True)
+        eta = np.prod(d**-self.deflation.power + self.deflation.shift, axis=1)
+        return eta * residuals
+
+    def _tau(self, xp, X, delta, state) -> np.ndarray:
+        """ShiftedDeflation.tau per row: ``1 / (1 - Re(grad log eta^H delta))``."""
+        p, sigma = self.deflation.power, self.deflation.shift
+        d = self._distances(xp, X, state, weighted=True)
+        gradient = xp.zeros_like(X)
+        for i in range(state.roots.shape[0]):
+            scale = xp.asarray(d[:, i] ** 2 * (1 + sigma * d[:, i] ** p), device=X.device)
+            w = X - state.roots[i, :]
+            gradient = gradient - p * state.weight * w / scale[:, None]
+        if xp.isdtype(X.dtype, "complex floating"):
+            gradient = xp.conj(gradient)
+        s = np.real(to_host(xp.sum(gradient * delta, axis=1))).astype(np.float64)
+        return 1.0 / (1.0 - s)  # s = 1: tau = inf, a stop
+
+    def _evaluate(self, problem, Y, rows):
+        """``(F(Y), ||F(Y)||)`` for the host mask ``rows``: NaN at a row whose ``Y`` is
+        not finite, and F not called when no row of ``rows`` is (as Newton skips F at an
+        overflowed iterate)."""
+        xp = problem.xp
+        finite = finite_rows(xp, Y) & rows
+        residuals = np.full(Y.shape[0], np.nan)
+        FY = xp.full(Y.shape, float("nan"), dtype=Y.dtype, device=problem.device)
+        if finite.any():
+            values = problem(Y)
+            residuals = np.where(finite, row_norms(xp, values), np.nan)
+            FY = xp.where(xp.asarray(finite, device=problem.device)[:, None], values, FY)
+        return FY, residuals
+
+    def step(self, problem, X, state):
+        xp, device = problem.xp, problem.device
+        active = state.status == IN_PROGRESS
+        k = state.nit + 1
+        status, notes = state.status.copy(), list(state.notes)
+
+        def stop(rows, note):
+            for b in np.flatnonzero(rows):
+                status[b], notes[b] = int(Status.STAGNATED), note(b)
+
+        on = xp.asarray(active, device=device)
+        J = problem.jacobian(X, state.FX)
+        nonfinite_J = ~finite_rows(xp, J)
+        J = xp.where(on[:, None, None], J, xp.eye(problem.n, dtype=X.dtype, device=device))
+        rhs = xp.where(on[:, None], state.FX, xp.zeros_like(state.FX))
+        Z, zero_pivot = problem.solve(J, rhs)
+        delta = -Z
+        solved = finite_rows(xp, delta)
+        why = np.where(nonfinite_J, "nonfinite", np.where(zero_pivot, "pivot", "solution"))
+        stop(active & ~solved, lambda b: singular_note(k[b], SINGULAR_REASONS[why[b]]))
+        moving = active & solved
+        direction = delta
+        taus = state.taus
+        if state.roots is not None:
+            tau = self._tau(xp, X, delta, state)
+            stop(moving & ~np.isfinite(tau), lambda b: tau_note(k[b], tau[b]))
+            taus = taus + [(moving & np.isfinite(tau), tau)]
+            moving = moving & np.isfinite(tau)
+            direction = xp.asarray(np.where(moving, tau, 0.0), device=device)[:, None] * delta
+        still = xp.asarray(moving, device=device)[:, None]
+        direction = xp.where(still, direction, xp.zeros_like(delta))
+
+        # Backtracking t = 1, 1/2, ... row by row; without a line search t = 1 is taken.
+        t = np.ones(X.shape[0])
+        halvings = np.zeros(X.shape[0], dtype=np.int64)
+        pending, accepted = moving.copy(), np.zeros_like(moving)
+        merit = self._merit(xp, X, state.residuals, state) if self.linesearch else None
+        Xnew, FXnew, residuals = X, state.FX, state.residuals
+        while pending.any():
+            Y = X + xp.asarray(t, device=device)[:, None] * direction
+            FY, trial_residuals = self._evaluate(problem, Y, pending)
+            if self.linesearch is None:
+                take = pending
+            else:
+                trial = self._merit(xp, Y, trial_residuals, state)
+                bound = np.sqrt(1 - 2 * ARMIJO_C * t) * merit
+                take = pending & np.isfinite(trial) & (trial <= bound)
+            chosen = xp.asarray(take, device=device)[:, None]
+            Xnew, FXnew = xp.where(chosen, Y, Xnew), xp.where(chosen, FY, FXnew)
+            residuals = np.where(take, trial_residuals, residuals)
+            accepted, pending = accepted | take, pending & ~take
+            give_up = pending & (t / 2 < MIN_STEP)
+            stop(give_up, lambda b: line_search_note(k[b]))
+            pending = pending & ~give_up
+            t = np.where(pending, t / 2, t)
+            halvings = halvings + pending
+
+        steps = np.where(accepted, row_norms(xp, Xnew - X), state.step_norms)
+        xnorms = np.where(accepted, row_norms(xp, Xnew), state.xnorms)
+        recent = (state.recent + [(xnorms, residuals)])[-(DIVERGENCE_WINDOW + 1) :]
+        return Xnew, dataclasses.replace(
+            state,
+            FX=FXnew,
+            residuals=residuals,
+            xnorms=xnorms,
+            previous=np.where(accepted, state.residuals, state.previous),
+            step_norms=steps,
+            status=status,
+            nit=state.nit + active,  # a failed solve counts as an iteration, as in run
+            notes=notes,
+            recent=recent,
+            backtracks=state.backtracks + np.where(accepted, halvings, 0),  # as Newton counts
+            moves=state.moves + [(accepted, steps)],
+            taus=taus,
+        )
+
+    def terminate(self, problem, X, state):
+        status, notes = state.status, state.notes  # run reads the stop from them
+        active = status == IN_PROGRESS
+        finite = np.isfinite(state.residuals)
+        status[active & ~finite] = int(Status.NONFINITE)
+        rows = active & finite
+        small = state.step_norms <= self.rtol * state.xnorms
+        floor = np.maximum(self.atol, self.rtol * state.residual0)
+        converged = rows & (state.residuals <= np.where(small, floor, self.atol))
+        stuck = rows & ~converged & small & (state.residuals >= state.previous)
+        for b in np.flatnonzero(stuck):
+            notes[b] = stuck_note(state.step_norms[b], state.residuals[b], floor[b])
+        diverging = np.zeros_like(stuck)
+        recent = state.recent
+        if len(recent) > DIVERGENCE_WINDOW:
+            rising = np.ones_like(stuck)
+            for (x_a, f_a), (x_b, f_b) in zip(recent[:-1], recent[1:]):
+                rising &= (x_b > x_a) & (f_b > f_a)
+            growth = recent[-1][0] >= DIVERGENCE_GROWTH * np.maximum(1.0, recent[0][0])
+            diverging = rows & ~converged & ~stuck & rising & growth
+            for b in np.flatnonzero(diverging):
+                notes[b] = diverging_note([(x[b], f[b]) for x, f in recent])
+        status[stuck | diverging] = int(Status.STAGNATED)
+        if state.roots is not None and converged.any():
+            # A root indistinguishable from a deflated one is no new root (see Newton).
+            xp = problem.xp
+            distances = self._distances(xp, X, state, weighted=False)
+            root_norms = row_norms(xp, state.roots)
+            step = np.where(np.isfinite(state.step_norms), state.step_norms, 0.0)
+            near = distances <= np.maximum(
+                100 * step[:, None], 1e-8 * np.maximum(1.0, root_norms)[None, :]
+            )
+            for b in np.flatnonzero(converged & near.any(axis=1)):
+                i = int(np.argmax(near[b]))
+                converged[b], status[b] = False, int(Status.STAGNATED)
+                notes[b] = deflated_root_note(i, distances[b, i])
+        status[converged] = int(Status.CONVERGED)
+        done = not (status == IN_PROGRESS).any()
+        if not done:
+            return False, Status.IN_PROGRESS
+        # The batch's status: the first row's that did not converge (the row's own for one).
+        failed = np.flatnonzero(status != int(Status.CONVERGED))
+        return True, Status(int(status[failed[0]])) if failed.size else Status.CONVERGED
+
+    # -- what run reports: the one row the front ends run
+
+    def snapshot(self, X):
+        return X[0, ...]
+
+    def note(self, state) -> str:
+        return state.notes[0]
+
+    def postprocess(self, problem, X, state):
+        steps = [norms[0] for moved, norms in state.moves if moved[0]]
+        taus = [tau[0] for computed, tau in state.taus if computed[0]]
+        stats = newton_stats(problem, steps, state.backtracks[0], taus, self.deflation)
+        return X[0, ...], stats
 
 
 @dataclasses.dataclass(frozen=True)
 class BatchedNewtonResult:
-    """Per-row outcome of :func:`batched_newton` (arrays on the input's device).
+    """Per-row outcome of :func:`batched_newton` (arrays in ``X0``'s library and device).
 
-    ``x`` (B, n); ``status`` (B,) integer codes of :class:`itersolve.Status` (0 converged,
-    -2 iteration limit, -3 non-finite, -6 singular Jacobian, stuck or diverging); ``nit``
-    (B,) iterations of each row; ``residual`` (B,) ``||F(x)||_2`` at the returned rows;
-    ``iterations``: batch iterations run (the largest ``nit``).
+    ``x`` (B, n); ``status`` (B,) the rows' :class:`itersolve.Status` codes (int32);
+    ``nit`` (B,) iterations of each row; ``residual`` (B,) ``||F(x)||_2`` at the returned
+    rows; ``iterations``: batch iterations run (the largest ``nit``).
     """
 
     x: Any
@@ -41,39 +322,25 @@ class BatchedNewtonResult:
 
     @property
     def converged(self):
-        return self.status == CONVERGED
+        return self.status == int(Status.CONVERGED)
 
 
-def _solve(xp, J, rhs):
-    """Batched ``J^{-1} rhs``; rows with a singular ``J`` come back as NaN."""
-    try:
-        return xp.linalg.solve(J, rhs[..., None])[..., 0]
-    except Exception:  # NumPy raises for the whole batch when one matrix is singular
-        rows = []
-        for b in range(J.shape[0]):
-            try:
-                rows.append(xp.linalg.solve(J[b, ...], rhs[b, ...]))
-            except Exception:
-                rows.append(xp.full(rhs.shape[1:], float("nan"), dtype=rhs.dtype))
-        return xp.stack(rows)
-
-
-def batched_newton(F, jac, X0, *, rtol=1e-10, atol=1e-12, maxiter=100) -> BatchedNewtonResult:
-    r"""Newton's method from every row of ``X0`` at once.
+def batched_newton(
+    F, jacobian, X0, *, rtol: float = 1e-10, atol: float = 1e-12, maxiter: int = 100
+) -> BatchedNewtonResult:
+    r"""Newton's method from every row of ``X0`` at once (:class:`BatchedNewton`, no line
+    search, no deflation).
 
     Parameters
     ----------
     F : callable
         ``F(X) -> (B, n)`` for ``X`` of shape ``(B, n)``: the system, row by row.
-    jac : callable
-        ``jac(X) -> (B, n, n)``: the stacked Jacobians.
+    jacobian : callable or {"2-point", "3-point"}
+        ``jacobian(X) -> (B, n, n)``: the stacked Jacobians; or differences on the rows.
     X0 : array, shape (B, n)
         Starting points (real or complex floating; NumPy, CuPy, any array-API library).
     rtol, atol : float
-        :func:`itersolve._newton.newton`'s test, per row: ``||F(x_k)|| <= atol``, or
-        ``||F(x_k)|| <= rtol ||F(x_0)||`` after a step ``||x_k - x_{k-1}|| <= rtol ||x_k||``;
-        and its stops: stuck (a step that small not reducing ``||F||``) and diverging
-        (``||x||`` and ``||F||`` rising for 10 steps, ``||x||`` by 100 times), both -6.
+        :func:`itersolve.newton`'s test and stops, per row.
     maxiter : int
         Iteration limit per row.
 
@@ -83,10 +350,9 @@ def batched_newton(F, jac, X0, *, rtol=1e-10, atol=1e-12, maxiter=100) -> Batche
 
     Notes
     -----
-    Finished rows are frozen (their Jacobian is replaced by the identity and their step
-    by 0), so every batch solve is well posed; ``F`` and ``jac`` are still evaluated on
-    all rows. A row whose solve or step is not finite stops with status -6 (singular
-    Jacobian) and keeps its last iterate.
+    ``F`` and ``jacobian`` are evaluated on all rows, finished ones included. Each row
+    follows :func:`itersolve.newton` from its start (to rounding: the norms here are
+    scaled per row), status and iteration count included.
 
     Examples
     --------
@@ -99,58 +365,29 @@ def batched_newton(F, jac, X0, *, rtol=1e-10, atol=1e-12, maxiter=100) -> Batche
     >>> out.converged.tolist(), np.round(out.x[:, 0], 6).tolist()
     ([True, True], [1.931852, -1.931852])
     """
+    check_tolerances(rtol, atol, maxiter)
+    maxiter = check_int("maxiter", maxiter, low=0)
     xp = array_api_compat.array_namespace(X0)
     X = xp.asarray(X0, copy=True)
-    B, n = X.shape
-    eye = xp.eye(n, dtype=X.dtype)
-    status = xp.full((B,), IN_PROGRESS, dtype=xp.int32)
-    nit = xp.zeros((B,), dtype=xp.int32)
-    Fx = F(X)
-    residual = xp.linalg.vector_norm(Fx, axis=1)
-    residual0 = residual
-    previous = xp.full((B,), float("inf"), dtype=residual.dtype)
-    step = xp.full((B,), float("nan"), dtype=residual.dtype)
-    recent = []  # (||x||, ||F||) of the last DIVERGENCE_WINDOW + 1 iterations
+    problem = RowsProblem(F, jacobian, X, one_vector=False)
+    solver = BatchedNewton(rtol, atol)
+    state = solver.init(problem, X)
     iterations = 0
-    for k in range(maxiter + 1):
-        active = status == IN_PROGRESS
-        finite = xp.isfinite(residual)
-        xnorm = xp.linalg.vector_norm(X, axis=1)
-        recent = (recent + [(xnorm, residual)])[-(DIVERGENCE_WINDOW + 1) :]
-        small = step <= rtol * xnorm
-        done = (residual <= atol) | (small & (residual <= rtol * residual0))
-        stuck = ~done & small & (residual >= previous)
-        if len(recent) > DIVERGENCE_WINDOW:
-            rising = xp.ones((B,), dtype=xp.bool)
-            for (x_a, f_a), (x_b, f_b) in zip(recent[:-1], recent[1:]):
-                rising = rising & (x_b > x_a) & (f_b > f_a)
-            floor = xp.where(recent[0][0] > 1.0, recent[0][0], xp.ones_like(xnorm))
-            stuck = stuck | (~done & rising & (xnorm >= DIVERGENCE_GROWTH * floor))
-        status = xp.where(active & ~finite, NONFINITE, status)
-        status = xp.where(active & finite & done, CONVERGED, status)
-        status = xp.where(active & finite & stuck, STAGNATED, status)
-        active = status == IN_PROGRESS
-        if not bool(xp.any(active)):
-            break
-        if k == maxiter:
-            status = xp.where(active, MAXITER, status)
-            break
-        J = xp.where(active[:, None, None], jac(X), eye)
-        rhs = xp.where(active[:, None], Fx, xp.zeros_like(Fx))
-        delta = -_solve(xp, J, rhs)
-        bad = active & ~xp.all(xp.isfinite(delta), axis=1)
-        status = xp.where(bad, STAGNATED, status)
-        # A failed solve counts as an iteration, as in the scalar driver.
-        nit = nit + xp.astype(active, xp.int32)
-        active = active & ~bad
-        delta = xp.where(active[:, None], delta, xp.zeros_like(delta))
-        X = X + delta
-        Fnew = F(X)
-        previous = xp.where(active, residual, previous)
-        residual = xp.where(active, xp.linalg.vector_norm(Fnew, axis=1), residual)
-        Fx = xp.where(active[:, None], Fnew, Fx)
-        step = xp.where(active, xp.linalg.vector_norm(delta, axis=1), step)
-        iterations = k + 1
+    with np.errstate(all="ignore"):  # overflow ends a row with NONFINITE, not a warning
+        while not solver.terminate(problem, X, state)[0]:
+            if iterations == maxiter:
+                state.status[state.status == IN_PROGRESS] = int(Status.MAXITER)
+                break
+            X, state = solver.step(problem, X, state)
+            iterations += 1
+
+    def device(a):
+        return xp.asarray(a, device=problem.device)
+
     return BatchedNewtonResult(
-        x=X, status=status, nit=nit, residual=residual, iterations=iterations
+        x=X,
+        status=device(state.status.astype(np.int32)),
+        nit=device(state.nit.astype(np.int32)),
+        residual=device(state.residuals),
+        iterations=iterations,
     )

@@ -11,8 +11,14 @@ import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from itersolve._newton import PolynomialSystem, ShiftedDeflation, deflated_newton, find_roots
-from itersolve._result import Status
+from itersolve._newton import (
+    PolynomialSystem,
+    RootsResult,
+    ShiftedDeflation,
+    deflated_newton,
+    find_roots,
+)
+from itersolve._result import ConvergenceError, Status
 
 
 def circle_hyperbola(x):
@@ -42,7 +48,7 @@ def assert_same_root_set(found, exact, tol):
 )
 def test_four_roots_from_one_guess(F):
     found = find_roots(
-        F, [3.0, 0.5], jac=None if isinstance(F, PolynomialSystem) else circle_hyperbola_jac
+        F, [3.0, 0.5], jacobian=None if isinstance(F, PolynomialSystem) else circle_hyperbola_jac
     )
     assert_same_root_set(found.roots, exact_four_roots(), 1e-12)
     assert found.success and found.reason == "exhausted"
@@ -55,10 +61,10 @@ def test_four_roots_from_one_guess(F):
 
 
 def test_max_roots_and_several_starts():
-    found = find_roots(circle_hyperbola, [3.0, 0.5], jac=circle_hyperbola_jac, max_roots=2)
+    found = find_roots(circle_hyperbola, [3.0, 0.5], jacobian=circle_hyperbola_jac, max_roots=2)
     assert len(found.roots) == 2 and found.reason == "max_roots"
     starts = np.array([[3.0, 0.5], [-3.0, -0.5], [0.5, 3.0]])
-    several = find_roots(circle_hyperbola, starts, jac=circle_hyperbola_jac)
+    several = find_roots(circle_hyperbola, starts, jacobian=circle_hyperbola_jac)
     assert_same_root_set(several.roots, exact_four_roots(), 1e-12)
 
 
@@ -131,7 +137,7 @@ def test_never_converges_to_a_deflated_root():
     # A double root at 0 with power 1: G = (1/|x| + 1) x^2 -> 0, so Newton on G goes to
     # the deflated root. That is not a success.
     result = deflated_newton(
-        lambda x: x**2, [0.5], jac=lambda x: np.diag(2 * x), roots=[[0.0]], power=1
+        lambda x: x**2, [0.5], jacobian=lambda x: np.diag(2 * x), roots=[[0.0]], power=1
     )
     assert not result.success and result.status == Status.STAGNATED
     assert "deflated root 0" in result.message
@@ -140,7 +146,7 @@ def test_never_converges_to_a_deflated_root():
     rng = np.random.default_rng(1)
     for x0 in rng.uniform(-3, 3, (10, 2)):
         result = deflated_newton(
-            circle_hyperbola, x0, jac=circle_hyperbola_jac, roots=deflation, maxiter=50
+            circle_hyperbola, x0, jacobian=circle_hyperbola_jac, roots=deflation, maxiter=50
         )
         assert not result.success
         assert result.status in (Status.MAXITER, Status.NONFINITE, Status.STAGNATED)
@@ -181,7 +187,7 @@ def test_bratu_both_branches_and_second_order_mesh_convergence():
     for N in (50, 100, 200, 400):
         F, J = bratu(N)
         # weight = h: the deflation's norm is the L2 norm of the mesh function (defcon's).
-        found = find_roots(F, np.zeros(N - 1), jac=J, weight=1.0 / N)
+        found = find_roots(F, np.zeros(N - 1), jacobian=J, weight=1.0 / N)
         assert len(found.roots) == 2 and found.reason == "exhausted"
         # The solve after both roots are deflated diverges: a status, not an exception.
         assert found.attempts[-1].status in (Status.NONFINITE, Status.MAXITER)
@@ -216,9 +222,9 @@ def test_deflated_success_is_a_root_of_the_undeflated_F():
     def jac(x):
         return np.diag(1e20 / (1 + (1e20 * (x - 1)) ** 2))
 
-    result = deflated_newton(F, [1.0], jac=jac, roots=[[3.0]])
+    result = deflated_newton(F, [1.0], jacobian=jac, roots=[[3.0]])
     assert not result.success and "stuck" in result.message
-    found = find_roots(F, [1.0], jac=jac)
+    found = find_roots(F, [1.0], jacobian=jac)
     assert len(found.roots) == 0 and not found.success
     # Where it succeeds, the undeflated residual meets the tolerance.
     for root in exact_four_roots():
@@ -278,3 +284,97 @@ def test_shifted_deflation_rejects_bad_roots_by_name():
         ShiftedDeflation().add(object())
     # A singular deflated Jacobian is tau = inf, without a warning.
     assert ShiftedDeflation([[0.0]], power=2, shift=0.0).tau(np.array([1.0]), [-0.5]) == math.inf
+
+
+# --- find_roots: callback and throw ----------------------------------------------------------
+
+
+def test_find_roots_callback_sees_every_iteration_of_every_deflated_solve():
+    calls = []
+    found = find_roots(circle_hyperbola, [3.0, 0.5], callback=calls.append)
+    # Each deflated solve calls back at nit = 0, 1, ..., its nit (as deflated_newton does).
+    expected = [k for attempt in found.attempts for k in range(attempt.nit + 1)]
+    assert [c.nit for c in calls] == expected
+    assert found.status == Status.CONVERGED and found.reason == "exhausted"
+    # The last call of a converged solve carries the root it found.
+    finals = [c for c in calls if c.status == Status.CONVERGED]
+    np.testing.assert_array_equal(np.array([c.x for c in finals]), found.roots)
+
+
+def test_find_roots_callback_stops_the_search_with_the_roots_so_far():
+    full = find_roots(circle_hyperbola, [3.0, 0.5])
+
+    def stop_at_the_second_root(intermediate):
+        if intermediate.success and intermediate.x[0] == full.roots[1][0]:
+            raise StopIteration  # at the last call of a converged solve: the root is kept
+
+    found = find_roots(circle_hyperbola, [3.0, 0.5], callback=stop_at_the_second_root)
+    assert found.status == Status.CALLBACK and found.reason == "callback"
+    assert found.success and len(found.attempts) == 2
+    np.testing.assert_array_equal(found.roots, full.roots[:2])
+    for root in found.roots:  # checked against F itself, not the solver's residuals
+        assert np.linalg.norm(circle_hyperbola(root)) <= 1e-12
+
+    def stop_at_once(intermediate):
+        if intermediate.nit == 1:
+            raise StopIteration
+
+    # Stopped inside the first solve: no root, CALLBACK, and no ConvergenceError.
+    found = find_roots(circle_hyperbola, [3.0, 0.5], callback=stop_at_once, throw=True)
+    assert found.status == Status.CALLBACK and not found.success and len(found.roots) == 0
+    assert found.attempts[0].status == Status.CALLBACK and found.nit == 1
+
+
+def test_find_roots_throws_when_it_finds_no_root():
+    # x^2 + 1 has no real root: every solve fails, so the search fails as `success` says.
+    no_root = find_roots(lambda x: x**2 + 1, [0.5], maxiter=30)
+    assert not no_root.success and len(no_root.roots) == 0
+    with pytest.raises(ConvergenceError) as info:
+        find_roots(lambda x: x**2 + 1, [0.5], maxiter=30, throw=True)
+    assert isinstance(info.value.result, RootsResult) and not info.value.result.success
+    # A search that finds roots does not raise, even when its last solve fails.
+    found = find_roots(circle_hyperbola, [3.0, 0.5], throw=True)
+    assert found.success and not found.attempts[-1].success
+    with pytest.raises(TypeError, match="`throw`"):
+        find_roots(circle_hyperbola, [3.0, 0.5], throw="yes")
+    with pytest.raises(TypeError, match="`callback`"):
+        find_roots(circle_hyperbola, [3.0, 0.5], callback=3)
+
+
+# --- the array-API backend -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("linesearch", [None, "armijo"])
+def test_array_api_backend_deflates_as_the_numpy_backend(linesearch):
+    first = deflated_newton(circle_hyperbola, [3.0, 0.5])
+    runs = [
+        deflated_newton(
+            circle_hyperbola, [3.0, 0.5], roots=[first.x], linesearch=linesearch, backend=backend
+        )
+        for backend in ("numpy", "array-api")
+    ]
+    cpu, generic = runs
+    assert (generic.status, generic.nit, generic.message) == (cpu.status, cpu.nit, cpu.message)
+    np.testing.assert_allclose(generic.x, cpu.x, rtol=1e-13)
+    np.testing.assert_allclose(generic.stats["taus"], cpu.stats["taus"], rtol=1e-12)
+    assert generic.stats["backtracks"] == cpu.stats["backtracks"]
+
+    cpu = find_roots(circle_hyperbola, [3.0, 0.5], linesearch=linesearch)
+    generic = find_roots(circle_hyperbola, [3.0, 0.5], linesearch=linesearch, backend="array-api")
+    assert [a.status for a in generic.attempts] == [a.status for a in cpu.attempts]
+    assert generic.nit == cpu.nit and generic.reason == cpu.reason
+    np.testing.assert_allclose(generic.roots, cpu.roots, rtol=1e-13)
+    # A deflated root the iterate converges to anyway is refused, with the same words.
+    cpu, generic = (
+        deflated_newton(
+            lambda x: x**2,
+            [0.5],
+            jacobian=lambda x: np.diag(2 * x),
+            roots=[[0.0]],
+            power=1,
+            backend=backend,
+        )
+        for backend in ("numpy", "array-api")
+    )
+    assert generic.status == cpu.status == Status.STAGNATED
+    assert generic.message == cpu.message and "deflated root 0" in cpu.message

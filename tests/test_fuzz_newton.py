@@ -150,9 +150,9 @@ NAMES = (
 )
 def test_fuzz_newton(F, x0, jac, rtol, atol, maxiter, linesearch):
     def call():
-        return newton(
-            F, x0, jac=exact(jac, F), rtol=rtol, atol=atol, maxiter=maxiter, linesearch=linesearch
-        )
+        jacobian = exact(jac, F)
+        return newton(F, x0, jacobian=jacobian, rtol=rtol, atol=atol, maxiter=maxiter,
+                      linesearch=linesearch)
 
     checked = any(F is f for f in (circle_hyperbola, cliff, no_real_root))
     outcome(call, names=NAMES, honest=honest_root(F, x0, rtol, atol) if checked else None)
@@ -179,9 +179,9 @@ def test_fuzz_newton_successes_are_roots(F, offset, jac, rtol, atol, linesearch,
         maxiter = 60  # the one forbidden combination (no way to stop), rejected elsewhere
 
     def call():
-        return newton(
-            F, x0, jac=exact(jac, F), rtol=rtol, atol=atol, linesearch=linesearch, maxiter=maxiter
-        )
+        jacobian = exact(jac, F)
+        return newton(F, x0, jacobian=jacobian, rtol=rtol, atol=atol, linesearch=linesearch,
+                      maxiter=maxiter)
 
     outcome(call, names=NAMES, honest=honest_root(F, x0, rtol, atol))
 
@@ -203,7 +203,7 @@ def test_fuzz_newton_successes_are_roots(F, offset, jac, rtol, atol, linesearch,
 def test_fuzz_deflated_newton(F, jac, x0, roots, power, shift, weight):
     def call():
         return deflated_newton(
-            F, x0, jac=exact(jac, F), roots=roots, power=power, shift=shift, weight=weight
+            F, x0, jacobian=exact(jac, F), roots=roots, power=power, shift=shift, weight=weight
         )
 
     def honest(result):
@@ -230,7 +230,7 @@ def test_fuzz_find_roots(F, x0, jac, max_roots, distinct_tol, maxiter):
         return find_roots(
             F,
             x0,
-            jac=exact(jac, F),
+            jacobian=exact(jac, F),
             max_roots=max_roots,
             distinct_tol=distinct_tol,
             maxiter=maxiter,

@@ -36,7 +36,7 @@ def iterates(F, x0, **kwargs):
 
 @pytest.mark.parametrize("jac", [circle_hyperbola_jac, None, "3-point"])
 def test_known_root_and_quadratic_convergence(jac):
-    result, xs = iterates(circle_hyperbola, [3.0, 0.5], jac=jac)
+    result, xs = iterates(circle_hyperbola, [3.0, 0.5], jacobian=jac)
     assert result.success and result.status == Status.CONVERGED
     np.testing.assert_allclose(result.x, ROOT, rtol=1e-14)
     assert result.residuals[-1] <= 1e-12 and result.residuals[0] == pytest.approx(
@@ -78,13 +78,13 @@ def test_sparse_jacobian():
     def F(x):
         return A @ x + x**3 - b
 
-    result = newton(F, np.zeros(n), jac=lambda x: sp.csr_array(A + sp.diags_array(3 * x**2)))
+    result = newton(F, np.zeros(n), jacobian=lambda x: sp.csr_array(A + sp.diags_array(3 * x**2)))
     assert result.success and result.stats["linear_solves"] == result.nit
     assert np.linalg.norm(F(result.x)) <= 1e-12
 
 
 def test_armijo_rescues_arctan():
-    plain = newton(np.arctan, [2.0], jac=lambda x: np.array([[1 / (1 + x[0] ** 2)]]))
+    plain = newton(np.arctan, [2.0], jacobian=lambda x: np.array([[1 / (1 + x[0] ** 2)]]))
     assert not plain.success
     damped = newton(np.arctan, [2.0], linesearch="armijo")
     assert damped.success and abs(damped.x[0]) < 1e-12 and damped.stats["backtracks"] > 0
@@ -92,7 +92,7 @@ def test_armijo_rescues_arctan():
 
 def test_overflow_ends_nonfinite_without_warnings():
     # x <- x - 1 + exp(-x) from -30 jumps to ~1e13, where exp overflows.
-    result = newton(lambda x: np.exp(x) - 1, [-30.0], jac=lambda x: np.diag(np.exp(x)))
+    result = newton(lambda x: np.exp(x) - 1, [-30.0], jacobian=lambda x: np.diag(np.exp(x)))
     assert result.status == Status.NONFINITE and not result.success
     assert "Non-finite" in result.message
 
@@ -116,7 +116,7 @@ def test_singular_jacobian_is_a_status():
     def F(x):
         return np.array([x[0] ** 2 + x[1] ** 2 - 1] * 2)
 
-    result = newton(F, [0.3, 0.4], jac=lambda x: np.array([[2 * x[0], 2 * x[1]]] * 2))
+    result = newton(F, [0.3, 0.4], jacobian=lambda x: np.array([[2 * x[0], 2 * x[1]]] * 2))
     assert result.status == Status.STAGNATED and not result.success
     assert "singular Jacobian at iteration 1" in result.message
 
@@ -126,8 +126,8 @@ def test_bad_input_is_named():
         newton(PolynomialSystem(["x + y", "x - y", "x*y"], ["x", "y"]), [1.0, 1.0])
     with pytest.raises(ValueError, match="3 equations for 2 unknowns"):
         newton(lambda x: np.array([x[0], x[1], 1.0]), [1.0, 1.0])
-    with pytest.raises(ValueError, match=r"`jac` returned shape \(2, 3\)"):
-        newton(circle_hyperbola, [3.0, 0.5], jac=lambda x: np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"`jacobian` returned shape \(2, 3\)"):
+        newton(circle_hyperbola, [3.0, 0.5], jacobian=lambda x: np.ones((2, 3)))
     with pytest.raises(ValueError, match="NaN"):
         newton(circle_hyperbola, [np.nan, 0.5])
     with pytest.raises(ValueError, match="`x0` has 3 entries"):
@@ -135,7 +135,7 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match="linesearch"):
         newton(circle_hyperbola, [3.0, 0.5], linesearch="wolfe")
     with pytest.raises(ValueError, match="jac"):
-        newton(circle_hyperbola, [3.0, 0.5], jac="5-point")
+        newton(circle_hyperbola, [3.0, 0.5], jacobian="5-point")
     with pytest.raises(TypeError, match="F"):
         newton(3.0, [1.0])
     with pytest.raises(ValueError, match="rtol"):
@@ -169,7 +169,7 @@ def test_univariate_multiplicity_ratio(m, root, offsets, signs):
         )
         return np.array([[total]])
 
-    _, xs = iterates(F, [root + signs[0] * 0.05], jac=jac, rtol=0.0, atol=0.0, maxiter=60)
+    _, xs = iterates(F, [root + signs[0] * 0.05], jacobian=jac, rtol=0.0, atol=0.0, maxiter=60)
     errors = np.abs(xs[:, 0] - root)
     usable = errors[errors > 1e-7]
     assert usable.size >= 10
@@ -194,7 +194,7 @@ def test_breadth_one_multiplicity_ratio(n, m, seed):
         return scale[:, None] * Q
 
     x0 = xi + Q.T @ rng.uniform(0.05, 0.1, n)
-    _, xs = iterates(F, x0, jac=jac, rtol=0.0, atol=0.0, maxiter=40)
+    _, xs = iterates(F, x0, jacobian=jac, rtol=0.0, atol=0.0, maxiter=40)
     errors = np.linalg.norm(xs - xi, axis=1)
     usable = errors[errors > 1e-7]
     assert usable.size >= 5
@@ -259,7 +259,7 @@ def test_batched_newton_equals_per_start_newton():
     assert out.status[0] == int(Status.STAGNATED)
     assert np.sum(out.converged) >= 60
     for b in range(X0.shape[0]):
-        single = newton(circle_hyperbola, X0[b], jac=circle_hyperbola_jac, maxiter=50)
+        single = newton(circle_hyperbola, X0[b], jacobian=circle_hyperbola_jac, maxiter=50)
         assert int(single.status) == out.status[b] and single.nit == out.nit[b]
         np.testing.assert_allclose(out.x[b], single.x, rtol=1e-12, atol=1e-14)
 
@@ -406,12 +406,12 @@ def test_complex_coefficients_need_complex_x0_and_never_warn():
         ({"x0": [[1.0, 2.0], [3.0]]}, TypeError, "`x0`"),
         ({"x0": []}, ValueError, "`x0`"),
         ({"x0": [[1.0, 2.0]]}, ValueError, "`x0`"),
-        ({"jac": lambda x: None}, TypeError, "`jac`"),
-        ({"jac": lambda x: "abc"}, TypeError, "`jac"),
-        ({"jac": lambda x: np.zeros((2, 2), dtype=object)}, TypeError, "`jac"),
-        ({"jac": lambda x: np.eye(2, dtype=bool)}, TypeError, "`jac"),
-        ({"jac": lambda x: np.eye(3)}, ValueError, "`jac`"),
-        ({"jac": lambda x: sp.eye(2, dtype=bool, format="csr")}, TypeError, "`jac`"),
+        ({"jacobian": lambda x: None}, TypeError, "`jacobian`"),
+        ({"jacobian": lambda x: "abc"}, TypeError, "`jac"),
+        ({"jacobian": lambda x: np.zeros((2, 2), dtype=object)}, TypeError, "`jac"),
+        ({"jacobian": lambda x: np.eye(2, dtype=bool)}, TypeError, "`jac"),
+        ({"jacobian": lambda x: np.eye(3)}, ValueError, "`jacobian`"),
+        ({"jacobian": lambda x: sp.eye(2, dtype=bool, format="csr")}, TypeError, "`jacobian`"),
         ({"F": lambda x: None}, TypeError, "`F`"),
         ({"F": lambda x: "ab"}, TypeError, "`F"),
         ({"F": lambda x: np.array([True, False])}, TypeError, "`F"),
@@ -443,7 +443,7 @@ def test_small_steps_far_from_a_root_are_not_success():
     def jac(x):
         return np.diag(1e20 / (1 + (1e20 * (x - 1)) ** 2))
 
-    result = newton(F, [1.0], jac=jac)
+    result = newton(F, [1.0], jacobian=jac)
     assert not result.success and result.status == Status.STAGNATED
     assert "stuck" in result.message and "2.000e+00" in result.message
 
@@ -473,7 +473,10 @@ def test_slow_linear_convergence_at_a_multiple_root_is_not_cut(m):
     # (x - 1)^m: the error contracts by (m - 1)/m per step, so the residual falls by
     # ((m - 1)/m)^m ~ 1/e; it must still converge, not be stopped as stuck or diverging.
     result = newton(
-        lambda x: (x - 1) ** m, [3.0], jac=lambda x: np.diag(m * (x - 1) ** (m - 1)), maxiter=None
+        lambda x: (x - 1) ** m,
+        [3.0],
+        jacobian=lambda x: np.diag(m * (x - 1) ** (m - 1)),
+        maxiter=None,
     )
     assert result.success
     assert abs(result.x[0] - 1) ** m <= 1e-12
@@ -500,14 +503,14 @@ def test_batched_newton_mirrors_the_stuck_and_diverging_stops(namespace):
     X0 = xp.asarray([[1.0], [1.0], [3.0]])
     out = batched_newton(F, J, X0, maxiter=50)
     singles = [
-        newton(np.cbrt, [1.0], jac=lambda x: np.diag(np.abs(x) ** (-2 / 3) / 3), maxiter=50),
+        newton(np.cbrt, [1.0], jacobian=lambda x: np.diag(np.abs(x) ** (-2 / 3) / 3), maxiter=50),
         newton(
             lambda x: np.arctan(1e20 * (x - 1)) + 2,
             [1.0],
-            jac=lambda x: np.diag(1e20 / (1 + (1e20 * (x - 1)) ** 2)),
+            jacobian=lambda x: np.diag(1e20 / (1 + (1e20 * (x - 1)) ** 2)),
             maxiter=50,
         ),
-        newton(lambda x: x - 1, [3.0], jac=lambda x: np.eye(1), maxiter=50),
+        newton(lambda x: x - 1, [3.0], jacobian=lambda x: np.eye(1), maxiter=50),
     ]
     assert [int(s.status) for s in singles] == [-6, -6, 0]
     assert "diverging" in singles[0].message and "stuck" in singles[1].message
@@ -567,7 +570,7 @@ def test_a_bad_output_after_good_ones_is_still_named(culprit, bad, error, match)
         return np.array([[2 * x[0], 0.0], [0.0, 1.0]])
 
     with pytest.raises(error, match=match) as info:
-        newton(F, [3.0, 0.0], jac=jac)
+        newton(F, [3.0, 0.0], jacobian=jac)
     assert f"`{culprit}" in str(info.value)
 
 
@@ -581,7 +584,7 @@ def test_outputs_may_change_dtype_between_calls():
         y = x**2 - 2
         return y.astype(np.float32) if len(calls) % 2 else y
 
-    result = newton(F, [1.0], jac=lambda x: np.diag(2 * x).astype(np.float32), atol=1e-5)
+    result = newton(F, [1.0], jacobian=lambda x: np.diag(2 * x).astype(np.float32), atol=1e-5)
     assert result.success
     assert abs(result.x[0] - math.sqrt(2)) <= 1e-5
 
@@ -633,3 +636,102 @@ def test_scaled_norm_special_values(dtype):
     # sqrt(2) max: finite as a Python float for float32, beyond float64's range (inf)
     expected = math.inf if np.finfo(dtype).bits == 64 else math.sqrt(2) * float(huge)
     assert scaled_norm(np.array([huge, huge], dtype)) == pytest.approx(expected, rel=1e-6)
+
+
+# --- the array-API backend (the CuPy path) against the NumPy path ---------------------------
+
+
+def _cube_root_jacobian(x):
+    return np.diag(np.abs(x) ** (-2 / 3) / 3)
+
+
+def _cliff(x):
+    return np.arctan(1e20 * (x - 1)) + 2
+
+
+def _cliff_jacobian(x):
+    return np.diag(1e20 / (1 + (1e20 * (x - 1)) ** 2))
+
+
+BACKEND_CASES = {
+    "exact Jacobian": (circle_hyperbola, [3.0, 0.5], {"jacobian": circle_hyperbola_jac}),
+    "2-point": (circle_hyperbola, [3.0, 0.5], {}),
+    "3-point": (circle_hyperbola, [-1.0, 2.0], {"jacobian": "3-point"}),
+    "armijo": (np.arctan, [2.0], {"linesearch": "armijo"}),
+    "complex": (lambda z: z**2 + 1, [0.5 + 0.5j], {"jacobian": lambda z: np.diag(2 * z)}),
+    "polynomial system": (PolynomialSystem(["x**2 + y**2 - 4", "x*y - 1"], ["x", "y"]), [3, 1], {}),
+    "singular start": (circle_hyperbola, [0.0, 0.0], {"jacobian": circle_hyperbola_jac}),
+    "diverging": (np.cbrt, [1.0], {"jacobian": _cube_root_jacobian}),
+    "stuck": (_cliff, [1.0], {"jacobian": _cliff_jacobian}),
+    "line search fails": (lambda x: x**2 + 1, [0.0], {"linesearch": "armijo"}),
+    "overflow": (lambda x: np.exp(x) - 1, [-30.0], {"jacobian": lambda x: np.diag(np.exp(x))}),
+    "maxiter": (circle_hyperbola, [3.0, 0.5], {"maxiter": 2}),
+    "no real root, maxiter=None": (lambda x: x**2 + 1, [0.5], {"maxiter": None}),
+}
+
+
+@pytest.mark.parametrize("case", list(BACKEND_CASES))
+def test_array_api_backend_runs_the_same_iteration(case):
+    F, x0, kwargs = BACKEND_CASES[case]
+    cpu, cpu_iterates = iterates(F, x0, backend="numpy", **kwargs)
+    generic, generic_iterates = iterates(F, x0, backend="array-api", **kwargs)
+    assert cpu.stats["backend"] == "numpy" and generic.stats["backend"] == "array-api"
+    # The same iteration: statuses, counts and the words of every stop; the iterates and
+    # residuals to rounding (the array-API norms are scaled per vector, not BLAS's).
+    assert (generic.status, generic.nit, generic.nfev) == (cpu.status, cpu.nit, cpu.nfev)
+    assert generic.message == cpu.message
+    assert generic.x.shape == cpu.x.shape and generic.x.dtype == cpu.x.dtype
+    np.testing.assert_allclose(generic_iterates, cpu_iterates, rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(generic.residuals, cpu.residuals, rtol=1e-13, atol=1e-300)
+    assert generic.stats.keys() == cpu.stats.keys()
+    for key, value in cpu.stats.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_allclose(generic.stats[key], value, rtol=1e-12)
+        elif key != "backend":
+            assert generic.stats[key] == value, key
+
+
+def test_array_api_backend_callback_and_throw():
+    with pytest.raises(ConvergenceError) as info:
+        newton(circle_hyperbola, [3.0, 0.5], maxiter=2, throw=True, backend="array-api")
+    assert info.value.result.status == Status.MAXITER
+
+    def stop(intermediate):
+        if intermediate.nit == 1:
+            raise StopIteration
+
+    result = newton(circle_hyperbola, [3.0, 0.5], callback=stop, backend="array-api")
+    assert result.status == Status.CALLBACK and result.nit == 1
+
+
+def test_foreign_arrays_run_the_array_api_backend_in_their_library():
+    xp = pytest.importorskip("array_api_strict")
+
+    def F(x):
+        return xp.stack([x[0] ** 2 + x[1] ** 2 - 4, x[0] * x[1] - 1])
+
+    def J(x):
+        return xp.stack([xp.stack([2 * x[0], 2 * x[1]]), xp.stack([x[1], x[0]])])
+
+    cpu = newton(circle_hyperbola, [3.0, 0.5])
+    for jacobian in (J, None, "3-point"):
+        result = newton(F, xp.asarray([3.0, 0.5]), jacobian=jacobian)
+        assert result.stats["backend"] == "array-api"
+        assert type(result.x).__module__.startswith("array_api_strict")
+        assert result.status == cpu.status and result.nit == cpu.nit
+        np.testing.assert_allclose(np.asarray(result.x), cpu.x, rtol=1e-14)
+    with pytest.raises(TypeError, match="`x0`"):
+        newton(F, xp.asarray([3.0, 0.5]), backend="numpy")
+    with pytest.raises(TypeError, match="`F`"):
+        newton(circle_hyperbola, xp.asarray([3.0, 0.5]))  # returns NumPy arrays
+    with pytest.raises(TypeError, match="PolynomialSystem"):
+        newton(BACKEND_CASES["polynomial system"][0], xp.asarray([3.0, 0.5]))
+
+
+def test_array_api_backend_needs_a_dense_jacobian():
+    jacobian = lambda x: sp.csr_array(circle_hyperbola_jac(x))  # noqa: E731
+    assert newton(circle_hyperbola, [3.0, 0.5], jacobian=jacobian).success
+    with pytest.raises(TypeError, match="`jacobian` returned a sparse matrix"):
+        newton(circle_hyperbola, [3.0, 0.5], jacobian=jacobian, backend="array-api")
+    with pytest.raises(ValueError, match="`backend`"):
+        newton(circle_hyperbola, [3.0, 0.5], backend="gpu")

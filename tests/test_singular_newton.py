@@ -10,11 +10,12 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from itersolve._newton import _singular
+from itersolve._newton import _lvz, _singular_solve
 from itersolve._newton._mms import ExtendedSystem
 from itersolve._newton._multiplicity import multiplicity_structure
 from itersolve._newton._polynomial import PolynomialSystem
-from itersolve._newton._singular import singular_newton
+from itersolve._newton._singular_solve import singular_newton
+from itersolve._newton._sparse import SparsePolynomials
 from itersolve._result import ConvergenceError, Status
 
 from .test_multiplicity import CAPRASSE, OJIKA3, _planted
@@ -168,7 +169,7 @@ def test_argument_checks():
 
 
 def test_docstring_examples():
-    assert doctest.testmod(_singular).failed == 0
+    assert doctest.testmod(_singular_solve).failed == 0
 
 
 # MMS extended deflated system (spec §4).
@@ -227,7 +228,7 @@ def test_mms_exact_structure_is_a_simple_root(exprs, names, root):
     of full column rank (the regularity the quadratic convergence rests on)."""
     system = PolynomialSystem(exprs, sp.symbols(names))
     structure = multiplicity_structure(system, root)
-    polys = _singular._Sparse.from_system(system, np.dtype(float)).polys
+    polys = SparsePolynomials.from_system(system, np.dtype(float)).polys
     ext = ExtendedSystem(polys, len(root), structure.primal_basis, np.dtype(float))
     z = np.concatenate([root, ext.initial_mu(structure.dual_basis)])
     F, J = ext.evaluate(z)
@@ -388,9 +389,7 @@ def test_a_wrong_early_stage_is_taken_back(monkeypatch):
     """Force an early stage with a wrong rank at a regular root (J has rank 2 there, so
     J B λ = 0, hᵀλ = 1 has no solution): the solve must notice, return to the point
     before the stage and still converge to the root."""
-    monkeypatch.setattr(
-        _singular, "_vanishing", lambda steps, singular: 1 if len(steps) >= 2 else None
-    )
+    monkeypatch.setattr(_lvz, "_vanishing", lambda steps, singular: 1 if len(steps) >= 2 else None)
     system = PolynomialSystem(["x**2 + y**2 - 4", "x*y - 1"], ["x", "y"])
     res = singular_newton(system, [2.0, 0.5], rank_tol=1e-2)
     a = np.sqrt(2 + np.sqrt(3))

@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from itersolve.theory import newton as theory
 
+from itersolve._newton._alpha import ALPHA0, alpha_squared_below_alpha0
+
 
 def test_derived_expressions_are_the_textbook_ones():
     d = theory.derivations()
@@ -49,6 +51,20 @@ def test_exact_threshold_test_matches_high_precision(a):
         for value in (a, Fraction(mpmath.nstr(a0_squared, 40)) + a / 10**30):
             expected = mpmath.mpf(value.numerator) / value.denominator < a0_squared
             assert theory.alpha_squared_below_alpha0(value) == expected
+
+
+def test_the_alpha_test_uses_the_derived_threshold():
+    # The α-test carries α₀ as a number (nothing at run time imports the theory).
+    assert ALPHA0 == theory.alpha0()
+
+
+@settings(max_examples=50)
+@given(st.fractions(min_value=0, max_value=1))
+def test_the_alpha_tests_exact_threshold_is_the_theorys(a):
+    with mpmath.workdps(60):  # 50 digits of α₀²: the values below fall on both sides of it
+        near = Fraction(mpmath.nstr(((13 - 3 * mpmath.sqrt(17)) / 4) ** 2, 50))
+    for value in (a, near + a / 10**45, near - a / 10**45, Fraction(theory.alpha0()) ** 2):
+        assert alpha_squared_below_alpha0(value) == theory.alpha_squared_below_alpha0(value)
 
 
 @pytest.mark.parametrize("alpha", [0.02, 0.1, 0.15, 0.1576707807867546])

@@ -10,7 +10,7 @@ Computation*, 1998, Ch. 8 and 14; Macaulay2 NumericalCertification ``computeCons
 with ``||f_i||²_BW = Σ_a |c_a|² a! (d_i - |a|)! / d_i!`` (Bombieri–Weyl) and the matrix norm
 bounded by the Frobenius norm, an upper bound of the operator norm. ``α = β γ``.
 
-Rules (the constants are quoted, see :mod:`itersolve.theory.newton`):
+Rules (the constants are quoted; :mod:`itersolve.theory.newton` derives α₀):
 
 * **approximate zero**: ``α < α₀ = (13 - 3 sqrt 17)/4``; the associated zero ζ then lies within
   ``radius = 2β`` of ``x`` and Newton from ``x`` converges to it with
@@ -34,20 +34,36 @@ from __future__ import annotations
 
 import itertools
 import math
-import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._norms import scaled_norm
-from ._multiplicity import check_system
+from ._alpha_bounds import direct_gamma, exact_squares, float_squares, prepare
+from ._polynomial import PolynomialSystem
 
-__all__ = ["AlphaCertificate", "Certification", "alpha_test", "certify"]
+__all__ = ["ALPHA0", "AlphaCertificate", "Certification", "alpha_test", "certify"]
 
 _SAME = Fraction(3, 100)  # robust α-theorem constants (quoted)
-_DIRECT_GAMMA_MAX_ENTRIES = 20_000
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+# Smale's approximate-zero threshold α₀ = (13 - 3√17)/4, the root below 3 - 2√2 of
+# 2α² - 13α + 2 = 0, where the α-theorem's majorant ratio reaches 1/2 (Blum–Cucker–Shub–
+# Smale, Ch. 8). Written as 4/(13 + 3√17): 13 - 3√17 cancels to 7 ulps of error in floating
+# point, this form rounds correctly (tests/test_theory_newton.py checks it against the
+# theory's derivation).
+ALPHA0 = 4 / (13 + 3 * math.sqrt(17))
+# α₀² = (161 - 39√17)/8 = P - R√17 with rational P, R > 0, for the exact test below.
+_ALPHA0_SQUARED_P, _ALPHA0_SQUARED_R = Fraction(161, 8), Fraction(39, 8)
+
+
+def alpha_squared_below_alpha0(alpha_squared: Fraction) -> bool:
+    """``α² < α₀²`` for a rational ``α²``, exactly: ``α² < P - R√17`` holds if and only if
+    ``P - α² > 0`` and ``(P - α²)² > 17 R²`` (both sides positive), rational arithmetic only."""
+    gap = _ALPHA0_SQUARED_P - Fraction(alpha_squared)
+    return gap > 0 and gap**2 > 17 * _ALPHA0_SQUARED_R**2
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,118 +134,6 @@ class Certification:
     rigorous: bool
 
 
-def _bw2(terms, degree, abs2):
-    """Bombieri–Weyl ``||f||²`` from ``(monomial, coefficient)`` pairs."""
-    return sum(
-        abs2(c)
-        * Fraction(
-            math.prod(map(math.factorial, a)) * math.factorial(degree - sum(a)),
-            math.factorial(degree),
-        )
-        for a, c in terms
-    )
-
-
-def _abs2(z) -> Fraction:
-    """``|z|²`` of a ``QQ_I`` element, exactly."""
-    return (
-        Fraction(int(z.x.numerator), int(z.x.denominator)) ** 2
-        + Fraction(int(z.y.numerator), int(z.y.denominator)) ** 2
-    )
-
-
-class _Prepared:
-    """Per-system data, computed once: BW norm, exact polynomials, derivative lambdas."""
-
-    def __init__(self, variables, polys):
-        self.variables, self.polys = variables, polys
-        self.degrees = tuple(max(int(p.total_degree()), 0) if not p.is_zero else 0 for p in polys)
-        self.n = len(variables)
-        self._sparse = {}
-        terms = [p.as_dict().items() for p in self.polys]
-        self.bw2 = float(
-            sum(_bw2(t, d, lambda c: abs(complex(c)) ** 2) for t, d in zip(terms, self.degrees))
-        )
-        self.real = all(c.is_real for t in terms for _, c in t)
-        self._exact, self._lambdas = None, {}
-
-    def exact(self):
-        """Polynomials and Jacobian over ``QQ_I`` (Floats replaced by their exact binary value)."""
-        if self._exact is None:
-            import sympy as sp
-            from sympy.polys.polyerrors import CoercionFailed
-
-            polys = []
-            for k, p in enumerate(self.polys):
-                e = p.as_expr()
-                e = e.xreplace({f: sp.Rational(f) for f in e.atoms(sp.Float)})
-                try:
-                    polys.append(sp.Poly(e, *self.variables, domain=sp.QQ_I))
-                except CoercionFailed as exc:
-                    raise ValueError(
-                        f"exact=True needs rational (or Gaussian rational) "
-                        f"coefficients; equation {k} is {e}"
-                    ) from exc
-            terms = [list(q.as_dict(native=True).items()) for q in polys]
-            jac = [
-                [list(q.diff(v).as_dict(native=True).items()) for v in self.variables]
-                for q in polys
-            ]
-            bw2 = sum(_bw2(t, d, _abs2) for t, d in zip(terms, self.degrees))
-            self._exact = (terms, jac, bw2)
-        return self._exact
-
-    def evaluate(self, x):
-        """``(F(x), DF(x))`` from the polynomials themselves (not the system's methods),
-        in x's dtype (complex when a coefficient is); overflow gives Inf, no warning."""
-        from ._singular import _Sparse
-
-        dtype = np.dtype(complex if x.dtype.kind == "c" or not self.real else float)
-        if dtype not in self._sparse:
-            polys = [
-                {a: dtype.type(complex(c) if dtype.kind == "c" else float(c)) for a, c in p.terms()}
-                for p in self.polys
-            ]
-            self._sparse[dtype] = _Sparse(polys, self.n, dtype)
-        sparse, x = self._sparse[dtype], x.astype(dtype)
-        return sparse(x), sparse.jacobian(x)
-
-    def derivatives(self, k):
-        """``(f, weights)``: ``f(x)`` is ``DᵏF(x)/k!`` at each sorted multi-index (rows)."""
-        if k not in self._lambdas:
-            import sympy as sp
-
-            combos = list(itertools.combinations_with_replacement(self.variables, k))
-            self._lambdas[k] = None
-            if len(combos) * len(self.polys) <= _DIRECT_GAMMA_MAX_ENTRIES:
-                exprs = [
-                    [p.diff(*c).as_expr() / math.factorial(k) for p in self.polys] for c in combos
-                ]
-                counts = [math.prod(math.factorial(c.count(v)) for v in set(c)) for c in combos]
-                weights = math.factorial(k) / np.array(counts, dtype=float)
-                self._lambdas[k] = (sp.lambdify([self.variables], exprs, "numpy"), weights)
-        return self._lambdas[k]
-
-
-def _prepare(system) -> _Prepared:
-    """Validate ``system`` (a square polynomial system) and return its prepared data."""
-    variables, polys = check_system(system)
-    if len(polys) != len(variables):
-        raise ValueError(
-            f"`system` must be square for the α-test: it has "
-            f"{len(polys)} equations in {len(variables)} variables"
-        )
-    try:
-        return _CACHE[system]
-    except (KeyError, TypeError):
-        prepared = _Prepared(variables, polys)
-    try:
-        _CACHE[system] = prepared
-    except TypeError:  # not weak-referenceable: prepare it each time
-        pass
-    return prepared
-
-
 def _check_exact(exact) -> bool:
     if not isinstance(exact, (bool, np.bool_)):
         raise TypeError(f"`exact` must be True or False, got {type(exact).__name__}")
@@ -252,73 +156,7 @@ def _point(name, x, n) -> np.ndarray:
     return arr.astype(complex if arr.dtype.kind == "c" else float)
 
 
-def _float_squares(prep, x):
-    """``(α², β², γ², DF⁻¹)`` in floating point; ``None`` when DF(x) is singular or a
-    value overflows (no certificate either way)."""
-    F, J = prep.evaluate(x)
-    if not (np.all(np.isfinite(F)) and np.all(np.isfinite(J))):
-        return None
-    with np.errstate(all="ignore"):
-        try:
-            Jinv = np.linalg.inv(J)
-            b2 = float(np.linalg.norm(np.linalg.solve(J, F)) ** 2)
-        except np.linalg.LinAlgError:
-            return None
-        n1sq, d = 1.0 + float(np.sum(np.abs(x) ** 2)), np.array(prep.degrees, dtype=float)
-        frob2 = float(np.sum(np.abs(Jinv) ** 2 * (d * n1sq ** (d - 1))))
-        g2 = max(1.0, prep.bw2 * frob2) * max(prep.degrees) ** 3 / (4 * n1sq)
-        out = (b2 * g2, b2, g2)
-    if not all(map(math.isfinite, out)) or not np.all(np.isfinite(Jinv)):
-        return None
-    return (*out, Jinv)
-
-
-def _exact_squares(prep, x):
-    """``(α², β², γ²)`` as Fractions, in Gaussian-rational arithmetic; ``None`` if DF singular."""
-    from sympy import QQ, QQ_I
-    from sympy.polys.matrices import DomainMatrix
-
-    terms, jac, bw2 = prep.exact()
-    xs = [
-        QQ_I(QQ(*float(v.real).as_integer_ratio()), QQ(*float(v.imag).as_integer_ratio()))
-        for v in np.asarray(x, dtype=complex)
-    ]
-
-    def value(t):
-        return sum(
-            (c * math.prod((xs[j] ** e for j, e in enumerate(a)), start=QQ_I.one) for a, c in t),
-            QQ_I.zero,
-        )
-
-    n, d = len(xs), prep.degrees
-    J = DomainMatrix([[value(t) for t in row] for row in jac], (n, n), QQ_I)
-    if J.det() == QQ_I.zero:
-        return None
-    Jinv, F = J.inv().to_list(), [value(t) for t in terms]
-    b2 = sum(_abs2(sum((Jinv[i][j] * F[j] for j in range(n)), QQ_I.zero)) for i in range(n))
-    n1sq = 1 + sum(_abs2(v) for v in xs)
-    frob2 = sum(_abs2(Jinv[i][j]) * d[j] * n1sq ** (d[j] - 1) for i in range(n) for j in range(n))
-    g2 = max(Fraction(1), bw2 * frob2) * max(d) ** 3 / (4 * n1sq)
-    return b2 * g2, b2, g2
-
-
-def _direct_gamma(prep, x, Jinv):
-    """Frobenius upper bound of ``sup_k ||DF⁻¹ DᵏF(x)/k!||^(1/(k-1))`` (floating point)."""
-    gamma = 0.0
-    for k in range(2, max(prep.degrees) + 1):
-        if prep.derivatives(k) is None:
-            return None
-        f, weights = prep.derivatives(k)
-        with np.errstate(all="ignore"):
-            T = np.array(f(x.astype(Jinv.dtype)), dtype=Jinv.dtype).reshape(len(weights), -1)
-            norm2 = float(weights @ np.sum(np.abs(T @ Jinv.T) ** 2, axis=1))
-        if not math.isfinite(norm2):
-            return None
-        gamma = max(gamma, norm2 ** (1 / (2 * (k - 1))))
-    return gamma
-
-
-def alpha_test(system, x, *, exact=False) -> AlphaCertificate:
+def alpha_test(system: PolynomialSystem, x: ArrayLike, *, exact: bool = False) -> AlphaCertificate:
     """Smale's α-test at ``x`` for a square :class:`PolynomialSystem` (see the module docstring).
 
     Parameters
@@ -347,19 +185,17 @@ def alpha_test(system, x, *, exact=False) -> AlphaCertificate:
     >>> alpha_test(F, [a + 0.5, 1 / a], exact=True).certified
     False
     """
-    from itersolve.theory.newton import alpha0, alpha_squared_below_alpha0
-
     exact = _check_exact(exact)
-    prep = _prepare(system)
+    prep = prepare(system)
     x = _point("x", x, prep.n)
-    floats = _float_squares(prep, x)
-    gamma_direct = None if floats is None else _direct_gamma(prep, x, floats[3])
-    squares = _exact_squares(prep, x) if exact else floats and floats[:3]
+    floats = float_squares(prep, x)
+    gamma_direct = None if floats is None else direct_gamma(prep, x, floats[3])
+    squares = exact_squares(prep, x) if exact else floats and floats[:3]
     if squares is None:  # singular Jacobian (or overflow in floating point): no certificate
         inf = math.inf
         return AlphaCertificate(x, inf, inf, inf, False, inf, 0.0, exact, exact)
     a2, b2, g2 = squares
-    ok = alpha_squared_below_alpha0(a2) if exact else bool(a2 < alpha0() ** 2)
+    ok = alpha_squared_below_alpha0(a2) if exact else bool(a2 < ALPHA0**2)
     beta, gamma = _sqrt(b2), _sqrt(g2)
     return AlphaCertificate(
         x, _sqrt(a2), beta, gamma, ok, 2 * beta if ok else math.inf,
@@ -368,7 +204,12 @@ def alpha_test(system, x, *, exact=False) -> AlphaCertificate:
     )  # fmt: skip
 
 
-def certify(system, roots, *, exact=False) -> Certification:
+def certify(
+    system: PolynomialSystem,
+    roots: ArrayLike | Sequence[ArrayLike],
+    *,
+    exact: bool = False,
+) -> Certification:
     """α-certify several points and decide which are distinct, the same, real or not real.
 
     Parameters
@@ -395,7 +236,7 @@ def certify(system, roots, *, exact=False) -> Certification:
     (4, True)
     """
     exact = _check_exact(exact)
-    prep = _prepare(system)
+    prep = prepare(system)
     n = prep.n
     if isinstance(roots, (list, tuple)):
         rows = list(roots)

@@ -45,15 +45,19 @@ import math
 import numpy as np
 import scipy.linalg
 
+from .._driver import Solver
 from .._norms import scaled_norm
 from .._result import Status
 from ._multiplicity import multiplicity_structure
+from ._singular_checks import Divergence, least_squares_note, true_residual
+from ._sparse import SparsePolynomials
 
 
 class ExtendedSystem:
     """(E1) + (E2) in the unknowns z = (ξ, μ) for a primal basis B, with exact Jacobian.
 
-    ``polys`` are the user's polynomials as {exponent: coefficient} dicts (``_Sparse``).
+    ``polys`` are the user's polynomials as {exponent: coefficient} dicts
+    (:class:`SparsePolynomials`).
     """
 
     def __init__(self, polys, n, basis, dtype):
@@ -191,7 +195,7 @@ def _select_rows(J, n_e1, tol):
 @dataclasses.dataclass
 class _MMSState:
     residual: float
-    system: object  # _Sparse of the user's polynomials
+    system: SparsePolynomials  # the user's polynomials
     start_residual: float = 0.0
     # "newton" (plain steps toward the root), "gn" (Gauss–Newton on (E1)+(E2)), "square"
     phase: str = "newton"
@@ -204,13 +208,13 @@ class _MMSState:
     starts: list = dataclasses.field(default_factory=list)
     confirmed: bool = False
     note: str = ""
-    divergence: object = None  # _singular.Divergence, watching the plain Newton phase
+    divergence: Divergence | None = None  # watching the plain Newton phase
     true_residual: float = math.nan
 
 
 @dataclasses.dataclass(frozen=True)
-class MMS:
-    """Driver protocol (``itersolve._driver.run``) for the MMS extended system."""
+class MMS(Solver):
+    """The solver (``itersolve._driver.run``) on the MMS extended system."""
 
     n: int
     rtol: float
@@ -222,11 +226,7 @@ class MMS:
     max_restarts: int = 3
 
     def init(self, problem, x0):
-        from ._singular import Divergence, _Sparse
-
-        problem.nfev += 1
-        base = problem.base = _Sparse.from_system(problem.system, x0.dtype)
-        residual = scaled_norm(base(x0))
+        base, residual = problem.start(x0)
         return _MMSState(
             residual=residual,
             system=base,
@@ -236,6 +236,9 @@ class MMS:
 
     def snapshot(self, x):
         return x.copy()
+
+    def note(self, state):
+        return state.note
 
     def _start(self, problem, x, state, structure):
         """Set up the extended system for ``structure`` at x and pick the square rows."""
@@ -254,8 +257,6 @@ class MMS:
 
     def step(self, problem, x, state):
         if state.phase == "newton":
-            from ._singular import least_squares_note, true_residual
-
             J = state.system.jacobian(x)
             if not np.all(np.isfinite(J)):
                 state.residual = math.inf  # the driver reports NONFINITE
@@ -341,8 +342,6 @@ class MMS:
         # Success means: the user's system at x has scaled residual at most rank_tol
         # (x is an exact root of the deformation f̃ reported in stats, and f itself is
         # within rank_tol of vanishing there), and the structure is the whole one.
-        from ._singular import true_residual
-
         ok, state.true_residual = true_residual(problem.base.polys, x, self.rank_tol, 0.0)
         if not ok:
             state.note = (
@@ -369,8 +368,6 @@ class MMS:
 
     def postprocess(self, problem, x, state):
         if math.isnan(state.true_residual):
-            from ._singular import true_residual
-
             state.true_residual = true_residual(problem.base.polys, x, 0.0, 0.0)[1]
         stats = {
             "true_residual": state.true_residual,
@@ -380,19 +377,20 @@ class MMS:
             "extended_size": None,
             "starts": state.starts,
         }
-        if state.extended is not None:
-            ext = state.extended
-            F = ext.evaluate(state.z, jacobian=False)[0]
-            r = F[: ext.n_e1].reshape(len(ext.polys), ext.m)
-            stats.update(
-                multiplicity=ext.m if state.confirmed else None,
-                structure=state.structure,
-                deformation=scaled_norm(r),
-                deformation_coefficients=r,
-                commutation_residual=scaled_norm(F[ext.n_e1 :]),
-                extended_size=(ext.n_e1 + ext.n_e2, ext.size),
-                square_rows=None if state.rows is None else list(state.rows),
-                multiplication_matrices=ext.matrices(state.z[self.n :]),
-                primal_basis=tuple(ext.basis),
-            )
-        return x, stats
+        if state.extended is None:
+            return x, stats
+        ext = state.extended
+        F = ext.evaluate(state.z, jacobian=False)[0]
+        r = F[: ext.n_e1].reshape(len(ext.polys), ext.m)
+        return x, {
+            **stats,
+            "multiplicity": ext.m if state.confirmed else None,
+            "structure": state.structure,
+            "deformation": scaled_norm(r),
+            "deformation_coefficients": r,
+            "commutation_residual": scaled_norm(F[ext.n_e1 :]),
+            "extended_size": (ext.n_e1 + ext.n_e2, ext.size),
+            "square_rows": None if state.rows is None else list(state.rows),
+            "multiplication_matrices": ext.matrices(state.z[self.n :]),
+            "primal_basis": tuple(ext.basis),
+        }

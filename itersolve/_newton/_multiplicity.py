@@ -17,8 +17,10 @@ import weakref
 
 import numpy as np
 import scipy.linalg
+from numpy.typing import ArrayLike
 
 from .._validation import check_array, check_choice, check_int, check_real
+from ._polynomial import PolynomialSystem
 
 __all__ = ["MultiplicityStructure", "check_system", "multiplicity_structure", "scaled_residuals"]
 
@@ -284,7 +286,14 @@ def _pivots(block, h, tol):
     return [int(p) for p in piv[:h]]
 
 
-def multiplicity_structure(system, root, *, tol=1e-8, method="macaulay", max_order=None):
+def multiplicity_structure(
+    system: PolynomialSystem,
+    root: ArrayLike,
+    *,
+    tol: float = 1e-8,
+    method: str = "macaulay",
+    max_order: int | None = None,
+) -> MultiplicityStructure:
     """Multiplicity, breadth, depth, Hilbert function and dual basis of an isolated root.
 
     Parameters
@@ -321,7 +330,7 @@ def multiplicity_structure(system, root, *, tol=1e-8, method="macaulay", max_ord
 
     Examples
     --------
-    >>> from itersolve._newton._polynomial import PolynomialSystem
+    >>> from itersolve import PolynomialSystem
     >>> s = multiplicity_structure(PolynomialSystem(["x**2", "y**2"], ["x", "y"]), [0, 0])
     >>> s.multiplicity, s.breadth, s.depth, s.hilbert
     (4, 2, 2, (1, 2, 1))

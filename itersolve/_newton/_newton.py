@@ -1,4 +1,8 @@
-"""The Newton solver object: plain or deflated steps, optional Armijo backtracking."""
+"""The Newton solver object: plain or deflated steps, optional Armijo backtracking.
+
+The rules and the words of its stops (the notes that go into the message) are shared with
+the array-API mirror, :mod:`itersolve.gpu._newton`, which runs the same iteration on rows.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._driver import Solver
 from .._result import Status
 from ._deflation import ShiftedDeflation
 from ._jacobian import NewtonProblem, SingularJacobianError, norm
@@ -19,6 +24,59 @@ MIN_STEP = 2.0**-30  # backtracking gives up below this fraction of the Newton s
 # a root (simple or multiple) ||F|| falls, and an overshoot is one step, not ten in a row.
 DIVERGENCE_WINDOW = 10
 DIVERGENCE_GROWTH = 100.0
+
+
+def singular_note(k: int, why: str) -> str:
+    return f"singular Jacobian at iteration {k} ({why})"
+
+
+def tau_note(k: int, tau: float) -> str:
+    return f"the deflated Jacobian is singular at iteration {k} (tau = {float(tau)})"
+
+
+def line_search_note(k: int) -> str:
+    return f"the line search found no decrease of the merit at iteration {k}"
+
+
+def stuck_note(step_norm: float, residual: float, tolerance: float) -> str:
+    return (
+        f"stuck: the last step ({step_norm:.2e}) was below rtol * ||x|| and did "
+        f"not reduce ||F|| = {residual:.3e}, which is above the tolerance "
+        f"max(atol, rtol ||F(x0)||) = {tolerance:.3e}"
+        " (the rounding floor of F is above it, or there is no root here)"
+    )
+
+
+def diverging_note(recent) -> str:
+    """``recent``: the last ``DIVERGENCE_WINDOW + 1`` pairs ``(||x_k||, ||F(x_k)||)``."""
+    (x_from, f_from), (x_to, f_to) = recent[0], recent[-1]
+    return (
+        f"diverging: over the last {DIVERGENCE_WINDOW} steps ||x|| grew from "
+        f"{x_from:.3e} to {x_to:.3e} and ||F(x)|| from {f_from:.3e} to {f_to:.3e}, "
+        "rising at every step"
+    )
+
+
+def deflated_root_note(i: int, distance: float) -> str:
+    return f"the iterate converged to the deflated root {i} (distance {distance:.2e})"
+
+
+def newton_stats(problem, step_norms, backtracks: int, taus, deflation) -> dict:
+    """The ``stats`` of a Newton solve (see :func:`itersolve.newton`)."""
+    steps = np.array(step_norms, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        ratios = steps[1:] / steps[:-1] if steps.size > 1 else np.empty(0)
+    stats = {
+        "jacobian_evaluations": problem.njev,
+        "linear_solves": problem.nsolve,
+        "step_norms": steps,
+        "step_ratios": ratios,
+        "backtracks": int(backtracks),
+    }
+    if deflation is not None:
+        stats["taus"] = np.array(taus, dtype=np.float64)
+        stats["deflated_roots"] = len(deflation)
+    return stats
 
 
 @dataclasses.dataclass
@@ -40,7 +98,7 @@ class NewtonState:
 
 
 @dataclasses.dataclass(frozen=True)
-class Newton:
+class Newton(Solver):
     """Newton's method ``x <- x + t tau delta``, ``delta = -J(x)^{-1} F(x)``.
 
     ``deflation`` (a :class:`ShiftedDeflation`) turns it into Newton on ``G = eta F`` with
@@ -66,7 +124,7 @@ class Newton:
     def _evaluate(self, problem: NewtonProblem, x) -> tuple[Any, float]:
         if not np.isfinite(x).all():
             # Do not call F on an overflowed iterate: the solve ends with NONFINITE.
-            return np.full(problem.n, np.nan, dtype=problem.dtype), math.nan
+            return problem.nonfinite(), math.nan
         Fx = problem(x)
         return Fx, norm(Fx)
 
@@ -88,20 +146,20 @@ class Newton:
             J = problem.jacobian(x, state.Fx)
             delta = -problem.solve(J, state.Fx)
         except SingularJacobianError as exc:
-            note = f"singular Jacobian at iteration {k} ({exc})"
+            note = singular_note(k, str(exc))
             return x, dataclasses.replace(state, stop=Status.STAGNATED, note=note)
         tau = 1.0
         if self.deflation is not None and len(self.deflation):
             tau = self.deflation.tau(x, delta)
             if not math.isfinite(tau):
-                note = f"the deflated Jacobian is singular at iteration {k} (tau = {tau})"
+                note = tau_note(k, tau)
                 return x, dataclasses.replace(state, stop=Status.STAGNATED, note=note)
             state.taus.append(tau)
         direction = tau * delta
         t, backtracks = 1.0, 0
         merit = self._merit(x, state.residual)
         while True:
-            y = x + t * direction  # may overflow: the front ends run under np.errstate
+            y = x + t * direction  # may overflow: run works under np.errstate(all="ignore")
             Fy, residual = self._evaluate(problem, y)
             if self.linesearch is None:
                 break
@@ -110,7 +168,7 @@ class Newton:
             if math.isfinite(trial) and trial <= math.sqrt(1 - 2 * ARMIJO_C * t) * merit:
                 break
             if t / 2 < MIN_STEP:
-                note = f"the line search found no decrease of the merit at iteration {k}"
+                note = line_search_note(k)
                 return x, dataclasses.replace(state, stop=Status.STAGNATED, note=note)
             t, backtracks = t / 2, backtracks + 1
         step_norm = norm(y - x)
@@ -149,48 +207,30 @@ class Newton:
             for i, r in enumerate(self.deflation.roots):
                 distance = norm(x - r)
                 if distance <= max(100 * step, 1e-8 * max(1.0, norm(r))):
-                    state.note = (
-                        f"the iterate converged to the deflated root {i} (distance {distance:.2e})"
-                    )
+                    state.note = deflated_root_note(i, distance)
                     return True, Status.STAGNATED
         return True, Status.CONVERGED
 
     def _failure(self, state):
         """Not converged: decide whether the iteration is stuck or diverging."""
         if state.step_norm <= self.rtol * state.xnorm and state.residual >= state.previous_residual:
-            state.note = (
-                f"stuck: the last step ({state.step_norm:.2e}) was below rtol * ||x|| and did "
-                f"not reduce ||F|| = {state.residual:.3e}, which is above the tolerance "
-                f"max(atol, rtol ||F(x0)||) = {max(self.atol, self.rtol * state.residual0):.3e}"
-                " (the rounding floor of F is above it, or there is no root here)"
-            )
+            tolerance = max(self.atol, self.rtol * state.residual0)
+            state.note = stuck_note(state.step_norm, state.residual, tolerance)
             return True, Status.STAGNATED
         recent = state.recent
         if len(recent) > DIVERGENCE_WINDOW and all(
             b[0] > a[0] and b[1] > a[1] for a, b in zip(recent[:-1], recent[1:])
         ):
-            (x_from, f_from), (x_to, f_to) = recent[0], recent[-1]
-            if x_to >= DIVERGENCE_GROWTH * max(1.0, x_from):
-                state.note = (
-                    f"diverging: over the last {DIVERGENCE_WINDOW} steps ||x|| grew from "
-                    f"{x_from:.3e} to {x_to:.3e} and ||F(x)|| from {f_from:.3e} to {f_to:.3e}, "
-                    "rising at every step"
-                )
+            if recent[-1][0] >= DIVERGENCE_GROWTH * max(1.0, recent[0][0]):
+                state.note = diverging_note(recent)
                 return True, Status.STAGNATED
         return False, Status.IN_PROGRESS
 
+    def note(self, state) -> str:
+        return state.note
+
     def postprocess(self, problem, x, state):
-        steps = np.array(state.step_norms)
-        with np.errstate(all="ignore"):
-            ratios = steps[1:] / steps[:-1] if steps.size > 1 else np.empty(0)
-        stats = {
-            "jacobian_evaluations": problem.njev,
-            "linear_solves": problem.nsolve,
-            "step_norms": steps,
-            "step_ratios": ratios,
-            "backtracks": state.backtracks,
-        }
-        if self.deflation is not None:
-            stats["taus"] = np.array(state.taus)
-            stats["deflated_roots"] = len(self.deflation)
+        stats = newton_stats(
+            problem, state.step_norms, state.backtracks, state.taus, self.deflation
+        )
         return x, stats

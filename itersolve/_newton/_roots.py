@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._backend import resolve, to_host
 from .._driver import run
-from .._result import Status
-from .._validation import check_array, check_int, check_real
+from .._result import ConvergenceError, SolveResult, Status
+from .._validation import check_array, check_callable, check_int, check_real
 from ._deflation import ShiftedDeflation
-from ._jacobian import NewtonProblem, norm, start_vector
-from ._newton import Newton
+from ._jacobian import norm, start_vector
 from ._polynomial import PolynomialSystem
-from ._solve import prepare
+from ._solve import newton_parts, on_backend, prepare
 
 __all__ = ["RootsResult", "find_roots"]
 
@@ -26,8 +27,9 @@ class RootsResult:
 
     Attributes
     ----------
-    roots : numpy.ndarray, shape (k, n)
-        One row per distinct root, in the order found.
+    roots : array, shape (k, n)
+        One row per distinct root, in the order found, in the backend's array library
+        (a NumPy array on the NumPy backend).
     results : tuple of SolveResult
         The converged deflated solve that found each root (``results[i].x == roots[i]``).
     attempts : tuple of SolveResult
@@ -35,19 +37,21 @@ class RootsResult:
     success : bool
         At least one root was found.
     status : Status
-        ``CONVERGED`` when a root was found, else the status of the last attempt.
-    reason : {"max_roots", "root_limit", "exhausted"}
+        ``CALLBACK`` when the callback stopped the search, else ``CONVERGED`` when a root
+        was found, else the status of the last attempt.
+    reason : {"max_roots", "root_limit", "exhausted", "callback"}
         ``"max_roots"``: the requested number of roots was found. ``"root_limit"``:
         ``max_roots=None`` and the search stopped at its built-in limit of
         ``DEFAULT_ROOT_LIMIT = 100`` roots (``F`` may have infinitely many). ``"exhausted"``:
         the last deflated solve from every starting guess failed to find a new root, the
         normal end of a deflation search (it cannot prove that no root is left).
+        ``"callback"``: the callback raised ``StopIteration``.
     message : str
     nit, nfev, jacobian_evaluations, linear_solves : int
         Totals over all attempts.
     """
 
-    roots: np.ndarray
+    roots: Any
     results: tuple
     attempts: tuple
     success: bool
@@ -71,6 +75,12 @@ class RootsResult:
 DEFAULT_ROOT_LIMIT = 100
 
 
+def check_throw(throw) -> bool:
+    if not isinstance(throw, (bool, np.bool_)):
+        raise TypeError(f"`throw` must be True or False, got {type(throw).__name__}")
+    return bool(throw)
+
+
 def _starts(x0, n):
     starts = np.asarray(check_array("x0", x0, ndim=(0, 1, 2), complex_ok=True, empty_ok=True))
     if starts.ndim == 2:
@@ -88,16 +98,19 @@ def find_roots(
     F: Callable | PolynomialSystem,
     x0: ArrayLike,
     *,
-    jac: Callable | str | None = None,
+    jacobian: Callable | str | None = None,
     max_roots: int | None = None,
     power: float = 2.0,
     shift: float = 1.0,
-    weight=1.0,
+    weight: float | ArrayLike = 1.0,
     linesearch: str | None = None,
     rtol: float = 1e-10,
     atol: float = 1e-12,
     maxiter: int | None = 100,
     distinct_tol: float = 1e-6,
+    callback: Callable[[SolveResult], None] | None = None,
+    throw: bool = False,
+    backend: str | None = None,
 ) -> RootsResult:
     r"""Find several roots of ``F`` by repeated deflation from the same starting guess.
 
@@ -108,7 +121,7 @@ def find_roots(
 
     Parameters
     ----------
-    F, jac, linesearch, rtol, atol, maxiter
+    F, jacobian, linesearch, rtol, atol, maxiter, backend
         As in :func:`newton` (``maxiter`` per deflated solve).
     x0 : array_like, shape (n,) or (k, n)
         One starting guess, or ``k`` guesses as rows (tried in order).
@@ -122,6 +135,17 @@ def find_roots(
     distinct_tol : float
         A converged point within ``distinct_tol * max(1, ||r||)`` of a known root ``r``
         is the same root (possible only when deflation is defeated); it is not added.
+    callback : callable, optional
+        Passed to every deflated solve: ``callback(intermediate_result)`` receives the
+        :class:`~itersolve.SolveResult` of each iteration of the solve under way, as in
+        :func:`deflated_newton` (``nit`` counts that solve's iterations; the last call of
+        a converged solve carries the root it found). Raising ``StopIteration`` ends the
+        search: the roots found so far are returned with ``status=Status.CALLBACK`` and
+        ``reason="callback"`` (a root whose solve had just converged is kept).
+    throw : bool
+        Raise :class:`~itersolve.ConvergenceError` (its ``result`` is the
+        :class:`RootsResult`) when the search finds no root, the failure ``success``
+        reports; not when the callback stopped it.
 
     Returns
     -------
@@ -142,26 +166,44 @@ def find_roots(
     """
     limit = DEFAULT_ROOT_LIMIT if max_roots is None else check_int("max_roots", max_roots, low=1)
     distinct_tol = check_real("distinct_tol", distinct_tol, low=0)
+    # Checked here, not only by run: run sees the relay below, and raises nothing itself.
+    check_callable("callback", callback, optional=True)
+    throw = check_throw(throw)
+    chosen = resolve(backend, x0=x0)
     n = F.n_variables if isinstance(F, PolynomialSystem) else None
-    starts = _starts(x0, n)
-    # Validate everything once, before any work.
-    _, _, rtol, atol, maxiter = prepare(F, starts[0], jac, linesearch, rtol, atol, maxiter, None)
-    jac = jac if jac is not None else (F.jacobian if isinstance(F, PolynomialSystem) else "2-point")
+    starts = _starts(to_host(x0), n)
+    jacobian, _ = prepare(F, starts[0], jacobian, linesearch, chosen)
 
     deflation = ShiftedDeflation(power=power, shift=shift, weight=weight)
     deflation.check_size(starts[0].size)
-    solver = Newton(rtol, atol, linesearch=linesearch, deflation=deflation)
     roots, results, attempts = [], [], []
     totals = {"nit": 0, "nfev": 0, "jacobian_evaluations": 0, "linear_solves": 0}
+    stopped = False  # the callback raised StopIteration
+
+    def relay(intermediate: SolveResult) -> None:
+        nonlocal stopped
+        try:
+            callback(intermediate)
+        except StopIteration:
+            stopped = True  # also at a solve's last call, where run itself ignores it
+            raise
 
     def done():
-        return len(roots) >= limit
+        return stopped or len(roots) >= limit
 
     for start in starts:
         while not done():
-            problem = NewtonProblem(F, jac, start)
-            with np.errstate(all="ignore"):
-                result = run(solver, problem, start.copy(), maxiter=maxiter)
+            solver, problem, x = newton_parts(
+                F, jacobian, start.copy(), x0, chosen, rtol, atol, linesearch, deflation
+            )
+            result = run(
+                solver,
+                problem,
+                x,
+                maxiter=maxiter,
+                callback=None if callback is None else relay,
+                stats={"backend": chosen.name},
+            )
             attempts.append(result)
             totals["nit"] += result.nit
             totals["nfev"] += result.nfev
@@ -173,12 +215,20 @@ def find_roots(
                 break
             roots.append(result.x)
             results.append(result)
-            deflation.add(result.x)
+            deflation.add(to_host(result.x))
         if done():
             break
 
-    reason = "exhausted" if not done() else "max_roots" if max_roots else "root_limit"
-    if reason == "max_roots":
+    if stopped:
+        reason = "callback"
+    else:
+        reason = "exhausted" if not done() else "max_roots" if max_roots else "root_limit"
+    if reason == "callback":
+        message = (
+            f"Found {len(roots)} distinct roots; the callback raised StopIteration during "
+            f"deflated solve {len(attempts)}, which ended the search."
+        )
+    elif reason == "max_roots":
         message = f"Found the requested {len(roots)} distinct roots."
     elif reason == "root_limit":
         message = (
@@ -194,10 +244,14 @@ def find_roots(
             "iterations). This is the normal end of a deflation search, not a proof that no "
             "other root exists."
         )
-    status = Status.CONVERGED if roots else attempts[-1].status
+    if stopped:
+        status = Status.CALLBACK
+    else:
+        status = Status.CONVERGED if roots else attempts[-1].status
     n_cols = starts[0].shape[0]
-    return RootsResult(
-        roots=np.array(roots) if roots else np.empty((0, n_cols), dtype=starts[0].dtype),
+    empty = np.empty((0, n_cols), dtype=starts[0].dtype)
+    found = RootsResult(
+        roots=chosen.xp.stack(roots) if roots else on_backend(chosen, empty, x0),
         results=tuple(results),
         attempts=tuple(attempts),
         success=bool(roots),
@@ -206,3 +260,6 @@ def find_roots(
         message=message,
         **totals,
     )
+    if throw and not found.success and not stopped:
+        raise ConvergenceError(found)
+    return found

@@ -1,15 +1,23 @@
-"""``newton`` and ``deflated_newton``: validate, wrap ``F``, build the solver, run it."""
+"""``newton`` and ``deflated_newton``: validate, wrap ``F``, build the solver, run it.
+
+On the NumPy backend the solver is :class:`~._newton.Newton` on a vector; on ``"cupy"`` and
+``"array-api"`` it is the array-API mirror, :class:`itersolve.gpu._newton.BatchedNewton`,
+on a batch of one row, driven by the same :func:`~itersolve._driver.run`: the same
+iteration, stopping test, statuses, notes and result fields.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+import array_api_compat
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._backend import Backend, resolve, to_host
 from .._driver import run
 from .._result import SolveResult
-from .._validation import check_array, check_callable, check_choice, check_tolerances
+from .._validation import check_array, check_callable, check_choice
 from ._deflation import ShiftedDeflation
 from ._jacobian import FD_METHODS, NewtonProblem, start_vector
 from ._newton import Newton
@@ -20,20 +28,25 @@ __all__ = ["deflated_newton", "newton"]
 LINESEARCHES = (None, "armijo")
 
 
-def check_throw(throw) -> bool:
-    if not isinstance(throw, (bool, np.bool_)):
-        raise TypeError(f"`throw` must be True or False, got {type(throw).__name__}")
-    return bool(throw)
+def on_backend(backend: Backend, x: np.ndarray, like):
+    """The checked host array ``x`` on ``backend``, on the device of ``like`` (the user's
+    ``x0``) where it is an array."""
+    if backend.name == "numpy":
+        return x
+    if array_api_compat.is_array_api_obj(like):
+        return backend.xp.asarray(x, device=array_api_compat.device(like))
+    return backend.xp.asarray(x)
 
 
 def deflation_for(roots, x, power, shift, weight) -> ShiftedDeflation:
     """The deflation of ``roots`` (a sequence of vectors or a ready ShiftedDeflation),
-    checked against the iterate ``x`` before any work."""
+    checked against the (host) start ``x`` before any work."""
     if isinstance(roots, ShiftedDeflation):
         deflation = roots
     else:
-        deflation = ShiftedDeflation(power=power, shift=shift, weight=weight)
-        rows = check_array("roots", roots, ndim=(1, 2), complex_ok=True, empty_ok=True)
+        if isinstance(roots, (list, tuple)):
+            roots = [to_host(r) for r in roots]
+        rows = check_array("roots", to_host(roots), ndim=(1, 2), complex_ok=True, empty_ok=True)
         rows = np.asarray(rows)
         if rows.ndim == 1:
             if rows.size and x.size != 1:
@@ -41,55 +54,84 @@ def deflation_for(roots, x, power, shift, weight) -> ShiftedDeflation:
                     f"`roots` must have shape (k, {x.size}) (one root per row), got {rows.shape}"
                 )
             rows = rows.reshape(-1, x.size)
-        for root in rows:
-            deflation._add(root, "roots")
+        deflation = ShiftedDeflation(rows, power=power, shift=shift, weight=weight)
     deflation.check_size(x.size)
     if x.dtype.kind != "c" and any(np.iscomplexobj(r) for r in deflation.roots):
         raise TypeError("`roots` are complex but `x0` is real; pass a complex `x0`")
     return deflation
 
 
-def prepare(F, x0, jac, linesearch, rtol, atol, maxiter, callback):
-    """Validate the shared arguments; return ``(problem, x, rtol, atol, maxiter)``."""
+def checked_jacobian(F, jacobian):
+    """``jacobian`` checked: a callable or one of :data:`FD_METHODS`; ``None`` is the exact
+    Jacobian of a :class:`PolynomialSystem`, forward differences otherwise."""
     if isinstance(F, PolynomialSystem):
         if F.n_equations != F.n_variables:
             raise ValueError(
                 f"`F` has {F.n_equations} equations in {F.n_variables} unknowns; Newton's "
                 "method needs a square system"
             )
-        if jac is None:
-            jac = F.jacobian
+        if jacobian is None:
+            jacobian = F.jacobian
     else:
         check_callable("F", F)
-    if jac is None:
-        jac = "2-point"
-    elif isinstance(jac, str):
-        check_choice("jac", jac, FD_METHODS)
-    else:
-        check_callable("jac", jac)
+    if jacobian is None:
+        return "2-point"
+    if isinstance(jacobian, str):
+        return check_choice("jacobian", jacobian, FD_METHODS)
+    check_callable("jacobian", jacobian)
+    return jacobian
+
+
+def check_start(F, x: np.ndarray, backend: Backend) -> None:
+    """The (host) start ``x`` against ``F``: sizes and dtypes a PolynomialSystem needs."""
+    if not isinstance(F, PolynomialSystem):
+        return
+    if x.shape[0] != F.n_variables:
+        raise ValueError(f"`x0` has {x.shape[0]} entries for {F.n_variables} unknowns")
+    if F.is_complex and x.dtype.kind != "c":
+        raise TypeError("`F` has complex coefficients but `x0` is real; pass a complex `x0`")
+    if backend.name != "numpy" and not array_api_compat.is_numpy_namespace(backend.xp):
+        raise TypeError(
+            "a PolynomialSystem `F` evaluates with NumPy; it runs on NumPy arrays only "
+            f"(backend {backend.name!r} with {backend.xp.__name__} arrays)"
+        )
+
+
+def newton_parts(F, jacobian, x, like, backend: Backend, rtol, atol, linesearch, deflation=None):
+    """``(solver, problem, x)`` for :func:`run` on ``backend`` from the checked host start
+    ``x``: the vector solver on NumPy, the array-API mirror on one row elsewhere."""
+    if backend.name == "numpy":
+        solver = Newton(rtol, atol, linesearch=linesearch, deflation=deflation)
+        return solver, NewtonProblem(F, jacobian, x), x
+    from itersolve.gpu._newton import BatchedNewton, RowsProblem  # the mirror, on first use
+
+    rows = backend.xp.reshape(on_backend(backend, x, like), (1, -1))
+    solver = BatchedNewton(rtol, atol, linesearch=linesearch, deflation=deflation)
+    return solver, RowsProblem(F, jacobian, rows, one_vector=True), rows
+
+
+def prepare(F, x0, jacobian, linesearch, backend: Backend):
+    """Validate what every Newton front end shares; ``(jacobian, x)`` with the start ``x``
+    checked on the host."""
+    jacobian = checked_jacobian(F, jacobian)
     check_choice("linesearch", linesearch, LINESEARCHES)
-    rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
-    check_callable("callback", callback, optional=True)
-    x = start_vector(x0)
-    if isinstance(F, PolynomialSystem):
-        if x.shape[0] != F.n_variables:
-            raise ValueError(f"`x0` has {x.shape[0]} entries for {F.n_variables} unknowns")
-        if F.is_complex and x.dtype.kind != "c":
-            raise TypeError("`F` has complex coefficients but `x0` is real; pass a complex `x0`")
-    return NewtonProblem(F, jac, x), x, rtol, atol, maxiter
+    x = start_vector(to_host(x0))
+    check_start(F, x, backend)
+    return jacobian, x
 
 
 def newton(
     F: Callable | PolynomialSystem,
     x0: ArrayLike,
     *,
-    jac: Callable | str | None = None,
+    jacobian: Callable | str | None = None,
     linesearch: str | None = None,
     rtol: float = 1e-10,
     atol: float = 1e-12,
     maxiter: int | None = 100,
     callback: Callable[[SolveResult], None] | None = None,
     throw: bool = False,
+    backend: str | None = None,
 ) -> SolveResult:
     r"""Solve the square system ``F(x) = 0`` by Newton's method.
 
@@ -103,11 +145,11 @@ def newton(
     x0 : array_like, shape (n,)
         Starting point (a scalar is shape ``(1,)``), finite. Integers and floats become
         float64; a complex ``x0`` solves over the complex numbers (complex128 throughout),
-        the only way to get complex arithmetic: complex values from ``F`` or ``jac`` at a
-        real ``x0`` are a TypeError, never cast. Booleans, strings and objects are a
+        the only way to get complex arithmetic: complex values from ``F`` or ``jacobian``
+        at a real ``x0`` are a TypeError, never cast. Booleans, strings and objects are a
         TypeError.
-    jac : callable, {"2-point", "3-point"} or None
-        ``jac(x)``: the Jacobian as a dense ``(n, n)`` array or a scipy.sparse matrix
+    jacobian : callable, {"2-point", "3-point"} or None
+        ``jacobian(x)``: the Jacobian as a dense ``(n, n)`` array or a scipy.sparse matrix
         (solved with ``scipy.sparse.linalg.spsolve``). ``None`` (default): the system's
         exact Jacobian for a :class:`PolynomialSystem`, forward differences otherwise;
         ``"3-point"``: central differences. Difference steps are real, also for complex
@@ -132,6 +174,13 @@ def newton(
         raising ``StopIteration`` ends the solve with ``Status.CALLBACK``.
     throw : bool
         Raise :class:`~itersolve.ConvergenceError` when the solve does not converge.
+    backend : {None, "numpy", "cupy", "array-api"}
+        Force a backend; ``None`` follows ``x0`` (a CuPy ``x0`` runs on the device). Off
+        NumPy the same iteration runs as array-API code (:mod:`itersolve.gpu`): ``F`` and
+        ``jacobian`` receive and return arrays of ``x0``'s library (``result.x`` stays
+        there), the Jacobian must be dense, and a :class:`PolynomialSystem` runs on NumPy
+        arrays only. The norms there are scaled by each vector's largest entry, so
+        residuals agree with the NumPy backend's to rounding, not bit for bit.
 
     Returns
     -------
@@ -140,15 +189,15 @@ def newton(
         differences included). ``stats``: ``jacobian_evaluations``, ``linear_solves``,
         ``step_norms`` (``||x_k - x_{k-1}||``), ``step_ratios`` (consecutive quotients of
         those: ``-> 0`` at a simple root, ``-> (m-1)/m`` at a univariate root of
-        multiplicity ``m``), ``backtracks``.
+        multiplicity ``m``), ``backtracks``, ``backend``.
 
     Raises
     ------
     TypeError, ValueError
         Bad arguments (raised before any work: ``x0`` not a finite real or complex
         vector, booleans included; a real ``x0`` for a :class:`PolynomialSystem` with
-        complex coefficients), or ``F``/``jac`` returning anything but a numeric array of
-        the right shape (``None``, strings, objects, a non-square system; complex values
+        complex coefficients), or ``F``/``jacobian`` returning anything but a numeric array
+        of the right shape (``None``, strings, objects, a non-square system; complex values
         for a real ``x0``), each naming the argument.
     ConvergenceError
         With ``throw=True``, when the solve does not converge.
@@ -177,28 +226,29 @@ def newton(
     >>> result.success, np.round(result.x, 8)
     (True, array([1.93185165, 0.51763809]))
     """
-    problem, x, rtol, atol, maxiter = prepare(F, x0, jac, linesearch, rtol, atol, maxiter, callback)
-    throw = check_throw(throw)
-    solver = Newton(rtol, atol, linesearch=linesearch)
-    with np.errstate(all="ignore"):
-        return run(solver, problem, x, maxiter=maxiter, callback=callback, throw=throw)
+    chosen = resolve(backend, x0=x0)
+    jacobian, x = prepare(F, x0, jacobian, linesearch, chosen)
+    solver, problem, x = newton_parts(F, jacobian, x, x0, chosen, rtol, atol, linesearch)
+    stats = {"backend": chosen.name}
+    return run(solver, problem, x, maxiter=maxiter, callback=callback, throw=throw, stats=stats)
 
 
 def deflated_newton(
     F: Callable | PolynomialSystem,
     x0: ArrayLike,
     *,
-    jac: Callable | str | None = None,
-    roots=(),
+    jacobian: Callable | str | None = None,
+    roots: ArrayLike | Sequence[ArrayLike] | ShiftedDeflation = (),
     power: float = 2.0,
     shift: float = 1.0,
-    weight=1.0,
+    weight: float | ArrayLike = 1.0,
     linesearch: str | None = None,
     rtol: float = 1e-10,
     atol: float = 1e-12,
     maxiter: int | None = 100,
     callback: Callable[[SolveResult], None] | None = None,
     throw: bool = False,
+    backend: str | None = None,
 ) -> SolveResult:
     r"""Newton's method on ``G(x) = eta(x) F(x)``, which has every root of ``F`` but ``roots``.
 
@@ -210,7 +260,7 @@ def deflated_newton(
 
     Parameters
     ----------
-    F, x0, jac, rtol, atol, maxiter, callback, throw
+    F, x0, jacobian, rtol, atol, maxiter, callback, throw, backend
         As in :func:`newton`. The stopping test and ``residuals`` use the undeflated
         ``||F(x)||_2``: a success is a root of ``F`` to :func:`newton`'s tolerance.
     roots : array_like, shape (k, n), or ShiftedDeflation
@@ -249,9 +299,11 @@ def deflated_newton(
     >>> second.success, bool(np.linalg.norm(second.x - first.x) > 0.1)
     (True, True)
     """
-    problem, x, rtol, atol, maxiter = prepare(F, x0, jac, linesearch, rtol, atol, maxiter, callback)
-    throw = check_throw(throw)
+    chosen = resolve(backend, x0=x0)
+    jacobian, x = prepare(F, x0, jacobian, linesearch, chosen)
     deflation = deflation_for(roots, x, power, shift, weight)
-    solver = Newton(rtol, atol, linesearch=linesearch, deflation=deflation)
-    with np.errstate(all="ignore"):
-        return run(solver, problem, x, maxiter=maxiter, callback=callback, throw=throw)
+    solver, problem, x = newton_parts(
+        F, jacobian, x, x0, chosen, rtol, atol, linesearch, deflation=deflation
+    )
+    stats = {"backend": chosen.name}
+    return run(solver, problem, x, maxiter=maxiter, callback=callback, throw=throw, stats=stats)

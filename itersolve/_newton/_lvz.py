@@ -36,22 +36,12 @@ import math
 
 import numpy as np
 
-from .._driver import run
+from .._driver import Solver
 from .._norms import scaled_norm
-from .._result import SolveResult, Status
-from .._validation import (
-    check_array,
-    check_callable,
-    check_choice,
-    check_int,
-    check_real,
-    check_rng,
-    check_tolerances,
-)
-from ._mms import MMS
-from ._multiplicity import check_system, multiplicity_structure, scaled_residuals
-
-__all__ = ["singular_newton"]
+from .._result import Status
+from ._multiplicity import multiplicity_structure
+from ._singular_checks import Divergence, least_squares_note, true_residual
+from ._sparse import SparsePolynomials
 
 # A stage whose equations would hold more terms than this is not built: the size grows
 # about tenfold per stage and the solve would stall in building it.
@@ -65,100 +55,6 @@ _REVERT_GROWTH = 10.0
 _OVERSHOOT = 1.5
 # ... and its second step must be at most this fraction of its first (quadratic phase).
 _CONTRACTION = 0.25
-# Divergence: ||x|| beyond this multiple of its starting scale, reached by repeated
-# doubling within _DIVERGENCE_WINDOW iterations without a better residual.
-_DIVERGENCE_GROWTH = 1e3
-_DIVERGENCE_WINDOW = 12
-# A residual level to this relative change for this many iterations is a plateau.
-_FLAT = 1e-8
-_FLAT_STEPS = 5
-
-
-def true_residual(polys, x, atol, rtol):
-    """``(ok, r)``: whether the user's system meets the tolerance at x, and its residual.
-
-    ``r`` is the 2-norm (overflow-safe) of the scaled residuals of :func:`scaled_residuals`
-    (each equation divided by its largest Taylor coefficient at x, so a root of ``x`` at
-    1e-13 and of ``1e20 x`` read alike). ``ok`` when every equation is within
-    ``atol + rtol ||x||`` plus the rounding level of evaluating it.
-    """
-    r, floor = scaled_residuals(polys, x)
-    bound = atol + rtol * scaled_norm(x) + floor
-    return bool(np.all(r <= bound)), scaled_norm(r)
-
-
-def least_squares_note(r):
-    return (
-        f"the scaled residual of the system stalled at {r:.3e} while the steps shrank to "
-        "nothing: x is (near) a least-squares point, a local minimum of ||F||, not a root; "
-        "the system may be inconsistent"
-    )
-
-
-@dataclasses.dataclass
-class Divergence:
-    """Watches ``||x||`` for divergence: growth by orders of magnitude, by repeated
-    doubling, while the residual does not improve. Slow but real convergence (linear
-    toward a singular root) improves the residual, so it is never cut."""
-
-    scale: float
-    best: float = math.inf
-    best_at: int = 0
-    records: list = dataclasses.field(default_factory=list)  # iterations of ||x|| records
-    largest: float = 0.0
-    k: int = 0
-    previous: float = math.nan
-    flat: int = 0  # consecutive iterations whose residual changed by < _FLAT relative
-
-    def plateau(self) -> bool:
-        """Whether the residual has stayed level (to _FLAT relative) for _FLAT_STEPS
-        iterations: Gauss–Newton settling on a least-squares point, where the residual
-        changes only to second order in the (linearly shrinking) steps. Toward a root it
-        falls by a factor of at least 2 per step instead."""
-        return self.flat >= _FLAT_STEPS
-
-    def update(self, x, residual, step) -> str:
-        """Record one iteration; return a note when the iterates diverge, else ""."""
-        self.k += 1
-        size = scaled_norm(x)
-        level = 0 < residual and abs(residual - self.previous) <= _FLAT * residual
-        self.flat, self.previous = (self.flat + 1 if level else 0), residual
-        if self.k == 1:
-            self.scale = max(self.scale, step)
-        if residual < self.best:
-            self.best, self.best_at = residual, self.k
-        if size > 2 * self.largest:
-            self.largest = size
-            self.records.append(self.k)
-        recent = [k for k in self.records if k > self.k - _DIVERGENCE_WINDOW]
-        if (
-            size > _DIVERGENCE_GROWTH * self.scale
-            and len(recent) >= 3
-            and self.best_at <= self.k - _DIVERGENCE_WINDOW
-        ):
-            return (
-                f"the iterates diverged: ||x|| grew from {self.scale:.3e} to {size:.3e}, "
-                f"doubling {len(recent)} times in the last {_DIVERGENCE_WINDOW} iterations, "
-                f"while the residual stayed above its best {self.best:.3e} "
-                f"(iteration {self.best_at}); start closer to a root"
-            )
-        return ""
-
-    def reset_residual(self):
-        """A deflation stage changes what the residual measures."""
-        self.best, self.best_at = math.inf, self.k
-        self.previous, self.flat = math.nan, 0
-
-
-class _Problem:
-    """The user's system, with its evaluations counted for ``SolveResult.nfev``."""
-
-    def __init__(self, system, complex_mode):
-        self.system = system
-        self.n = len(tuple(system.variables))
-        self.complex_mode = complex_mode
-        self.nfev = 0
-        self.base = None  # the system as a _Sparse, set by the solver's init
 
 
 @dataclasses.dataclass
@@ -242,65 +138,6 @@ def _vanishing(steps, singular):
     return rank
 
 
-def _derivative(poly, j):
-    """∂poly/∂z_j for a polynomial stored as {exponent tuple: coefficient}."""
-    out = {}
-    for e, c in poly.items():
-        if e[j]:
-            out[e[:j] + (e[j] - 1,) + e[j + 1 :]] = c * e[j]
-    return out
-
-
-class _Sparse:
-    """Polynomials as {exponent: coefficient} dicts, evaluated with NumPy.
-
-    The LVZ equations are linear combinations of derivatives times a new multiplier, which
-    dict arithmetic builds exactly and fast; sympy expressions of the same systems grow
-    and compile slowly from the third stage on.
-    """
-
-    def __init__(self, polys, n_vars, dtype):
-        self.polys, self.n_vars, self.dtype = list(polys), n_vars, dtype
-        self.derivatives = [[_derivative(p, j) for j in range(n_vars)] for p in self.polys]
-        self._f = self._compile(self.polys)
-        self._jac = self._compile([d for row in self.derivatives for d in row])
-
-    @classmethod
-    def from_system(cls, system, dtype):
-        variables, polys = check_system(system)
-        polys = [
-            {a: dtype.type(complex(c) if dtype.kind == "c" else float(c)) for a, c in p.terms()}
-            for p in polys
-        ]
-        return cls(polys, len(variables), dtype)
-
-    def _compile(self, polys):
-        rows = [i for i, p in enumerate(polys) for _ in p]
-        E = [e for p in polys for e in p] or [(0,) * self.n_vars]  # noqa: N806
-        c = [v for p in polys for v in p.values()] or [0]
-        return (
-            np.array(E, dtype=np.int64).reshape(-1, self.n_vars),
-            np.array(c, dtype=self.dtype),
-            np.array(rows or [0]),
-            len(polys),
-        )
-
-    def _evaluate(self, compiled, z):
-        E, c, rows, size = compiled  # noqa: N806
-        # Overflow far from the root gives Inf, which the driver reports as NONFINITE.
-        with np.errstate(all="ignore"):
-            terms = c * np.prod(z[None, :] ** E, axis=1)
-            out = np.zeros(size, dtype=self.dtype)
-            np.add.at(out, rows, terms)
-        return out
-
-    def __call__(self, z):
-        return self._evaluate(self._f, z)
-
-    def jacobian(self, z):
-        return self._evaluate(self._jac, z).reshape(len(self.polys), self.n_vars)
-
-
 def _augment(system, J, z, rank, rng, complex_mode):
     """One LVZ stage: (G, J_G(z) B λ, hᵀλ - 1) and the least-squares lift of λ at z."""
     m, k = J.shape[1], rank + 1
@@ -333,7 +170,7 @@ def _augment(system, J, z, rank, rng, complex_mode):
         {(0,) * m + tuple(int(i == col) for i in range(k)): h[col] for col in range(k)}
         | {(0,) * (m + k): -1.0}
     )
-    lifted = _Sparse(polys, m + k, z.dtype)
+    lifted = SparsePolynomials(polys, m + k, z.dtype)
     # The multipliers are the kernel vector of J B normalised by h: a least-squares solve.
     rhs = np.zeros(J.shape[0] + 1, dtype=z.dtype)
     rhs[-1] = 1.0
@@ -342,7 +179,9 @@ def _augment(system, J, z, rank, rng, complex_mode):
 
 
 @dataclasses.dataclass(frozen=True)
-class _LVZ:
+class LVZ(Solver):
+    """The LVZ deflation solver (module docstring) for ``itersolve._driver.run``."""
+
     n: int
     rtol: float
     atol: float
@@ -351,10 +190,7 @@ class _LVZ:
     rng: np.random.Generator
 
     def init(self, problem, x0):
-        problem.nfev += 1
-        base = _Sparse.from_system(problem.system, x0.dtype)
-        problem.base = base
-        residual = scaled_norm(base(x0))
+        base, residual = problem.start(x0)
         return _State(
             residual=residual,
             system=base,
@@ -364,6 +200,9 @@ class _LVZ:
 
     def snapshot(self, z):
         return z[: self.n].copy()
+
+    def note(self, state):
+        return state.note
 
     def _decide(self, state, J, z):
         """``(rank, early)`` of a stage to build at z now, or ``(None, False)``."""
@@ -564,6 +403,10 @@ class _LVZ:
         x = z[: self.n].copy()
         if math.isnan(state.true_residual):
             state.true_residual = true_residual(problem.base.polys, x, self.atol, self.rtol)[1]
+        try:
+            structure, error = multiplicity_structure(problem.system, x), {}
+        except ValueError as exc:  # the iterate is not accurate enough to read it off
+            structure, error = None, {"structure_error": str(exc)}
         stats = {
             "deflation_stages": len(state.stages),
             "stage_ranks": [s["rank"] for s in state.stages],
@@ -574,146 +417,8 @@ class _LVZ:
             "early_retries": state.retries,
             "multipliers": z[self.n :].copy(),
             "true_residual": state.true_residual,
+            **error,
+            "structure": structure,
+            "multiplicity": None if structure is None else structure.multiplicity,
         }
-        try:
-            structure = multiplicity_structure(problem.system, x)
-        except ValueError as exc:  # the iterate is not accurate enough to read it off
-            structure, stats["structure_error"] = None, str(exc)
-        stats["structure"] = structure
-        stats["multiplicity"] = None if structure is None else structure.multiplicity
         return x, stats
-
-
-def singular_newton(
-    system,
-    x0,
-    *,
-    method="lvz",
-    rtol=1e-10,
-    atol=1e-12,
-    maxiter=100,
-    rank_tol=1e-6,
-    max_stages=6,
-    rng=None,
-    callback=None,
-    throw=False,
-) -> SolveResult:
-    """Newton's method with deflation, converging quadratically to a singular root.
-
-    Gauss–Newton steps on the system; when the Jacobian is rank-deficient at a point near a
-    root, one Leykin–Verschelde–Zhao stage adds multipliers λ and the equations
-    J(x) B λ = 0, hᵀλ = 1 (random B; random h tilted toward the current kernel vector so
-    that |λ| is about 1), and the iteration continues on the augmented
-    system in (x, λ). Once the augmented Jacobian has full column rank the root is regular
-    and the convergence quadratic.
-
-    Parameters
-    ----------
-    system : PolynomialSystem
-        N >= n polynomial equations (anything with ``exprs`` and ``variables`` in the
-        shape of ``PolynomialSystem``; each equation must be a polynomial in the
-        variables with finite numeric coefficients, else ValueError). It is evaluated
-        from its coefficients, not through its methods.
-    x0 : array_like, shape (n,)
-        Starting point near the root; complex for a complex root. Numbers only (bool,
-        strings, objects: TypeError), finite (ValueError).
-    method : {"lvz", "mms"}
-        "lvz": the deflation above. "mms": Newton on the Mantzaflaris–Mourrain–Szanto
-        extended deflated system (see ``itersolve._newton._mms``): plain Newton until its
-        step is below 1e-4 (relative), the primal basis B and multiplication matrices read
-        off there (:func:`multiplicity_structure` with a loose tolerance), then
-        Gauss–Newton and finally Newton on a square subsystem in (ξ, μ), where μ are the
-        normal-form entries of the multiplication matrices; at the limit the structure is
-        confirmed with ``rank_tol`` (and the solve restarted on the full one if it was
-        only a part of it). Plain Newton must reach the root: it fails (status
-        STAGNATED) where Newton is repelled, e.g. Griewank–Osborne. ``max_stages`` and
-        ``rng`` are unused.
-    rtol, atol : float
-        Stop when the Jacobian has full column rank and the last step in x is at most
-        ``atol + rtol * ||x||``. Success further needs the user's system to vanish at
-        x: every scaled residual ``|f_j(x)| / max_γ |t_jγ|`` (t_jγ the Taylor
-        coefficients of f_j at x, so ``t_j0 = f_j(x)``) at most ``atol + rtol * ||x||``
-        plus the rounding level of evaluating f_j (``stats["true_residual"]`` is their
-        2-norm). With ``method="mms"`` the bound is ``rank_tol`` instead: x is then an
-        exact root of a deformation f̃ of f of size ``stats["deformation"]``.
-    maxiter : int or None
-        Iteration limit (a deflation stage and the step after it count as one iteration).
-        With None the solve still ends: on divergence or a least-squares point (above),
-        or when the best residual stops improving (``itersolve._driver.run``).
-    rank_tol : float, default 1e-6
-        A singular value at most ``rank_tol * max(σ_max, 1)`` counts as zero (phcpy's
-        ``tolrnk``). A stage is added only where the residual is at most
-        ``sqrt(rank_tol) * (1 + ||F(x0)||)``; before the singular values are that small,
-        an "early" stage is added where a steady linear rate shows which of them vanish
-        (module docstring).
-    max_stages : int, default 6
-        Deflation stages allowed (each roughly doubles the equations).
-    rng : numpy.random.Generator or int or None
-        Source of B and h.
-    callback : callable, optional
-        Called with an intermediate ``SolveResult`` (its ``x`` the current x) every pass.
-    throw : bool
-        Raise ``ConvergenceError`` when the solve does not converge.
-
-    Returns
-    -------
-    SolveResult
-        ``x`` is the root; ``residuals`` holds the 2-norm of the current (augmented)
-        system. Statuses: CONVERGED (see ``rtol``), STAGNATED with a message saying
-        what was seen (a least-squares point: the residual stalled at a positive level
-        while the steps vanished or it levelled off; divergence: ||x|| kept doubling to
-        over 1000 times its starting scale without a better residual; a stage too deep),
-        NONFINITE (overflow), MAXITER, CALLBACK. ``stats``: ``true_residual``,
-        ``deflation_stages``, ``stage_ranks``, ``stage_sizes``
-        (equations, unknowns) after each stage, ``stage_iterations`` (the iteration
-        whose step was the first on each stage's system), ``early_stages`` (how many of
-        them were early), ``early_reverts`` / ``early_retries`` (early stages taken back
-        as wrong / as too early), ``multipliers`` (λ), ``structure`` (a
-        :class:`MultiplicityStructure` at x, or None with ``structure_error``) and
-        ``multiplicity``.
-        With ``method="mms"``: ``multiplicity`` (μ = |B|, None unless the structure at
-        the limit confirmed it), ``structure``, ``primal_basis`` (B), ``deformation``
-        (||r||₂, where r_j = f_j(ξ + M)e_1 are the (E1) residuals at the limit: the
-        coefficients, in the basis b_i(x - ξ), of the smallest perturbation f̃_j = f_j -
-        Σ_i r_ji b_i(x - ξ) of this form that has ξ as an exact root with structure (B, M)),
-        ``deformation_coefficients`` (r, shape (N, μ)), ``commutation_residual``,
-        ``extended_size`` ((E1)+(E2) equations, unknowns n + dim μ), ``square_rows``,
-        ``multiplication_matrices`` (shape (n, μ, μ)) and ``starts`` (the iteration
-        and μ of each start on an extended system).
-
-    Examples
-    --------
-    >>> from itersolve._newton._polynomial import PolynomialSystem
-    >>> F = PolynomialSystem(["x**2", "y**2"], ["x", "y"])
-    >>> res = singular_newton(F, [0.1, -0.05], rng=0)
-    >>> res.success, res.stats["multiplicity"], res.stats["deflation_stages"]
-    (True, 4, 1)
-    """
-    if not isinstance(method, str):
-        raise TypeError(f"`method` must be a string, got {type(method).__name__}")
-    check_choice("method", method, ("lvz", "mms"))
-    rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
-    rank_tol = check_real("rank_tol", rank_tol, low=0, high=1, low_open=True, high_open=True)
-    max_stages = check_int("max_stages", max_stages, low=0)
-    rng = check_rng("rng", rng)
-    check_callable("callback", callback, optional=True)
-    variables, polys = check_system(system)
-    n, N = len(variables), len(polys)
-    if N < n:
-        raise ValueError(
-            f"`system` has {N} equations in {n} unknowns: an underdetermined system has no "
-            "isolated roots"
-        )
-    x0 = check_array("x0", x0, complex_ok=True, finite=False, empty_ok=True)
-    if x0.shape != (n,):
-        raise ValueError(f"`x0` must be a numeric array of shape ({n},), got shape {x0.shape}")
-    if not np.all(np.isfinite(x0)):
-        raise ValueError("`x0` must be finite (it contains NaN or Inf)")
-    complex_mode = x0.dtype.kind == "c" or any(not c.is_real for p in polys for c in p.coeffs())
-    x0 = x0.astype(np.complex128 if complex_mode else np.float64)
-    if method == "mms":
-        solver = MMS(n, rtol, atol, rank_tol)
-    else:
-        solver = _LVZ(n, rtol, atol, rank_tol, max_stages, rng)
-    problem = _Problem(system, complex_mode)
-    return run(solver, problem, x0, maxiter=maxiter, callback=callback, throw=throw)
