@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from itersolve._backend import to_host
+
 __all__ = [
     "assess",
     "first_false",
@@ -24,10 +26,6 @@ __all__ = [
     "picard_window",
     "row_norms",
 ]
-
-
-def _host(a):
-    return a.get() if hasattr(a, "get") else np.asarray(a)
 
 
 def _rows(xp, V):
@@ -42,20 +40,20 @@ def row_norms(xp, V):
     ``nrm2``'s idea), so that states near 1e-170 or 1e160 have the updates they have.
     """
     rows = _rows(xp, V)
-    plain = _host(xp.linalg.vector_norm(rows, axis=1)).astype(np.float64)
+    plain = to_host(xp.linalg.vector_norm(rows, axis=1)).astype(np.float64)
     low, high = _safe_range(xp, rows.dtype)
     suspect = ~((plain > low) & (plain < high))
     if not suspect.any():
         return plain
     magnitude = xp.abs(rows)
     largest = xp.max(magnitude, axis=1) if rows.shape[1] else xp.zeros(rows.shape[0])
-    largest_host = _host(largest).astype(np.float64)
+    largest_host = to_host(largest).astype(np.float64)
     usable = (largest_host > 0) & np.isfinite(largest_host)
     divisor = xp.where(largest > 0, largest, xp.ones_like(largest))
     divisor = xp.where(xp.isfinite(divisor), divisor, xp.ones_like(divisor))
-    rescaled = _host(xp.linalg.vector_norm(magnitude / xp.reshape(divisor, (-1, 1)), axis=1))
+    rescaled = to_host(xp.linalg.vector_norm(magnitude / xp.reshape(divisor, (-1, 1)), axis=1))
     fixed = np.where(usable, largest_host * rescaled.astype(np.float64), largest_host)
-    nan = _host(xp.any(xp.isnan(rows), axis=1))
+    nan = to_host(xp.any(xp.isnan(rows), axis=1))
     fixed = np.where(nan, np.nan, fixed)
     return np.where(suspect, fixed, plain)
 
@@ -86,7 +84,7 @@ def assess(xp, new, old, rtol, atol, scale, floor=None):
     threshold = np.maximum(rtol * norms, atol * scale)
     if floor is not None:
         threshold = np.maximum(threshold, floor)
-    finite = _host(xp.all(xp.isfinite(_rows(xp, new)), axis=1))
+    finite = to_host(xp.all(xp.isfinite(_rows(xp, new)), axis=1))
     # an overflowed state has an infinite norm, hence threshold: never accept it
     return updates, (updates <= threshold) & np.isfinite(updates), first_false(finite)
 

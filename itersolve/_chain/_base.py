@@ -16,6 +16,7 @@ import array_api_compat
 import numpy as np
 
 from .._backend import to_host
+from .._driver import Solver
 from .._result import Status
 from ._start import ChainStart
 
@@ -45,7 +46,7 @@ class SweepState:
     predictor_calls: int = 0
 
 
-class ChainSolver:
+class ChainSolver(Solver):
     """Base of the chain methods.
 
     State ``j`` is accepted when ``||X_new[j] - X_old[j]||_2 <= max(rtol * ||X_new[j]||_2,
@@ -139,6 +140,9 @@ class ChainSolver:
 
     def snapshot(self, X):
         return array_api_compat.array_namespace(X).asarray(X, copy=True)
+
+    def note(self, state):
+        return state.note
 
     def postprocess(self, problem, X, state):
         return X, {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +14,7 @@ from numpy.typing import ArrayLike
 from .._backend import to_host
 from .._result import SolveResult
 from .._validation import check_callable, check_choice
-from ._problem import check_returned
+from ._problem import checked_output
 from ._solve import _checked_start, solve_chain
 
 __all__ = ["SCHEMES", "picard_ode"]
@@ -51,9 +52,10 @@ class _Derivative:
 
     def __call__(self, t, Y):
         F = self.f(t, Y)
-        if type(F) is not type(Y) or F.shape != Y.shape or F.dtype != self.dtype:
-            check_returned("f", F, Y.shape, self.dtype, self.xp, rows="one derivative per state")
-        return F
+        rows = "one derivative per state"
+        return checked_output(
+            "f", F, array_type=type(Y), shape=Y.shape, dtype=self.dtype, xp=self.xp, rows=rows
+        )
 
 
 def _step(f, times, scheme, state_ndim):
@@ -100,10 +102,10 @@ class _DerivativeJacobian:
     def __call__(self, t, Y):
         J = self.jacobian(t, Y)
         shape = tuple(Y.shape) if self.diagonal else (Y.shape[0], self.size, self.size)
-        if type(J) is not type(Y) or tuple(J.shape) != shape or J.dtype != self.dtype:
-            rows = "the Jacobian of f at each row"
-            check_returned("jacobian", J, shape, self.dtype, self.xp, rows=rows)
-        return J
+        rows = "the Jacobian of f at each row"
+        return checked_output(
+            "jacobian", J, array_type=type(Y), shape=shape, dtype=self.dtype, xp=self.xp, rows=rows
+        )
 
 
 def _step_jacobian(f, jacobian, times, scheme, state_shape, diagonal):
@@ -227,7 +229,7 @@ callback, throw, backend
     check_callable("f", f)
     check_choice("scheme", scheme, tuple(SCHEMES))
     grid = _time_grid(t)
-    _, backend_, y = _checked_start(y0, grid.size - 1, backend)
+    _, backend_, y = _checked_start(y0, grid.size - 1, backend, "y0")
     xp = backend_.xp
     real = xp.float32 if y.dtype in (xp.float32, xp.complex64) else xp.float64
     times = xp.asarray(grid, dtype=real)
@@ -261,7 +263,8 @@ callback, throw, backend
     )
     stages = SCHEMES[scheme]
     njev = result.stats.get("njev", 0)  # rows of the step's Jacobian
-    result.stats.update(scheme=scheme, f_evals=result.nfev * stages + njev * (stages - 1))
+    f_evals = result.nfev * stages + njev * (stages - 1)
+    stats = {**result.stats, "scheme": scheme, "f_evals": f_evals}
     if njev:
-        result.stats["jacobian_evals"] = njev * stages
-    return result
+        stats["jacobian_evals"] = njev * stages
+    return dataclasses.replace(result, stats=stats)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import array_api_compat
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._backend import to_host
 from .._validation import check_array, check_int, check_real
@@ -63,14 +66,23 @@ class TrajectoryModel:
     array([0. , 2.5, 5. , 7.5])
     """
 
-    def __init__(self, coefficients: np.ndarray, degree: int, n_parameters: int, shape):
+    def __init__(
+        self, coefficients: np.ndarray, degree: int, n_parameters: int, shape: tuple[int, ...]
+    ) -> None:
         self.coefficients = coefficients
         self.degree = degree
         self.n_parameters = n_parameters
         self.shape = tuple(shape)
 
     @classmethod
-    def fit(cls, parameters, trajectories, *, degree: int = 1, ridge: float = 0.0):
+    def fit(
+        cls,
+        parameters: ArrayLike,
+        trajectories: Iterable[ArrayLike],
+        *,
+        degree: int = 1,
+        ridge: float = 0.0,
+    ) -> TrajectoryModel:
         """Fit on ``trajectories[i]`` (shape ``(n_steps + 1, *state_shape)``) solved at
         ``parameters[i]`` (scalars or vectors); ``ridge`` adds Tikhonov regularisation."""
         degree = check_int("degree", degree, low=0)
@@ -113,7 +125,7 @@ class TrajectoryModel:
         coefficients = np.linalg.lstsq(Phi, Y, rcond=None)[0]
         return cls(coefficients, degree, p.shape[1], shape)
 
-    def predict(self, parameter) -> np.ndarray:
+    def predict(self, parameter: ArrayLike) -> np.ndarray:
         """The predicted trajectory at ``parameter`` (a NumPy array)."""
         p = _parameters(np.reshape(check_array("parameter", parameter), (1, -1)), "parameter")
         if p.shape[1] != self.n_parameters:
@@ -126,7 +138,7 @@ class TrajectoryModel:
             raise ValueError(f"`parameter` = {parameter!r} takes the model's prediction to Inf")
         return trajectory.reshape(self.shape)
 
-    def predictor(self, parameter):
+    def predictor(self, parameter: ArrayLike) -> Callable[[Any, Any], Any]:
         """``predictor(t, X)`` for :func:`~itersolve.solve_chain`: the predicted states at
         ``t``, shifted so that the first row matches the (final) anchor ``X[0]``."""
         trajectory = self.predict(parameter)

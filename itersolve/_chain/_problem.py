@@ -7,27 +7,35 @@ import math
 import array_api_compat
 import numpy as np
 
+from .._validation import check_map_output
 
-def check_returned(name: str, Y, shape, dtype, xp, *, rows: str) -> None:
-    """Raise unless ``Y``, returned by the user's ``name``, is an array of ``xp`` with this
-    shape and dtype; ``rows`` says what each row of the output should be."""
-    if not array_api_compat.is_array_api_obj(Y):
-        raise TypeError(f"`{name}` must return an array, got {type(Y).__name__}")
-    if array_api_compat.array_namespace(Y) is not xp:
-        raise TypeError(
-            f"`{name}` returned a {type(Y).__module__}.{type(Y).__name__} for states of "
-            "another array library; it must return arrays of the states' library"
-        )
-    if tuple(Y.shape) != tuple(shape):
+
+def checked_output(name: str, Y, *, array_type: type, shape, dtype, xp, rows: str):
+    """``Y``, returned by the user's ``name``, checked to be an ``array_type`` (the states'
+    array type) of this ``shape`` and ``dtype``; ``rows`` says what each row should be.
+
+    The first test is the path every batched call takes. Not an array, or another
+    library's: the core's :func:`~itersolve._validation.check_map_output` names it. Shape
+    and dtype are compared here, in that order and for every library alike, so that the
+    message speaks of states and step indices (the core's NumPy path would report a
+    complex or object return before a wrong shape, and as ``name(...)``).
+    """
+    shape = tuple(shape)
+    if type(Y) is array_type and tuple(Y.shape) == shape and Y.dtype == dtype:
+        return Y
+    if type(Y) is not array_type:
+        return check_map_output(name, Y, xp=xp, shape=shape, dtype=dtype)
+    if tuple(Y.shape) != shape:
         raise ValueError(
-            f"`{name}` returned shape {tuple(Y.shape)} for states of shape "
-            f"{tuple(shape)}; it must return {rows} (leading axis = step index)"
+            f"`{name}` returned shape {tuple(Y.shape)} for states of shape {shape}; it must "
+            f"return {rows} (leading axis = step index)"
         )
     if Y.dtype != dtype:
         raise TypeError(
             f"`{name}` returned dtype {Y.dtype} for states of dtype {dtype}; it must "
             "preserve the dtype (cast inside it, or start from states of the dtype it returns)"
         )
+    return Y
 
 
 class ChainProblem:
@@ -63,9 +71,7 @@ class ChainProblem:
         Y = self.call_user(self.step, t, X)
         self.nfev += int(X.shape[0])
         self.calls += 1
-        if type(Y) is not self.array_type or Y.shape != X.shape or Y.dtype != self.dtype:
-            check_returned("step", Y, X.shape, X.dtype, self.xp, rows="one next state per row")
-        return Y
+        return self.checked("step", Y, X.shape, rows="one next state per row")
 
     def call_user(self, function, t, X):
         """``function(t, X)`` under the caller's floating-point settings."""
@@ -80,10 +86,21 @@ class ChainProblem:
         J = self.call_user(self.jacobian_function, t, X)
         self.njev += int(X.shape[0])
         shape = tuple(X.shape) if diagonal else (X.shape[0], self.size, self.size)
-        if type(J) is not self.array_type or tuple(J.shape) != shape or J.dtype != self.dtype:
-            rows = "the diagonal of each step's Jacobian" if diagonal else "one Jacobian per row"
-            check_returned("jacobian", J, shape, self.dtype, self.xp, rows=rows)
-        return J
+        rows = "the diagonal of each step's Jacobian" if diagonal else "one Jacobian per row"
+        return self.checked("jacobian", J, shape, rows=rows)
+
+    def checked(self, name: str, Y, shape, *, rows: str):
+        """``Y``, returned by the user's ``name``, checked to be an array of the states'
+        library and dtype with this ``shape`` (:func:`checked_output`)."""
+        return checked_output(
+            name,
+            Y,
+            array_type=self.array_type,
+            shape=shape,
+            dtype=self.dtype,
+            xp=self.xp,
+            rows=rows,
+        )
 
     def state_norms(self, V):
         """2-norm of each state (row) of ``V``, a host float64 array, safe from underflow

@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._backend import to_host
+from .._backend import float_start, to_host
 from .._driver import run
-from .._fixed_point._map import float_start
 from .._result import SolveResult, Status
 from .._validation import (
     check_array,
@@ -41,17 +40,15 @@ DEFAULT_RTOL = {
 }
 
 
-def _checked_start(x0, n_steps, backend):
+def _checked_start(x0, n_steps, backend, name="x0"):
     n_steps = check_int("n_steps", n_steps, low=0)
-    backend_, x = float_start(x0, backend)
+    backend_, x = float_start(x0, backend, name)  # finite, numeric, non-empty
     size = max(1, math.prod(x.shape))
     if n_steps >= np.iinfo(np.intp).max // size:
         raise ValueError(
             f"`n_steps` = {n_steps} is too large: a trajectory of that many states of "
             f"{size} entries cannot be indexed"
         )
-    if not bool(backend_.xp.all(backend_.xp.isfinite(x))):
-        raise ValueError("`x0` contains NaN or Inf")
     return n_steps, backend_, x
 
 
@@ -268,8 +265,9 @@ def solve_chain(
     # every method finishes within this many sweeps, so there is always a limit
     finite_termination = n_steps + predictor_sweeps
     maxiter = finite_termination if maxiter is None else maxiter
+    # checked here, not only by run: the Numba kernels take rtol and atol as floats, and the
+    # trajectory buffer must not be allocated for a bad tolerance
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
-    check_callable("callback", callback, optional=True)
 
     problem = ChainProblem(step, x, n_steps, jacobian=jacobian)
     scale = _tol_scale(tol_scale, problem)
@@ -286,18 +284,8 @@ def solve_chain(
         blocks = n_steps if method == "gauss-seidel" else block
         solver = Blocks(rtol, atol, scale, start, block=blocks or _default_block(n_steps))
     X = start.trajectory(problem, x)
-    with np.errstate(all="ignore"):
-        result = run(
-            solver,
-            problem,
-            X,
-            maxiter=maxiter,
-            callback=callback,
-            throw=throw,
-            stats={"method": method, "backend": backend_.name},
-        )
-    if needs_jacobian:
-        result.stats["njev"] = problem.njev
+    stats = {"method": method, "backend": backend_.name}
+    result = run(solver, problem, X, maxiter=maxiter, callback=callback, throw=throw, stats=stats)
     if result.status == Status.CONVERGED:
         remember(result.x)
     return result
@@ -307,12 +295,17 @@ def _default_block(n_steps: int) -> int:
     return max(1, math.isqrt(max(n_steps - 1, 0)) + 1)
 
 
-def sequential_chain(step: Callable[[Any, Any], Any], x0: ArrayLike, n_steps: int):
+def sequential_chain(step: Callable[[Any, Any], Any], x0: ArrayLike, n_steps: int) -> Any:
     """The reference: ``x_{t+1} = step(t, x_t)`` one step at a time.
 
     ``step`` is called ``n_steps`` times with one index and one state (batches of one),
     under the same checks as :func:`solve_chain`. Returns the trajectory, an array of
     shape ``(n_steps + 1, *x0.shape)`` in ``x0``'s library.
+
+    This is the reference evaluator the solvers are checked against, not an iterative
+    solver: it runs exactly ``n_steps`` steps and returns the array itself rather than a
+    :class:`~itersolve.SolveResult`, so it takes no tolerances, ``maxiter``, ``callback``
+    or ``throw``.
 
     Examples
     --------

@@ -13,7 +13,6 @@ import array_api_compat
 import numpy as np
 
 from .._result import SolveResult
-from ._problem import check_returned
 
 # The last trajectory a chain solve completed in this thread, for init="previous".
 _previous = threading.local()
@@ -116,13 +115,8 @@ class ChainStart:
         t = xp.arange(begin, problem.n_steps + 1, dtype=xp.int64)
         window = X[begin:, ...]
         guess = self.predictor(t, window)
-        if (
-            type(guess) is not problem.array_type
-            or guess.shape != window.shape
-            or (guess.dtype != problem.dtype)
-        ):
-            rows = "a guess for every state it receives"
-            check_returned("predictor", guess, window.shape, problem.dtype, xp, rows=rows)
+        rows = "a guess for every state it receives"
+        guess = problem.checked("predictor", guess, window.shape, rows=rows)
         change = problem.state_norms(guess[1:, ...] - window[1:, ...])
         X[begin + 1 :, ...] = guess[1:, ...]
         return float(np.max(change)) if change.shape[0] else 0.0

@@ -145,3 +145,7 @@ class Newton(WindowSolver):
     def options(self, problem):
         # the scan rounds like the step itself, relative to the state: a floor on rtol
         return max(self.rtol, ROUNDING_UNITS * problem.eps), self.atol, self.tol_scale
+
+    def postprocess(self, problem, X, state):
+        X, stats = super().postprocess(problem, X, state)
+        return X, {**stats, "njev": problem.njev}  # Jacobian rows evaluated
