@@ -96,7 +96,7 @@ def test_a_failed_save_after_the_run_is_a_plot_error(capsys):
     the save itself fails: that late failure must be the same one-line error, not an
     OSError out of matplotlib."""
     pytest.importorskip("matplotlib")
-    from itersolve._demo import Case, PlotError, plot
+    from itersolve._cli.demo import Case, PlotError, plot
 
     result = itersolve.fixed_point(np.cos, np.ones(2), rtol=1e-10)
     case = Case("iterate", "cos", lambda: result, "-")
@@ -108,7 +108,7 @@ def test_plot_of_a_diverged_history_does_not_warn(tmp_path):
     """A residual history that runs to 1e308 and Inf (a diverging row) made matplotlib's
     log-scale autoscaling overflow: a RuntimeWarning, an error under -W error (as here)."""
     pytest.importorskip("matplotlib")
-    from itersolve._demo import Case, plot
+    from itersolve._cli.demo import Case, plot
 
     calm = SimpleNamespace(residuals=np.array([1.0, 0.5, 0.25, 0.125]))
     wild = SimpleNamespace(residuals=np.array([1.0, 1e100, 1e200, 1.7e308, np.inf, np.nan]))

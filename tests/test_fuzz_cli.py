@@ -269,7 +269,7 @@ def test_demo_plot_path_is_checked_or_refused(name, folder):
     """``demo --plot`` checks its path before the run: a usable path passes, anything
     else is a PlotError (one line, exit 2), never another exception."""
     pytest.importorskip("matplotlib")
-    from itersolve._demo import PlotError, check_plot_path
+    from itersolve._cli.demo import PlotError, check_plot_path
 
     with tempfile.TemporaryDirectory() as root:
         (pathlib.Path(root) / "sub").mkdir()

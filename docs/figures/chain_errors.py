@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import itersolve  # noqa: E402
-from itersolve._demo.chain import tanh_ode  # noqa: E402
+from itersolve._cli.demo.chain import tanh_ode  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "pages" / "img" / "chain_errors.png"
 N_STEPS, HORIZON = 64, 1.0

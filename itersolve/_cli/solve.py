@@ -17,11 +17,7 @@ import pathlib
 import sys
 import time
 
-EXIT_CONVERGED, EXIT_NOT_CONVERGED, EXIT_USAGE = 0, 1, 2
-
-
-class InputError(Exception):
-    """Bad files or arguments: reported on stderr with exit status 2."""
+from ._errors import EXIT_CONVERGED, EXIT_NOT_CONVERGED, InputError, run_command
 
 
 def _omega(text: str):
@@ -341,8 +337,4 @@ def _write(path: str, x, args, result) -> None:
 
 def run(args) -> int:
     """``itersolve solve`` with parsed arguments; bad input prints one line and returns 2."""
-    try:
-        return _solve(args)
-    except InputError as exc:
-        print(f"itersolve solve: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    return run_command("solve", lambda: _solve(args))

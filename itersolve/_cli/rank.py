@@ -25,7 +25,7 @@ import pathlib
 import sys
 import time
 
-from itersolve._solve_command import EXIT_CONVERGED, EXIT_NOT_CONVERGED, EXIT_USAGE, InputError
+from ._errors import EXIT_CONVERGED, EXIT_NOT_CONVERGED, InputError, run_command
 
 _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n", ""}
@@ -137,7 +137,7 @@ def _flag(value: str, line: int, column: str) -> bool:
 
 def _read_games(args):
     """The CSV's comparisons as PairwiseData and a one-line description."""
-    from itersolve._ranking import PairwiseData
+    from itersolve import PairwiseData
 
     if args.winner is None or args.loser is None:
         raise InputError("a games file needs --winner COL and --loser COL (or use --example)")
@@ -225,7 +225,7 @@ def _read_games(args):
 
 
 def _football(args):
-    from itersolve._football import load_football
+    from itersolve import load_football
 
     since = args.since or "2010-01-01"
     strongly_connected = args.prior is None
@@ -446,8 +446,4 @@ def _write(path: str, result, games, order) -> None:
 
 def run(args) -> int:
     """``itersolve rank`` with parsed arguments; bad input prints one line and returns 2."""
-    try:
-        return _rank(args)
-    except InputError as exc:
-        print(f"itersolve rank: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    return run_command("rank", lambda: _rank(args))

@@ -17,19 +17,20 @@ import importlib
 import math
 import os
 import pathlib
-import sys
 import time
 from collections.abc import Callable
 
 import numpy as np
 
+from .._errors import InputError, run_command
+
 FAMILIES = (
-    "itersolve._demo.fixed_point",
-    "itersolve._demo.sor",
-    "itersolve._demo.bradley_terry",
-    "itersolve._demo.infeasibility",
-    "itersolve._demo.newton",
-    "itersolve._demo.chain",
+    "itersolve._cli.demo.fixed_point",
+    "itersolve._cli.demo.sor",
+    "itersolve._cli.demo.bradley_terry",
+    "itersolve._cli.demo.infeasibility",
+    "itersolve._cli.demo.newton",
+    "itersolve._cli.demo.chain",
 )
 
 
@@ -110,7 +111,7 @@ def _capped(residuals, cap: float) -> np.ndarray:
     return np.where(np.isfinite(r), np.minimum(r, cap), cap)
 
 
-class PlotError(Exception):
+class PlotError(InputError):
     """``--plot`` cannot be honoured: reported as one line on stderr, exit status 2."""
 
 
@@ -191,16 +192,12 @@ def plot(rows, path: str) -> None:
 
 def main(plot_path: str | None = None) -> int:
     """Print the table (and draw the plot); the command's exit status."""
-    try:
-        if plot_path:
-            check_plot_path(plot_path)  # before the run, not after a minute of it
-        return _run(plot_path)
-    except PlotError as exc:
-        print(f"itersolve demo: error: {exc}", file=sys.stderr)
-        return 2
+    return run_command("demo", lambda: _run(plot_path))
 
 
 def _run(plot_path: str | None) -> int:
+    if plot_path:
+        check_plot_path(plot_path)  # before the run, not after a minute of it
     cases = [case for family in FAMILIES for case in importlib.import_module(family).cases()]
     rows = run_cases(cases)
     print(format_table(rows))

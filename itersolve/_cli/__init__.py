@@ -1,14 +1,13 @@
 """The ``itersolve`` command line.
 
-Exit status, for every command: 0 done (converged), 1 not converged, 2 bad usage, bad
-files or an unusable environment (``demo --plot`` without matplotlib). Errors are one line
-on stderr, ``itersolve <command>: error: ...``; a traceback is a bug.
+One package: this module (the parser and the dispatch), one module per command (``solve``,
+``rank``, ``demo``) and ``_errors`` (exit statuses and the one-line error report they all
+use; ``demo --plot`` without matplotlib is exit status 2 too).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,10 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="also draw the residual histories to this file (needs matplotlib: "
         "pip install 'itersolve[plot]'; without it the demo stops with exit status 2)",
     )
-    from itersolve._solve_command import add_parser as add_solve
+    from .solve import add_parser as add_solve
 
     add_solve(commands)
-    from itersolve._rank_command import add_parser as add_rank
+    from .rank import add_parser as add_rank
 
     add_rank(commands)
     return parser
@@ -46,19 +45,16 @@ def main(argv=None) -> int:
     except SystemExit as exit:  # argparse has printed usage and the error (or --help)
         return exit.code if isinstance(exit.code, int) else 2
     if args.command == "demo":
-        from itersolve._demo import main as demo
+        from .demo import main as demo
 
         return demo(plot_path=args.plot)
     if args.command == "solve":
-        from itersolve._solve_command import run as solve
+        from .solve import run as solve
 
         return solve(args)
     if args.command == "rank":
-        from itersolve._rank_command import run as rank
+        from .rank import run as rank
 
         return rank(args)
     raise AssertionError(args.command)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

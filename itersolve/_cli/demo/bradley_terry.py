@@ -75,7 +75,7 @@ def cases():
             _predicted(theory, counts, reference, method, update),
         )
 
-    from itersolve._football import load_football
+    from itersolve import load_football
 
     # MAP (prior=1) exists for all 313 teams and converges in a few hundred sweeps. ML
     # needs the 297 teams of the largest strongly connected group, which sparse ties to
