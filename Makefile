@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstall whenever the package metadata changes.
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,plot]"
 	touch $(STAMP)
 
@@ -24,26 +24,20 @@ test: $(STAMP)
 	ITERSOLVE_NUMBA_CACHE=0 NUMBA_CACHE_DIR=$$(mktemp -d) $(BIN)/python -m pytest -q
 	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q tests/test_kernels.py
 
-$(VENV)/.installed-docs: pyproject.toml $(STAMP)
+$(VENV)/.installed-docs: pyproject.toml setup.py $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[docs]"
 	touch $@
 
 docs: $(VENV)/.installed-docs
 	$(BIN)/mkdocs build --strict -f docs/mkdocs.yml
 
-$(VENV)/.installed-bench: pyproject.toml $(STAMP)
+$(VENV)/.installed-bench: pyproject.toml setup.py $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	touch $@
 
+# Every benchmarks/bench_*.py runs its peers in the same process and prints ratios.
 bench: $(VENV)/.installed-bench
-	$(BIN)/python benchmarks/bench_fixed_point.py
-	$(BIN)/python benchmarks/bench_sor.py
-	$(BIN)/python benchmarks/bench_learning.py
-	$(BIN)/python benchmarks/bench_linprog.py
-	$(BIN)/python benchmarks/bench_infeasibility.py
-	$(BIN)/python benchmarks/bench_newton.py
-	$(BIN)/python benchmarks/bench_singular_newton.py
-	$(BIN)/python benchmarks/bench_chain.py
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff

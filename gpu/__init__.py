@@ -10,34 +10,34 @@ The solver entry points have exactly the CPU signatures and run on ``backend="cu
 
 from __future__ import annotations
 
-import importlib
-
 from ._device import cupy_available, require_cupy
 
-__all__ = [
-    "cupy_available",
+# The public solvers that take `backend` (a test checks that this is every one of them).
+_SOLVERS = (
+    "bradley_terry",
+    "deflated_newton",
+    "feasibility",
+    "find_roots",
     "fixed_point",
+    "infimal_displacement",
+    "linprog",
+    "newton",
     "picard_ode",
-    "require_cupy",
     "solve_chain",
     "sor",
     "ssor_pcg",
-]
+)
 
-_SOLVERS = {
-    "fixed_point": "itersolve._fixed_point",
-    "picard_ode": "itersolve._chain",
-    "solve_chain": "itersolve._chain",
-    "sor": "itersolve._sor",
-    "ssor_pcg": "itersolve._sor",
-}
+__all__ = ["cupy_available", "require_cupy", *_SOLVERS]
 
 
 def __getattr__(name: str):
     if name not in _SOLVERS:
         raise AttributeError(f"module 'itersolve.gpu' has no attribute {name!r}")
+    import itersolve
+
     from ._entry import on_gpu
 
-    solver = on_gpu(getattr(importlib.import_module(_SOLVERS[name]), name))
+    solver = on_gpu(getattr(itersolve, name))
     globals()[name] = solver
     return solver

@@ -8,90 +8,41 @@ from __future__ import annotations
 
 import importlib
 
-from ._result import ConvergenceError, SolveResult, Status, observed_rate
+from ._result import ConvergenceError, SolveResult, Status, observed_rate  # noqa: F401 - public
 
 __version__ = "0.1.0.dev0"
 
-# public name -> module that defines it, imported on first access
-_LAZY = {
-    "fixed_point": "itersolve._fixed_point",
-    "sor": "itersolve._sor",
-    "ssor_pcg": "itersolve._sor",
-    "relax": "itersolve._sor",
-    "jacobi_spectral_radius": "itersolve._sor",
-    "coloring": "itersolve._sor",
-    "bradley_terry": "itersolve._ranking",
-    "PairwiseData": "itersolve._ranking",
-    "RankingResult": "itersolve._ranking",
-    "load_football": "itersolve._football",
-    "infimal_displacement": "itersolve._infeasibility",
-    "feasibility": "itersolve._infeasibility",
-    "linprog": "itersolve._linprog",
-    "LinprogResult": "itersolve._linprog",
-    "newton": "itersolve._newton",
-    "deflated_newton": "itersolve._newton",
-    "find_roots": "itersolve._newton",
-    "PolynomialSystem": "itersolve._newton",
-    "ShiftedDeflation": "itersolve._newton",
-    "RootsResult": "itersolve._newton",
-    "alpha_test": "itersolve._newton",
-    "certify": "itersolve._newton",
-    "multiplicity_structure": "itersolve._newton",
-    "MultiplicityStructure": "itersolve._newton",
-    "singular_newton": "itersolve._newton",
-    "solve_chain": "itersolve._chain",
-    "sequential_chain": "itersolve._chain",
-    "picard_ode": "itersolve._chain",
-    "TrajectoryModel": "itersolve._chain",
-    "tuning": "itersolve.tuning",
-    "solve_sequence": "itersolve.tuning",
-    "BackendUnavailableError": "itersolve._backend",
-    "gpu": "itersolve.gpu",
-    "solvers": "itersolve.solvers",
-    "theory": "itersolve.theory",
+# The one registration of public names: each module with the names it defines, imported on
+# first access. `__all__` is derived from it; a new family adds one entry here.
+_MODULES = {
+    "itersolve._fixed_point": ("fixed_point",),
+    "itersolve._sor": ("sor", "ssor_pcg", "relax", "jacobi_spectral_radius", "coloring"),
+    "itersolve._ranking": ("bradley_terry", "PairwiseData", "RankingResult", "load_football"),
+    "itersolve._infeasibility": ("infimal_displacement", "feasibility"),
+    "itersolve._linprog": ("linprog", "LinprogResult"),
+    "itersolve._newton": (
+        "newton",
+        "deflated_newton",
+        "find_roots",
+        "PolynomialSystem",
+        "ShiftedDeflation",
+        "RootsResult",
+        "alpha_test",
+        "certify",
+        "multiplicity_structure",
+        "MultiplicityStructure",
+        "singular_newton",
+    ),
+    "itersolve._chain": ("solve_chain", "sequential_chain", "picard_ode", "TrajectoryModel"),
+    "itersolve.tuning": ("tuning", "solve_sequence"),
+    "itersolve._backend": ("BackendUnavailableError",),
+    "itersolve.gpu": ("gpu",),
+    "itersolve.solvers": ("solvers",),
+    "itersolve.theory": ("theory",),
 }
+_LAZY = {name: module for module, names in _MODULES.items() for name in names}
 
-__all__ = [
-    "BackendUnavailableError",
-    "ConvergenceError",
-    "LinprogResult",
-    "MultiplicityStructure",
-    "PairwiseData",
-    "PolynomialSystem",
-    "RankingResult",
-    "RootsResult",
-    "ShiftedDeflation",
-    "SolveResult",
-    "Status",
-    "TrajectoryModel",
-    "alpha_test",
-    "bradley_terry",
-    "certify",
-    "coloring",
-    "deflated_newton",
-    "feasibility",
-    "find_roots",
-    "fixed_point",
-    "gpu",
-    "infimal_displacement",
-    "jacobi_spectral_radius",
-    "linprog",
-    "load_football",
-    "multiplicity_structure",
-    "newton",
-    "observed_rate",
-    "picard_ode",
-    "relax",
-    "sequential_chain",
-    "singular_newton",
-    "solve_chain",
-    "solve_sequence",
-    "solvers",
-    "sor",
-    "ssor_pcg",
-    "theory",
-    "tuning",
-]
+__all__ = sorted(["ConvergenceError", "SolveResult", "Status", "observed_rate", *_LAZY])
 
 
 def __getattr__(name: str):

@@ -178,14 +178,14 @@ def solve_sequence(
     systems: Iterable,
     *,
     solver: str | Callable = "sor",
-    tuner=None,
+    tuner: str | Tuner | None = None,
     contexts: Iterable | None = None,
     omega: float = 1.0,
     warm_start: bool = True,
     progress: bool | None = None,
-    rng=None,
+    rng: int | np.random.Generator | np.random.SeedSequence | None = None,
     context_range: tuple[float, float] | None = None,
-    **solver_options,
+    **solver_options: Any,
 ) -> SequenceResult:
     r"""Solve a sequence of linear systems, choosing each ω with an online tuner.
 
