@@ -7,7 +7,7 @@ to it:
   ``theory/`` and are mapped into the package by ``[tool.setuptools.package-dir]`` in
   ``pyproject.toml``; griffe only scans the ``itersolve/`` folder for submodules.
 * The public names ``itersolve.fixed_point`` and ``itersolve.BackendUnavailableError``
-  are provided lazily by the package's module ``__getattr__`` from the ``_LAZY`` table.
+  are provided lazily by the package's module ``__getattr__`` from the ``_MODULES`` table.
 
 When griffe has loaded the ``itersolve`` package, this extension visits the mapped folders
 as submodules and adds one alias per lazy name, both read from the project's own files,
@@ -36,17 +36,12 @@ def _role_as_code(match: re.Match) -> str:
 
 
 def _package_dirs() -> dict[str, str]:
-    """``[tool.setuptools.package-dir]`` of pyproject.toml (a regex on Python 3.10)."""
-    text = (ROOT / "pyproject.toml").read_text()
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10: read the one flat table by hand
-        section = re.search(
-            r"^\[tool\.setuptools\.package-dir\]\n(.*?)(?=^\[|\Z)", text, re.M | re.S
-        )
-        pairs = re.findall(r'^"([^"]+)"\s*=\s*"([^"]+)"', section.group(1) if section else "", re.M)
-        return dict(pairs)
-    return tomllib.loads(text)["tool"]["setuptools"].get("package-dir", {})
+    """setup.py's ``MAPPED``: the top-level folders that install as subpackages."""
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "MAPPED":
+            return ast.literal_eval(node.value)
+    return {}
 
 
 def _visit(
@@ -95,9 +90,11 @@ class ItersolveLayout(griffe.Extension):
             if parent_path == PACKAGE and name not in pkg.members:
                 _load_folder(loader, pkg, name, ROOT / folder)
 
-        lazy = pkg.members.get("_LAZY")
-        if lazy is None or lazy.value is None:
+        modules = pkg.members.get("_MODULES")
+        if modules is None or modules.value is None:
             return
-        for name, module in ast.literal_eval(str(lazy.value)).items():
-            if name not in pkg.members and module != f"{PACKAGE}.{name}":
+        for module, names in ast.literal_eval(str(modules.value)).items():
+            for name in names:
+                if name in pkg.members or module == f"{PACKAGE}.{name}":
+                    continue
                 pkg.set_member(name, griffe.Alias(name, f"{module}.{name}", parent=pkg))

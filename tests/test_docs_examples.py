@@ -644,6 +644,11 @@ def _guarantees_contract(page):
     assert complex_x0.startswith("`x0` is complex")
 
 
+# The smallest family, written out: checked by its own asserts (a dense solve, the rate
+# max |1 - omega lambda| of Richardson's iteration, run's check of rtol).
+asserts("adding_a_family.md", 0)
+
+
 @check("guarantees.md", 1)
 def _guarantees_parser(page):
     message = page.shown("print(error)")[-1]
