@@ -201,12 +201,5 @@ def fixed_point(
     if detect_infeasibility:
         solver = InfeasibilityDetecting(solver, speed=_drift_speed(method, options))
     problem = FixedPointProblem(T, x, scalar_output=scalar_input and backend_.name == "numpy")
-    return run(
-        solver,
-        problem,
-        x,
-        maxiter=maxiter,
-        callback=callback,
-        throw=throw,
-        stats={"method": method, "backend": backend_.name},
-    )
+    stats = {"method": method, "backend": backend_.name}
+    return run(solver, problem, x, maxiter=maxiter, callback=callback, throw=throw, stats=stats)

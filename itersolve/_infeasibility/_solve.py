@@ -104,15 +104,8 @@ def infimal_displacement(
     backend_, x = float_start(x0, backend)
     solver = DisplacementEstimator(rtol, atol, method, restart, relaxation)
     problem = FixedPointProblem(T, x)
-    return run(
-        solver,
-        problem,
-        x,
-        maxiter=maxiter,
-        callback=callback,
-        throw=throw,
-        stats={"backend": backend_.name},
-    )
+    stats = {"backend": backend_.name}
+    return run(solver, problem, x, maxiter=maxiter, callback=callback, throw=throw, stats=stats)
 
 
 def feasibility(
