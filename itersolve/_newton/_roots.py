@@ -10,9 +10,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._backend import resolve, to_host
-from .._driver import run
+from .._driver import check_run_options, run
 from .._result import ConvergenceError, SolveResult, Status
-from .._validation import check_array, check_callable, check_int, check_real
+from .._validation import check_array, check_int, check_real
 from ._deflation import ShiftedDeflation
 from ._jacobian import norm, start_vector
 from ._polynomial import PolynomialSystem
@@ -73,12 +73,6 @@ class RootsResult:
 # With max_roots=None the search stops here: F may have infinitely many roots (sin), and
 # each further deflated solve costs more (eta has one factor per known root).
 DEFAULT_ROOT_LIMIT = 100
-
-
-def check_throw(throw) -> bool:
-    if not isinstance(throw, (bool, np.bool_)):
-        raise TypeError(f"`throw` must be True or False, got {type(throw).__name__}")
-    return bool(throw)
 
 
 def _starts(x0, n):
@@ -167,8 +161,7 @@ def find_roots(
     limit = DEFAULT_ROOT_LIMIT if max_roots is None else check_int("max_roots", max_roots, low=1)
     distinct_tol = check_real("distinct_tol", distinct_tol, low=0)
     # Checked here, not only by run: run sees the relay below, and raises nothing itself.
-    check_callable("callback", callback, optional=True)
-    throw = check_throw(throw)
+    rtol, atol, maxiter = check_run_options(rtol, atol, maxiter, callback, throw)
     chosen = resolve(backend, x0=x0)
     n = F.n_variables if isinstance(F, PolynomialSystem) else None
     starts = _starts(to_host(x0), n)
