@@ -10,10 +10,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._backend import float_start
-from .._driver import run
+from .._driver import check_run_options, run
 from .._fixed_point import METHOD_DEFAULT, FixedPointProblem, check_restart, fixed_point
 from .._result import ConvergenceError, SolveResult, Status
-from .._validation import check_callable, check_choice, check_real, check_tolerances
+from .._validation import check_callable, check_choice, check_real
 from ._estimator import DisplacementEstimator
 from ._verification import conclude
 
@@ -183,12 +183,10 @@ def feasibility(
     check_choice("method", method, ("douglas-rachford", "alternating"))
     if not isinstance(accelerate, bool):
         raise TypeError(f"`accelerate` must be True or False, got {type(accelerate).__name__}")
-    # normalised here: the verification of the answer computes its tolerance from them
-    rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
-    # checked here, not by `run`: `throw` applies to the verified answer, and the
-    # fixed-point solve underneath never throws (INFEASIBLE is an answer, not a failure)
-    if not isinstance(throw, (bool, np.bool_)):
-        raise TypeError(f"`throw` must be True or False, got {type(throw).__name__}")
+    # checked here, not only by `run`: the verification of the answer computes its tolerance
+    # from rtol and atol, and `throw` applies to the verified answer (the fixed-point solve
+    # underneath never throws: INFEASIBLE is an answer, not a failure)
+    rtol, atol, maxiter = check_run_options(rtol, atol, maxiter, callback, throw)
     _, start = float_start(x0, backend)  # x0 is checked before any projection runs
     # the projections with their outputs checked (shape, dtype, library) and named in errors
     project_a = FixedPointProblem(project_a, start, name="project_a")
