@@ -25,7 +25,7 @@ SCHEMES = {"euler": 1, "heun": 2, "rk4": 4}
 
 def _time_grid(t):
     try:
-        grid = np.asarray(to_host(t) if array_api_compat.is_array_api_obj(t) else t)
+        grid = np.asarray(to_host(t))
     except Exception as exc:
         raise TypeError(f"`t` must be a 1-D array of times, got {type(t).__name__}") from exc
     if grid.ndim != 1 or grid.size == 0:

@@ -39,7 +39,7 @@ def _checked_features(parameters, degree, name) -> np.ndarray:
 
 
 def _parameters(values, name) -> np.ndarray:
-    host = to_host(values) if array_api_compat.is_array_api_obj(values) else values
+    host = to_host(values)
     p = np.asarray(check_array(name, host, ndim=(1, 2)), dtype=np.float64)
     return p[:, None] if p.ndim == 1 else p
 

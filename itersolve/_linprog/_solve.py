@@ -125,7 +125,7 @@ def linprog(
     check_choice("method", method, ("pdhg",))
     # checked here although `run` checks them too: a box conflict (lb > ub) is answered
     # without `run`, and `run` is called with throw=False so that a ConvergenceError
-    # carries the LinprogResult; the frozen solver compares the normalised tolerances
+    # carries the LinprogResult
     rtol, atol, maxiter = check_run_options(rtol, atol, maxiter, callback, throw)
     chosen = resolve(backend, c=c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, x0=x0)
     if chosen.sparse is None:
@@ -139,7 +139,7 @@ def linprog(
         "eps_infeasible", eps_infeasible, low=0, high=1, low_open=True, high_open=True
     )
     if chosen.name == "cupy":  # the LP is parsed, scaled and certified on the host
-        c, A_ub, b_ub, A_eq, b_eq, x0 = map(_device_to_host, (c, A_ub, b_ub, A_eq, b_eq, x0))
+        c, A_ub, b_ub, A_eq, b_eq, x0 = map(to_host, (c, A_ub, b_ub, A_eq, b_eq, x0))
     problem = parse(c, A_ub, b_ub, A_eq, b_eq, bounds)
     start = _start(x0, problem)
     conflict = np.flatnonzero(problem.lb > problem.ub)
@@ -182,12 +182,6 @@ def _check_restart(restart):
     if isinstance(restart, str):
         raise ValueError(f"`restart` must be None, an integer or 'adaptive'; got {restart!r}")
     return check_int("restart", restart, low=1)
-
-
-def _device_to_host(value):
-    """CuPy arrays (dense or sparse) copied to the host; anything without a shape (None,
-    lists, scalars) goes to ``parse`` as given, which names its errors."""
-    return to_host(value) if hasattr(value, "shape") else value
 
 
 def _start(x0, problem: LinearProgram) -> np.ndarray:

@@ -68,7 +68,7 @@ def _prepare(A, b, x0, backend, ordering):
     """The validated host system, the start, the backend and the ordering."""
     chosen, ordering = _backend_and_ordering(A, b, x0, backend, ordering)
     if chosen.name == "cupy":  # validation and the colouring run on the host
-        A, b, x0 = (None if value is None else to_host(value) for value in (A, b, x0))
+        A, b, x0 = map(to_host, (A, b, x0))
     system = LinearSystem(A, b)
     x = system.start(x0)
     if ordering == "red-black":
