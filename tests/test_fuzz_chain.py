@@ -93,8 +93,10 @@ def plain_loop(step, x0, n_steps):
 def _close(X, reference, rtol):
     X, reference = np.asarray(X), np.asarray(reference)
     assert X.shape == reference.shape and np.all(np.isfinite(X)), (X.shape, reference.shape)
-    # the oracle's own arithmetic in float64: rtol * size overflows in float16
-    X, reference = X.astype(np.float64), reference.astype(np.float64)
+    # the oracle's own arithmetic in float64 (complex128 for complex states, whose
+    # imaginary part a float cast would drop): rtol * size overflows in float16
+    wide = np.complex128 if np.iscomplexobj(X) or np.iscomplexobj(reference) else np.float64
+    X, reference = X.astype(wide), reference.astype(wide)
     size = np.max(np.abs(reference)) if reference.size else 0.0
     assert np.all(np.abs(X - reference) <= rtol * size), np.max(np.abs(X - reference)) / size
 
