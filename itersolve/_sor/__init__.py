@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from ._solve import coloring, jacobi_spectral_radius, relax, sor, ssor_pcg
 from ._solvers import SSORPCG, SWEEPS, LinearSolver, LinearState
-from ._system import diagonal_checked
+from ._system import LinearSystem, check_omega, diagonal_checked
 
 __all__ = [
     "SSORPCG",
     "SWEEPS",
     "LinearSolver",
     "LinearState",
+    "LinearSystem",
+    "check_omega",
     "coloring",
     "diagonal_checked",
     "jacobi_spectral_radius",
