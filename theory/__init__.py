@@ -4,6 +4,6 @@ One module per solver family; tests compare observed convergence with these pred
 and the demo prints them beside the observed rates.
 """
 
-from . import bradley_terry, chain, fixed_point, infeasibility, newton, sor
+from . import bradley_terry, chain, fixed_point, infeasibility, learn, newton, sor
 
-__all__ = ["bradley_terry", "chain", "fixed_point", "infeasibility", "newton", "sor"]
+__all__ = ["bradley_terry", "chain", "fixed_point", "infeasibility", "learn", "newton", "sor"]
