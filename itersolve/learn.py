@@ -24,7 +24,8 @@ on numpy, scipy and Numba alone:
 See the docs page "Learned solvers".
 """
 
-from ._learn import (  # noqa: F401 - the public names
+from . import _learn
+from ._learn import (  # noqa: F401 - the family's published names are the public ones
     NotFittedError,
     ParameterModel,
     WarmStart,
@@ -36,14 +37,4 @@ from ._learn import (  # noqa: F401 - the public names
     shifted_laplacian_tasks,
 )
 
-__all__ = [
-    "NotFittedError",
-    "ParameterModel",
-    "WarmStart",
-    "deterioration_tasks",
-    "iteration_surrogate",
-    "newton_sor",
-    "poisson_1d_tasks",
-    "robertson_tasks",
-    "shifted_laplacian_tasks",
-]
+__all__ = list(_learn.__all__)

@@ -26,6 +26,8 @@ import pytest
 import scipy.optimize
 import scipy.sparse as sp
 
+import itersolve
+
 ROOT = pathlib.Path(__file__).parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs" / "pages").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
@@ -627,6 +629,68 @@ def _tuning(page):
 def _tuning_bandit(page):
     counts = numbers(page.shown("print(tuner.counts)")[0])
     assert sum(counts) == 30 and len(counts) == 4
+
+
+# ----- learn.md ----------------------------------------------------------------------------
+
+
+def _sor_count(A, b, x0, omega, rtol):
+    """SOR sweeps to rtol, written here from the row update (no itersolve)."""
+    A = A.toarray()
+    x = np.array(x0, dtype=float)
+    for k in range(100_000):
+        if np.linalg.norm(b - A @ x) <= rtol * np.linalg.norm(b):
+            return k
+        for i in range(len(b)):
+            x[i] += omega * (b[i] - A[i] @ x) / A[i, i]
+    raise AssertionError("no convergence")
+
+
+@check("learn.md", 0)
+def _learn_warm_start(page):
+    counts = page.value("counts")
+    assert counts["residual"] < 0.5 * counts["cold"]  # the solver's cost, learned, pays
+    assert counts["residual"] < counts["solution"]
+    problems, features = page["problems"], page["features"]
+    A, b = problems[120]
+    # the cold count by the textbook sweep, and a warm count from the model's prediction
+    assert _sor_count(A, b, np.zeros_like(b), 1.8, 1e-8) == page["cold"][0]
+    x0 = page["model"].predict(features[120:121])[0]
+    warm = page["model"].solve(features[120:121], problems[120:121])[0]
+    assert _sor_count(A, b, x0, 1.8, 1e-8) == warm.nit
+
+
+@check("learn.md", 1)
+def _learn_deterioration(page):
+    from itersolve.theory import learn as theory
+
+    gaps = page.value("gaps")
+    assert 0 < gaps[4] < gaps[16]
+    # about 10 hard held-out tasks, each about gap_per_hardness * hardness sweeps apart
+    for hardness, gap in gaps.items():
+        per_task = float(theory.gap_per_hardness(1e-8)) * hardness
+        assert 0.5 * 10 * per_task < gap < 2 * 10 * per_task
+
+
+@check("learn.md", 2)
+def _learn_omega(page):
+    learned, young, constant = page.value("learned, young, constant")
+    shifts, systems = page["shifts"], page["systems"]
+    # Young's omega for A + cI from the formula written above: beta = 4 cos(pi/11) / (4 + c)
+    betas = 4 * math.cos(math.pi / 11) / (4 + shifts[80:])
+    assert young == sum(
+        itersolve.sor(A, b, omega=young_omega(beta), rtol=1e-8).nit
+        for (A, b), beta in zip(systems[80:], betas, strict=True)
+    )
+    assert learned <= 1.10 * young  # the issue's target for the learned omega
+    assert learned < constant
+    omegas = page["model"].predict(shifts[80:])
+    assert np.all((1.0 < omegas) & (omegas < 1.95))
+
+
+@check("learn.md", 3)
+def _learn_surrogate(page):
+    assert page.value("value") == 3  # 1, 1e-2 and 1e-5 exceed 1e-8; 1e-9 does not
 
 
 # ----- guarantees.md -----------------------------------------------------------------------

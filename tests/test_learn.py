@@ -369,3 +369,11 @@ def test_perturbed_weights_never_lower_the_residual_objective(seed):
     best = _residual_after(model, features, problems, W, 3)
     step = np.random.default_rng(seed).standard_normal(W.shape) * 1e-2 * (np.abs(W).max() + 1e-12)
     assert _residual_after(model, features, problems, W + step, 3) >= best * (1 - 1e-9)
+
+
+def test_the_public_module_offers_exactly_what_the_family_publishes():
+    import itersolve._learn as family
+
+    assert sorted(itersolve.learn.__all__) == sorted(family.__all__)
+    for name in family.__all__:
+        assert getattr(itersolve.learn, name) is getattr(family, name)

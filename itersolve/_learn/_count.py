@@ -14,6 +14,7 @@ import dataclasses
 
 import numpy as np
 
+from .._validation import check_int, check_real
 from ._linear import BLOCK, Group, Stationary, run_block
 from ._surrogate import iteration_surrogate
 
@@ -92,6 +93,15 @@ def reduce(
         Ts.append(T)
         position += count
     return ReducedHistories(T=Ts, h=h, rho=rho, group_of=group_of)
+
+
+def check_descent(epochs, learning_rate, slope) -> tuple[int, float, float]:
+    """The count objective's options: trial steps, first step length, surrogate slope."""
+    return (
+        check_int("epochs", epochs, low=0),
+        check_real("learning_rate", learning_rate, low=0, low_open=True),
+        check_real("slope", slope, low=0, low_open=True),
+    )
 
 
 def row_scales(W: np.ndarray) -> np.ndarray:

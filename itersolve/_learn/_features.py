@@ -48,15 +48,13 @@ class ChebyshevFeatures:
         self.centre = (low + high) / 2
         spread = (high - low) / 2
         self.half_width = np.where(spread > 0, spread, 1.0)  # a constant feature stays 0
-        self.exponents = np.array(
-            [
-                powers
-                for total in range(degree + 1)
-                for powers in itertools.product(range(total + 1), repeat=n_features)
-                if sum(powers) == total
-            ],
-            dtype=np.int64,
-        ).reshape(-1, n_features)
+        # one row per multi-index of total degree <= degree: a multiset of feature columns
+        self.exponents = np.zeros((terms, n_features), dtype=np.int64)
+        row = 0
+        for total in range(degree + 1):
+            for columns in itertools.combinations_with_replacement(range(n_features), total):
+                np.add.at(self.exponents[row], list(columns), 1)
+                row += 1
 
     @property
     def size(self) -> int:

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 from scipy.special import expit, logit
 
 from .._validation import check_choice, check_int, check_real
-from ._count import count_run, descend
+from ._count import check_descent, count_run, descend
 from ._features import ChebyshevFeatures, check_features, solve_normal_equations
 from ._tasks import (
     NotFittedError,
@@ -111,9 +111,7 @@ class ParameterModel:
             raise ValueError("`solver_options` must not hold 'omega': the model predicts it")
         self.solver_options = check_options(self.solver, options)
         self.ridge = check_real("ridge", ridge, low=0)
-        self.epochs = check_int("epochs", epochs, low=0)
-        self.learning_rate = check_real("learning_rate", learning_rate, low=0, low_open=True)
-        self.slope = check_real("slope", slope, low=0, low_open=True)
+        self.epochs, self.learning_rate, self.slope = check_descent(epochs, learning_rate, slope)
 
     def __repr__(self) -> str:
         return (

@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike
 
 from .._validation import check_choice, check_int, check_real
 from . import _linear
+from ._count import check_descent
 from ._features import ChebyshevFeatures, check_features, solve_normal_equations
 from ._linear_fit import count_weights, default_steps, residual_weights
 from ._tasks import (
@@ -138,9 +139,7 @@ class WarmStart:
         self.iterations = None if iterations is None else check_int("iterations", iterations, low=1)
         self.solver_options = check_options(self.solver, solver_options)
         self.rtol = check_real("rtol", rtol, low=0, low_open=True)
-        self.epochs = check_int("epochs", epochs, low=0)
-        self.learning_rate = check_real("learning_rate", learning_rate, low=0, low_open=True)
-        self.slope = check_real("slope", slope, low=0, low_open=True)
+        self.epochs, self.learning_rate, self.slope = check_descent(epochs, learning_rate, slope)
 
     def __repr__(self) -> str:
         return (

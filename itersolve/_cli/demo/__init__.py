@@ -31,6 +31,7 @@ FAMILIES = (
     "itersolve._cli.demo.infeasibility",
     "itersolve._cli.demo.newton",
     "itersolve._cli.demo.chain",
+    "itersolve._cli.demo.learn",
 )
 
 
