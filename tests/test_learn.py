@@ -377,3 +377,24 @@ def test_the_public_module_offers_exactly_what_the_family_publishes():
     assert sorted(itersolve.learn.__all__) == sorted(family.__all__)
     for name in family.__all__:
         assert getattr(itersolve.learn, name) is getattr(family, name)
+
+
+@pytest.mark.parametrize("degree", [0, 1, 2, 4])
+def test_features_are_products_of_chebyshev_polynomials(degree):
+    from numpy.polynomial import chebyshev
+
+    from itersolve._learn._features import ChebyshevFeatures
+
+    X = np.random.default_rng(0).uniform(-2, 3, (7, 3))
+    features = ChebyshevFeatures(degree, X)
+    t = 2 * (X - X.min(0)) / (X.max(0) - X.min(0)) - 1  # the training range onto [-1, 1]
+    T = lambda k, v: chebyshev.chebval(v, np.eye(degree + 1)[k])  # noqa: E731
+    expected = [
+        [np.prod([T(e[j], t[i, j]) for j in range(3)]) for e in features.exponents]
+        for i in range(7)
+    ]
+    assert np.allclose(features(X), expected, atol=1e-14)
+    assert sorted(map(tuple, features.exponents)) == sorted(
+        e for e in np.ndindex(*(degree + 1,) * 3) if sum(e) <= degree
+    )
+    assert ChebyshevFeatures(1, np.random.default_rng(1).random((5, 62))).size == 63  # no 2^62 loop

@@ -216,23 +216,30 @@ class ParameterModel:
         usable = ~hopeless
         tasks_used = [task for task, ok in zip(tasks, usable, strict=True) if ok]
         self.best_constant_ = self._best_constant(tasks_used, grid, table[usable])
+        labels = np.full(len(tasks), np.nan)
+        for index in np.flatnonzero(usable):
+            if self.objective == "optimal":
+                labels[index] = self._refine(tasks[index], grid, table[index])
+            else:  # the coarse grid's best, enough for a start
+                labels[index] = _plateau_middle(grid, table[index])
+        theta = self._regress(design[usable], labels[usable])
         if self.objective == "optimal":
-            self.optimal_ = np.full(len(tasks), np.nan)
-            for index in np.flatnonzero(usable):
-                self.optimal_[index] = self._refine(tasks[index], grid, table[index])
-            target = logit(np.clip((self.optimal_[usable] - lo) / (hi - lo), 1e-6, 1 - 1e-6))
-            rows = design[usable]
-            gram = rows.T @ rows
-            gram += self.ridge * np.trace(gram) / len(gram) * np.eye(len(gram))
-            theta = solve_normal_equations(gram, rows.T @ target)
+            self.optimal_ = labels
         else:
-            theta = np.zeros(design.shape[1])
-            theta[0] = logit((self.best_constant_ - lo) / (hi - lo))  # psi_0 = 1
-            theta = self._train(tasks, design, usable, theta)
+            constant = np.zeros(design.shape[1])
+            constant[0] = _logit_inside(self.best_constant_, lo, hi)  # psi_0 = 1
+            theta = self._train(tasks, design, usable, (theta, constant))
         self.coefficients_ = theta
         self._report(tasks, usable, design)
         self.fitted_ = True
         return self
+
+    def _regress(self, rows, labels):
+        """Ridge least squares of ``logit((ω - lo) / (hi - lo))`` on the design rows."""
+        lo, hi = self.bounds
+        gram = rows.T @ rows
+        gram += self.ridge * np.trace(gram) / len(gram) * np.eye(len(gram))
+        return solve_normal_equations(gram, rows.T @ _logit_inside(labels, lo, hi))
 
     def _refine(self, task, grid, counts) -> float:
         """The middle of the plateau of fewest iterations, on a fine grid around the best."""
@@ -240,11 +247,10 @@ class ParameterModel:
         step = grid[1] - grid[0]
         lo, hi = self.bounds
         fine = np.linspace(max(lo, grid[best] - step), min(hi, grid[best] + step), 2 * FINE - 1)
-        fine_counts = self._scan(task, fine)
-        winners = fine[fine_counts == np.nanmin(fine_counts)]
-        return float(winners[len(winners) // 2])
+        return _plateau_middle(fine, self._scan(task, fine))
 
-    def _train(self, tasks, design, usable, theta):
+    def _train(self, tasks, design, usable, starts):
+        """Descend on the training count from the better of ``starts``."""
         lo, hi = self.bounds
         maxiter = self.solver_options["maxiter"]
         rows = np.flatnonzero(usable)
@@ -261,6 +267,7 @@ class ParameterModel:
             d_z = d_omega * (hi - lo) * expit(z) * expit(-z)
             return total, design[rows].T @ d_z
 
+        theta = min(starts, key=lambda start: objective(start)[0])
         theta, _, values = descend(objective, theta, epochs=self.epochs, step=self.learning_rate)
         self.training_counts_ = np.array(values)
         return theta
@@ -342,6 +349,17 @@ class _OfflineTuner:
         if not self._pending:
             raise RuntimeError("observe() called without a pending suggest()")
         self._pending = False
+
+
+def _plateau_middle(grid, counts) -> float:
+    """The middle of the grid points with the fewest iterations (NaN: cut off, not best)."""
+    winners = grid[counts == np.nanmin(counts)]
+    return float(winners[len(winners) // 2])
+
+
+def _logit_inside(omega, lo, hi):
+    """``logit((ω - lo) / (hi - lo))``, finite also for ω on a bound (clipped by 1e-6)."""
+    return logit(np.clip((np.asarray(omega) - lo) / (hi - lo), 1e-6, 1 - 1e-6))
 
 
 def _check_bounds(bounds) -> tuple[float, float]:

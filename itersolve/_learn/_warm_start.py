@@ -108,7 +108,7 @@ class WarmStart:
         objective: str = "solution",
         degree: int = 1,
         rank: int | None = None,
-        ridge: float = 1e-8,
+        ridge: float = 1e-10,
         iterations: int | None = None,
         solver: str = "sor",
         solver_options: dict | None = None,
@@ -301,9 +301,9 @@ class WarmStart:
 
     def _predict_design(self, design):
         coefficients = design @ self.coefficients_.T
-        if self.basis_ is not None:
-            coefficients = coefficients @ self.basis_.T
-        return self.mean_ + coefficients
+        if self.basis_ is None:
+            return coefficients + self.mean_
+        return coefficients @ self.basis_.T + self.mean_
 
     def predict(self, features: ArrayLike) -> np.ndarray:
         """Starting points ``(n_tasks, n)`` for the tasks with these ``features``."""
