@@ -398,3 +398,9 @@ def test_features_are_products_of_chebyshev_polynomials(degree):
         e for e in np.ndindex(*(degree + 1,) * 3) if sum(e) <= degree
     )
     assert ChebyshevFeatures(1, np.random.default_rng(1).random((5, 62))).size == 63  # no 2^62 loop
+
+
+def test_a_singular_training_matrix_is_named_not_a_scipy_error():
+    singular = sp.csr_array(np.array([[1.0, 1.0], [1.0, 1.0]]))
+    with pytest.raises(ValueError, match="singular"):
+        WarmStart().fit([[0.0], [1.0]], [(singular, np.ones(2)), (singular, np.array([1.0, 2.0]))])

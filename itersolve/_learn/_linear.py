@@ -115,7 +115,12 @@ class Group:
 
     def solutions(self) -> np.ndarray:
         """The exact solutions (one sparse LU per matrix), columns as ``B``."""
-        lu = spla.splu(self.system.matrix.tocsc())
+        try:
+            lu = spla.splu(self.system.matrix.tocsc())
+        except RuntimeError:  # "Factor is exactly singular"
+            raise ValueError(
+                f"`problems`: the matrix of task(s) {self.tasks[:5].tolist()} is singular"
+            ) from None
         return lu.solve(self.B)
 
 

@@ -169,19 +169,25 @@ class WarmStart:
         self.solutions_ = solutions
         self.feature_scale_ = (features.mean(axis=0), _nonzero(features.std(axis=0)))
         self.features_ = features
-        if self.model != "ridge":
-            self.fitted_ = True
-            return self
-        usable = np.array([i not in dict(self.failures_) for i in range(len(problems))])
-        self.features_map_ = ChebyshevFeatures(self.degree, features[usable])
-        design = self.features_map_(features)
-        self.mean_, self.basis_ = self._basis(solutions[usable])
-        W = self._solution_weights(design[usable], solutions[usable])
-        if self.objective == "residual":
-            W = self._residual_weights(groups, design)
-        elif self.objective == "iterations":
-            W = self._count_weights(groups, problems, design, W)
-        self.coefficients_ = W
+        if self.model == "ridge":
+            usable = np.array([i not in dict(self.failures_) for i in range(len(problems))])
+            self.features_map_ = ChebyshevFeatures(self.degree, features[usable])
+            design = self.features_map_(features)
+            self.mean_, self.basis_ = self._basis(solutions[usable])
+            if self.objective == "iterations" and self.basis_ is None and self.n_ > 256:
+                raise ValueError(
+                    f"objective='iterations' with the identity basis follows {self.n_} "
+                    "directions per task; pass rank= (a POD basis) for systems this large"
+                )
+            if self.objective == "residual" or (
+                self.objective == "iterations" and self.solver not in NONLINEAR
+            ):
+                W = self._residual_weights(groups, design)
+            else:
+                W = self._solution_weights(design[usable], solutions[usable])
+            if self.objective == "iterations":
+                W = self._count_weights(groups, problems, design, W)
+            self.coefficients_ = W
         self._warn_failures()
         self.fitted_ = True
         return self
@@ -261,18 +267,13 @@ class WarmStart:
             from ._newton_count import newton_count_weights
 
             return newton_count_weights(self, problems, design, start)
-        if self.basis_ is None and self.n_ > 256:
-            raise ValueError(
-                f"objective='iterations' with the identity basis follows {self.n_} directions "
-                "per task; pass rank= (a POD basis) for systems this large"
-            )
         W, self.training_counts_ = count_weights(
             self._iteration(),
             groups,
             design,
             self._basis_or_identity(),
             self.mean_,
-            self._residual_weights(groups, design),
+            start,
             rtol=self.rtol,
             maxiter=self.solver_options["maxiter"],
             slope=self.slope,
