@@ -404,3 +404,12 @@ def test_a_singular_training_matrix_is_named_not_a_scipy_error():
     singular = sp.csr_array(np.array([[1.0, 1.0], [1.0, 1.0]]))
     with pytest.raises(ValueError, match="singular"):
         WarmStart().fit([[0.0], [1.0]], [(singular, np.ones(2)), (singular, np.array([1.0, 2.0]))])
+
+
+def test_a_huge_maxiter_costs_no_memory_of_its_own():
+    # histories grow with the steps taken: a cap of 1e12 sweeps must not allocate for it
+    model = WarmStart(
+        objective="iterations", rank=3, rtol=1e-8, epochs=2, solver_options={"maxiter": 10**12}
+    )
+    model.fit(*TRAIN)
+    assert all(r.success for r in model.solve(*TEST))

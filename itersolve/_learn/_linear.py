@@ -166,24 +166,32 @@ def run_block(iteration: Stationary, group: Group, X: np.ndarray, steps: int, co
 def histories(
     iteration: Stationary, group: Group, starts: np.ndarray, tol: float, maxiter: int
 ) -> np.ndarray:
-    """Relative residual histories ``(m, maxiter + 1)`` of the group's tasks from ``starts``
-    (n, m); entries after a task reached ``tol`` are NaN, a divergent task's are Inf."""
+    """Relative residual histories ``(m, K + 1)`` of the group's tasks from ``starts``
+    (n, m), ``K`` the most steps any task took (at most ``maxiter``); entries after a task
+    reached ``tol`` are NaN, a divergent task's last entry is Inf. Memory grows with the
+    steps taken, not with ``maxiter``."""
     m = starts.shape[1]
-    out = np.full((m, maxiter + 1), np.nan)
+    blocks = []
     for first in range(0, m, BLOCK):
         columns = slice(first, min(first + BLOCK, m))
         X = np.ascontiguousarray(starts[:, columns], dtype=np.float64)
         active = np.ones(X.shape[1], dtype=bool)
+        steps = []
         for j in range(maxiter + 1):
             with np.errstate(all="ignore"):
                 norms = np.linalg.norm(group.residuals(X, columns), axis=0)
             norms = np.where(np.isfinite(norms), norms, np.inf)
-            out[columns][active, j] = norms[active]
+            steps.append(np.where(active, norms, np.nan))
             active &= (norms > tol) & np.isfinite(norms)
             if j == maxiter or not active.any():
                 break
             with np.errstate(all="ignore"):
                 run_block(iteration, group, X, 1, columns)
+        blocks.append(np.array(steps).T)
+    longest = max(block.shape[1] for block in blocks)
+    out = np.full((m, longest), np.nan)
+    for first, block in zip(range(0, m, BLOCK), blocks, strict=True):
+        out[first : first + len(block), : block.shape[1]] = block
     return out
 
 
