@@ -56,9 +56,9 @@ class ParameterModel:
         ``logit((ω* - lo) / (hi - lo))``. ``"iterations"``: minimise the summed
         iteration count by descent along the straight-through surrogate's gradient
         (steps that raise the exact count are refused), the gradient exact through
-        tangent sweeps (``∂x_k/∂ω`` carried through the solver), started from the
-        best constant ω on the training set; the ``θ`` with the lowest exact training
-        count is kept.
+        tangent sweeps (``∂x_k/∂ω`` carried through the solver). It starts from the
+        better of the best constant ω on the training set and the regression on each
+        task's best ω on the coarse grid, and never ends above its start's count.
     rtol : float
         The tolerance of every solve (relative residual; ``||F||`` for Newton–SOR).
     solver_options : dict, optional
