@@ -413,3 +413,13 @@ def test_a_huge_maxiter_costs_no_memory_of_its_own():
     )
     model.fit(*TRAIN)
     assert all(r.success for r in model.solve(*TEST))
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_the_residual_objective_is_the_same_at_extreme_scales(scale):
+    # A and b scaled together leave every task's solution and relative residual unchanged
+    features, problems = TRAIN
+    plain = WarmStart(objective="residual", rank=4, iterations=5).fit(features, problems)
+    scaled_problems = [(A * scale, b * scale) for A, b in problems]
+    scaled = WarmStart(objective="residual", rank=4, iterations=5).fit(features, scaled_problems)
+    assert np.allclose(scaled.predict(TEST[0]), plain.predict(TEST[0]), rtol=1e-5, atol=1e-8)

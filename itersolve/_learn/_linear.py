@@ -84,6 +84,14 @@ class StationarySolver(LinearSolver):
         return x, {"omega": self.iteration.relaxation(system), "method": self.iteration.name}
 
 
+def column_norms(X: np.ndarray) -> np.ndarray:
+    """The 2-norms of the columns, each scaled by its largest entry first: ``b = 1e300 x``
+    has a finite norm (numpy's squares overflow to Inf), ``b = 1e-300 x`` a non-zero one."""
+    largest = np.abs(X).max(axis=0)
+    safe = np.where(largest > 0, largest, 1.0)
+    return largest * np.linalg.norm(X / safe, axis=0)
+
+
 def _fingerprint(matrix) -> bytes:
     digest = hashlib.blake2b(digest_size=16)
     for array in (matrix.indptr, matrix.indices, matrix.data):
@@ -98,7 +106,7 @@ class Group:
         self.system = system
         self.tasks = np.asarray(tasks, dtype=np.int64)
         self.B = np.ascontiguousarray(np.column_stack(rhs))
-        self.norms = np.linalg.norm(self.B, axis=0)
+        self.norms = column_norms(self.B)
         self._blocks = {}
 
     def rhs(self, columns: slice) -> np.ndarray:

@@ -53,7 +53,13 @@ def residual_weights(iteration, groups, design, basis, mean, steps, *, ridge, fa
     parts = []
     for group in groups:
         R, G = _linear.response_and_residual(iteration, group, basis, mean, steps)
-        weights = 1.0 / group.norms
+        # the objective weighs R by 1 / ||b_i||; R and b both scale with A: divide R by its
+        # largest entry and fold that into the weights, so that R^T R neither overflows
+        # (A ~ 1e300) nor underflows (A ~ 1e-300)
+        largest = float(np.abs(R).max()) if R.size else 0.0
+        scale = largest if np.isfinite(largest) and largest > 0 else 1.0
+        R = R / scale
+        weights = scale / group.norms
         start = np.repeat(mean[:, None], len(group.tasks), axis=1)
         initial = np.linalg.norm(group.residuals(start), axis=0)
         with np.errstate(invalid="ignore"):
