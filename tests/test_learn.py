@@ -423,3 +423,14 @@ def test_the_residual_objective_is_the_same_at_extreme_scales(scale):
     scaled_problems = [(A * scale, b * scale) for A, b in problems]
     scaled = WarmStart(objective="residual", rank=4, iterations=5).fit(features, scaled_problems)
     assert np.allclose(scaled.predict(TEST[0]), plain.predict(TEST[0]), rtol=1e-5, atol=1e-8)
+
+
+def test_parameter_model_is_the_same_at_extreme_scales():
+    shifts, problems = _shifted(8, 10)
+    plain = ParameterModel(degree=2, epochs=5).fit(shifts, problems)
+    for scale in (1e-300, 1e300):
+        scaled = ParameterModel(degree=2, epochs=5).fit(
+            shifts, [(A * scale, b * scale) for A, b in problems]
+        )
+        assert np.array_equal(scaled.predict(shifts), plain.predict(shifts))
+        assert np.array_equal(scaled.training_counts_, plain.training_counts_)

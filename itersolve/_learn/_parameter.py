@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -187,9 +188,15 @@ class ParameterModel:
         for index, problem in enumerate(problems):
             try:
                 A, b = problem
-                tasks.append(LinearSystem(A, b))
+                system = LinearSystem(A, b)
             except (TypeError, ValueError) as exc:
                 raise type(exc)(f"`problems` item {index}: {exc}") from None
+            # A and b divided by the power of two nearest max |a_ij|: exact, so the iterates
+            # and relative residuals are the solver's, and the tangents' products r . A dx
+            # neither overflow (A ~ 1e300) nor underflow (A ~ 1e-300)
+            largest = float(np.abs(system.data).max())
+            scale = math.ldexp(1.0, math.frexp(largest)[1]) if largest > 0 else 1.0
+            tasks.append(LinearSystem(system.matrix / scale, system.b / scale))
         return tasks
 
     # -- fitting ---------------------------------------------------------------------------
