@@ -434,3 +434,12 @@ def test_parameter_model_is_the_same_at_extreme_scales():
         )
         assert np.array_equal(scaled.predict(shifts), plain.predict(shifts))
         assert np.array_equal(scaled.training_counts_, plain.training_counts_)
+
+
+def test_previous_baseline_restarts_cold_after_a_divergent_solve():
+    good = sp.csr_array(np.array([[3.0, 1.0], [1.0, 3.0]]))
+    bad = sp.csr_array(np.array([[1.0, 3.0], [3.0, 1.0]]))  # Jacobi diverges: x becomes Inf
+    model = WarmStart(model="previous", solver="jacobi", solver_options={"maxiter": 2000})
+    model.fit([[0.0], [1.0]], [(good, np.ones(2)), (good, np.array([1.0, 2.0]))])
+    results = model.solve([[2.0], [3.0]], [(bad, np.ones(2)), (good, np.array([2.0, 1.0]))])
+    assert not results[0].success and results[1].success

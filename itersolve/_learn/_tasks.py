@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -173,8 +173,9 @@ def solve_all(
     the previous task's solution (``first`` for the first task), the "previous" baseline."""
     results = []
     for index, problem in enumerate(problems):
-        if chain:
-            x0 = first if index == 0 else results[-1].x
+        if chain:  # a previous solve that failed hands on no solution: the next runs cold
+            previous = results[-1] if results else None
+            x0 = first if previous is None else previous.x if previous.success else None
             x0 = None if x0 is None else np.array(to_host(x0), dtype=np.float64)
         else:
             x0 = None if starts is None else starts[index]
@@ -190,7 +191,3 @@ def check_solver(solver, allowed) -> str:
 
 def iterations_of(results: list) -> np.ndarray:
     return np.array([result.nit for result in results], dtype=np.int64)
-
-
-def predicted_for(model: Callable, features) -> np.ndarray:
-    return model(check_features(features))
