@@ -109,6 +109,10 @@ class Group:
         self.norms = column_norms(self.B)
         self._blocks = {}
 
+    def head(self, take: int) -> Group:
+        """The group of its first ``take`` tasks."""
+        return Group(self.system, list(self.tasks[:take]), list(self.B[:, :take].T))
+
     def rhs(self, columns: slice) -> np.ndarray:
         """The right-hand sides of ``columns`` as one contiguous block (the kernels need it),
         copied once per block."""

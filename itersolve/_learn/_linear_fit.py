@@ -21,23 +21,13 @@ MAX_UNKNOWNS = 4000
 SAMPLE = 32
 
 
-class _Subset(_linear.Group):
-    """The first ``take`` tasks of a group."""
-
-    def __init__(self, group, take):
-        self.system = group.system
-        self.B = np.ascontiguousarray(group.B[:, :take])
-        self.norms = group.norms[:take]
-        self._blocks = {}
-
-
 def default_steps(iteration, groups, mean, rtol: float, maxiter: int) -> int:
     """Half the median count of the solver started from ``mean`` on up to 32 tasks."""
     sampled = []
     for group in groups:
         take = min(len(group.tasks), SAMPLE)
         starts = np.repeat(mean[:, None], take, axis=1)
-        history = _linear.histories(iteration, _Subset(group, take), starts, rtol, maxiter)
+        history = _linear.histories(iteration, group.head(take), starts, rtol, maxiter)
         sampled.extend(_linear.counts(history, rtol))
         if len(sampled) >= SAMPLE:
             break
