@@ -36,6 +36,7 @@ _MODULES = {
     "itersolve._chain": ("solve_chain", "sequential_chain", "picard_ode", "TrajectoryModel"),
     "itersolve.tuning": ("tuning", "solve_sequence"),
     "itersolve.learn": ("learn",),
+    "itersolve.testing": ("testing",),
     "itersolve._backend": ("BackendUnavailableError",),
     "itersolve.gpu": ("gpu",),
     "itersolve.solvers": ("solvers",),
