@@ -23,6 +23,7 @@ import numpy as np
 import scipy.optimize
 
 import itersolve
+from itersolve.testing import problems
 
 
 def _every_iteration(result):
@@ -72,15 +73,8 @@ def _label(name, options):
 
 def _affine_problem(dtype):
     """T x = M x + c with ||M||_2 = 0.6: a contraction with a known fixed point."""
-    rng = np.random.default_rng(7)
-    n = 6
-    M = rng.standard_normal((n, n))
-    M *= 0.6 / np.linalg.norm(M, 2)
-    c = rng.standard_normal(n) + (1j * rng.standard_normal(n) if np.dtype(dtype).kind == "c" else 0)
-    M, c = M.astype(dtype), c.astype(dtype)
-    wide = np.complex128 if np.dtype(dtype).kind == "c" else np.float64
-    x_star = np.linalg.solve(np.eye(n) - M.astype(wide), c.astype(wide))
-    return (lambda x: M @ x + c), x_star.astype(dtype)
+    T, x_star, _ = problems.contraction(n=6, rate=0.6, dtype=np.dtype(dtype).name, seed=7)
+    return T, x_star.astype(dtype)
 
 
 def _nan_after_two():
@@ -176,20 +170,23 @@ CASES = [
 # --------------------------------------------------------------------------- Bradley–Terry
 
 
-def _bradley_terry_counts(prior):
-    """Fractional win counts whose ML (``prior=None``) or MAP (``prior=A``) scores are
-    exactly ``s`` (symmetric, so centred).
+def _bradley_terry_problem(prior):
+    """``(data, scores)``: comparisons whose ML (``prior=None``) or MAP (``prior=A``) scores
+    are exactly ``scores``.
 
-    ``w_ij = 10 sigma(s_i - s_j) + delta_ij`` with ``delta`` antisymmetric: the expected-wins
-    part of the gradient cancels, leaving ``sum_j delta_ij`` for ML (so ``delta = 0``) and
-    ``sum_j delta_ij - A tanh(s_i / 2)`` for MAP, zero for ``delta_ij = (b_i - b_j) / n``,
-    ``b = A tanh(s / 2)`` (``sum_i b_i = 0``).
+    ML: a planted case of ``itersolve.testing`` (4 players, 40 games; Newman needs 10
+    sweeps to rtol 1e-10, Zermelo 40). MAP, which the planted cases do not cover:
+    fractional counts ``w_ij = 10 sigma(s_i - s_j) + (b_i - b_j) / n`` with ``b = A tanh(s /
+    2)``: the expected-wins part of the gradient cancels, leaving ``sum_j (b_i - b_j) / n -
+    A tanh(s_i / 2) = 0`` (``s`` symmetric, so ``sum_i b_i = 0``).
     """
+    if prior is None:
+        data, mle = problems.pairwise_problem(n_items=4, n_games=40, seed=1)
+        return data, mle.scores
     s = np.array([-1.0, -0.5, 0.5, 1.0])
     counts = 10.0 / (1.0 + np.exp(s[None, :] - s[:, None]))
-    if prior is not None:
-        b = prior * np.tanh(s / 2)
-        counts = counts + (b[:, None] - b[None, :]) / s.size
+    b = prior * np.tanh(s / 2)
+    counts = counts + (b[:, None] - b[None, :]) / s.size
     np.fill_diagonal(counts, 0.0)
     return counts, s
 
@@ -198,8 +195,8 @@ def _bradley_terry_case(**options):
     prior = options.get("prior")
 
     def converging(dtype=np.float64, calls=None, **kw):
-        counts, _ = _bradley_terry_counts(prior)
-        return itersolve.bradley_terry(counts, **options, **kw)
+        data, _ = _bradley_terry_problem(prior)
+        return itersolve.bradley_terry(data, **options, **kw)
 
     def exact_start(dtype=np.float64, **kw):
         # A balanced round robin: at x0 = 0 every gradient term (and the prior's) is exactly 0.
@@ -215,7 +212,7 @@ def _bradley_terry_case(**options):
         return itersolve.bradley_terry(counts, x0=np.array([800.0, -800.0, 0.0]), **options, **kw)
 
     def solution(dtype):
-        return _bradley_terry_counts(prior)[1].astype(dtype)
+        return _bradley_terry_problem(prior)[1].astype(dtype)
 
     return SolverCase(
         _label("bradley_terry", options),

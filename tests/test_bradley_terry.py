@@ -23,6 +23,7 @@ from itersolve.theory import bradley_terry as theory
 
 import itersolve
 from itersolve import PairwiseData, RankingResult, Status, bradley_terry
+from itersolve.testing.problems import pairwise_problem
 
 seeds = st.integers(0, 2**32 - 1)
 CONVERGENT = [("newman", "async"), ("zermelo", "async"), ("zermelo", "sync")]
@@ -232,19 +233,24 @@ def test_agrees_with_choix_ilsr(seed):
         np.testing.assert_allclose(result.scores, theta - theta.mean(), rtol=0, atol=1e-8)
 
 
-def test_a_known_closed_form():
-    """Expected counts as fractional data: the MLE is the generating scores exactly."""
-    s = np.array([-1.2, -0.3, 0.1, 1.4])
-    s = s - s.mean()
-    p = 1 / (1 + np.exp(s[None, :] - s[:, None]))
-    counts = 10 * p
-    np.fill_diagonal(counts, 0.0)
-    for method, update in CONVERGENT:
-        result = _fit(counts, method=method, update=update, rtol=1e-13)
-        np.testing.assert_allclose(result.scores, s, rtol=0, atol=1e-11)
-        np.testing.assert_allclose(result.strengths, np.exp(s), rtol=1e-11)
-        assert result.ranking.tolist() == [3, 2, 1, 0]
-        assert result.labels is None
+@pytest.mark.parametrize("seed", range(4))
+def test_a_known_closed_form(seed):
+    """Planted data (``itersolve.testing``): integer counts proportional to the model's
+    probabilities at rational strengths, reshuffled by win cycles, so the MLE is known
+    exactly; given as ``PairwiseData`` and as a count matrix."""
+    case = pairwise_problem(n_items=4 + seed, n_games=40 + 20 * seed, seed=seed)
+    data, mle = case
+    n = data.n_items
+    counts = np.zeros((n, n))
+    np.add.at(counts, (case.winners, case.losers), 1.0)
+    for given_data in (data, counts):
+        for method, update in CONVERGENT:
+            result = _fit(given_data, method=method, update=update, rtol=1e-13)
+            np.testing.assert_allclose(result.scores, mle.scores, rtol=0, atol=1e-11)
+            np.testing.assert_allclose(result.strengths, mle.strengths, rtol=1e-11)
+            assert sorted(result.ranking.tolist()) == list(range(n))
+            assert np.all(np.diff(mle.scores[result.ranking]) <= 1e-12)  # best first
+            assert result.labels is None
 
 
 # --------------------------------------------------------------------------- 2-3. invariances

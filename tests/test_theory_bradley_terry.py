@@ -16,6 +16,8 @@ import scipy.sparse.csgraph
 import sympy as sp
 from itersolve.theory import bradley_terry as _theory
 
+from itersolve.testing.problems import pairwise_problem
+
 # These tests model the plain Jacobi and Gauss-Seidel maps with their own numpy sweeps, so
 # they read the theory without the fitter's damping of sync Newman (tested in
 # tests/test_bradley_terry.py against the fitter itself).
@@ -385,11 +387,16 @@ def test_two_players_map(a, A):
 
 
 def test_fixed_point_scores():
-    w = connected_counts(9, n=25, m=400, sigma=2.0)
+    w = connected_counts(9, n=25, m=400, sigma=2.0)  # scores spread over ~10
     star = theory.fixed_point_scores(w)
     assert abs(star.mean()) < 1e-12
     for method in ("zermelo", "newman"):  # a fixed point of both maps
         np.testing.assert_allclose(raw_sweep(w, star, method, "sync", 0.0) - star, 0.0, atol=1e-11)
+    # and the exact MLE where it is known: a planted case of itersolve.testing
+    case = pairwise_problem(n_items=25, n_games=400, seed=3)
+    w = np.zeros((25, 25))
+    np.add.at(w, (case.winners, case.losers), 1.0)
+    np.testing.assert_allclose(theory.fixed_point_scores(w), case.mle.scores, rtol=0, atol=1e-12)
     # MAP = ML on the data plus one win and one loss against a dummy of strength 1.
     w = random_counts(10, n=15, m=40)
     assert not strongly_connected(w)
