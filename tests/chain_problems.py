@@ -1,5 +1,9 @@
 """Chains shared by the chain tests: batched steps in plain NumPy, row by row independent.
 
+Random chains with a known trajectory (contractive, expansive, linear, Euler steps of an
+ODE) come from :func:`itersolve.testing.problems.chain`; what stays here is the right-hand
+side ``tanh_ode`` for ``picard_ode`` on any grid, the Lorenz system and ``matvec``.
+
 Every step here is batch-invariant: its products are summed column by column in a fixed
 order, so each row's arithmetic is the same whatever the batch. BLAS matmul and even
 ``np.einsum`` may pick another summation order for another batch size and then differ in
@@ -12,7 +16,11 @@ import numpy as np
 
 
 def matvec(A, Y):
-    """``A @ y`` for every row ``y`` of ``Y`` (``A`` shared ``(n, d)`` or per row ``(m, n, d)``)."""
+    """``A @ y`` for every row ``y`` of ``Y`` (``A`` shared ``(n, d)`` or per row ``(m, n, d)``).
+
+    Real dtypes only: numpy's complex multiply rounds differently in its vector and scalar
+    loops, so complex products would depend on the batch (itersolve.testing's chains form
+    them from real products)."""
     out = A[..., 0] * Y[:, 0:1]
     for j in range(1, Y.shape[1]):
         out = out + A[..., j] * Y[:, j : j + 1]
@@ -34,19 +42,6 @@ def tanh_ode(d=8, seed=0, scale=1.0):
 def euler(f, h):
     """``step(t, X) = X + h f(t h, X)`` on the uniform grid ``t_n = n h``."""
     return lambda t, X: X + h * f(t * h, X)
-
-
-def random_map(d, n_steps, seed, gain):
-    """``g_t(x) = gain_t tanh(W_t x) + b_t``: bounded, Lipschitz ``~gain``, maybe expansive."""
-    rng = np.random.default_rng(seed)
-    W = rng.standard_normal((n_steps, d, d)) / np.sqrt(d)
-    b = rng.standard_normal((n_steps, d))
-    g = gain * rng.uniform(0.2, 1.0, n_steps)
-
-    def step(t, X):
-        return g[t][:, None] * np.tanh(matvec(W[t], X)) + b[t]
-
-    return step
 
 
 def lorenz(sigma=10.0, rho=28.0, beta=8.0 / 3.0):

@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 import itersolve
 from itersolve import Status, TrajectoryModel, picard_ode, sequential_chain, solve_chain
 from itersolve._chain import forget_previous
+from itersolve.testing.problems import chain
 
-from .chain_problems import euler, lorenz, matvec, random_map, tanh_ode
+from .chain_problems import lorenz, matvec, tanh_ode
 
 EXACT = ["jacobi", "hybrid", "gauss-seidel"]
+CHAIN_KINDS = ["contractive", "expansive", "linear", "ode"]
 
 
 def _window_or_block(method, size):
@@ -29,17 +31,20 @@ def _window_or_block(method, size):
     n_steps=st.integers(0, 48),
     d=st.integers(1, 4),
     seed=st.integers(0, 2**16),
-    gain=st.sampled_from([0.5, 1.0, 3.0]),
+    kind=st.sampled_from(CHAIN_KINDS),
+    dtype=st.sampled_from(["float64", "float64", "float32", "complex128"]),
     size=st.one_of(st.none(), st.integers(1, 50)),
     method=st.sampled_from(EXACT),
 )
-def test_exact_methods_reproduce_the_sequential_loop_bitwise(n_steps, d, seed, gain, size, method):
-    step = random_map(d, max(n_steps, 1), seed, gain)
-    x0 = np.random.default_rng(seed).standard_normal(d)
+def test_exact_methods_reproduce_the_sequential_loop_bitwise(
+    n_steps, d, seed, kind, dtype, size, method
+):
+    step, x0, trajectory = chain(n_steps=n_steps, kind=kind, dim=d, seed=seed, dtype=dtype)
     options = {} if method == "gauss-seidel" else _window_or_block(method, size)
     result = solve_chain(step, x0, n_steps, method=method, **options)
     assert result.status == Status.CONVERGED
     assert np.array_equal(result.x, sequential_chain(step, x0, n_steps))
+    assert np.array_equal(result.x, trajectory)  # the generator's own loop
     assert result.nit <= n_steps
     assert result.stats["converged_steps"] == n_steps
 
@@ -47,17 +52,18 @@ def test_exact_methods_reproduce_the_sequential_loop_bitwise(n_steps, d, seed, g
 @given(
     n_steps=st.integers(1, 48),
     seed=st.integers(0, 2**16),
-    gain=st.sampled_from([0.5, 1.0, 3.0]),
+    kind=st.sampled_from(CHAIN_KINDS),
     window=st.one_of(st.none(), st.integers(1, 50)),
 )
-def test_picard_finishes_within_n_steps_sweeps_whatever_the_map(n_steps, seed, gain, window):
-    step = random_map(3, n_steps, seed, gain)
-    x0 = np.ones(3)
+def test_picard_finishes_within_n_steps_sweeps_whatever_the_map(n_steps, seed, kind, window):
+    case = chain(n_steps=n_steps, kind=kind, dim=3, seed=seed)
+    step, x0 = case.step, case.x0
     result = solve_chain(step, x0, n_steps, window=window, rtol=1e-13)
     assert result.status == Status.CONVERGED and result.nit <= n_steps
     reference = sequential_chain(step, x0, n_steps)
-    # each accepted state has a defect of order rtol; an expansive chain amplifies it
-    growth = max(1.0, gain) ** n_steps
+    # each accepted state has a defect of order rtol; an expansive chain amplifies it by
+    # at most the product of the steps' Lipschitz constants
+    growth = np.prod(np.maximum(1.0, case.lipschitz))
     assert np.max(np.abs(result.x - reference)) <= 1e-11 * growth
 
 
@@ -91,7 +97,7 @@ def test_jacobi_error_on_a_linear_chain_is_the_shifted_power():
 
 
 def test_hybrid_sweeps_are_bounded_by_the_number_of_blocks():
-    step = random_map(2, 100, 5, 3.0)
+    step = chain(n_steps=100, kind="expansive", dim=2, seed=5).step
     for block in (1, 7, 10, 33, 100, 250):
         result = solve_chain(step, np.ones(2), 100, method="hybrid", block=block)
         assert result.nit <= math.ceil(100 / block)
@@ -100,7 +106,7 @@ def test_hybrid_sweeps_are_bounded_by_the_number_of_blocks():
 
 
 def test_default_hybrid_block_is_the_square_root_of_the_horizon():
-    step = random_map(2, 100, 5, 3.0)
+    step = chain(n_steps=100, kind="expansive", dim=2, seed=5).step
     result = solve_chain(step, np.ones(2), 100, method="hybrid")
     assert result.stats["calls"] <= 10 * result.nit and result.nit <= 10
 
@@ -128,10 +134,8 @@ def test_states_of_any_shape_and_dtype():
 
 
 def test_picard_window_trace_and_counts():
-    f, _ = tanh_ode()
-    h, n = 1 / 64, 256
-    step = euler(f, h)
-    x0 = np.ones(8)
+    n = 256
+    step, x0, trajectory = chain(n_steps=n, kind="ode", dim=8, h=1 / 64)
     result = solve_chain(step, x0, n, window=32, rtol=1e-10)
     trace = result.stats["window_trace"]
     assert trace.shape == (result.nit, 3)
@@ -143,12 +147,11 @@ def test_picard_window_trace_and_counts():
     final = result.stats["final_sweep"]
     assert final[0] == 0 and np.all(np.diff(final) >= 0) and final[-1] == result.nit
     assert result.stats["max_update"].shape == (result.nit,)
-    np.testing.assert_allclose(result.x, sequential_chain(step, x0, n), atol=1e-8)
+    np.testing.assert_allclose(result.x, trajectory, atol=1e-8)
 
 
 def test_larger_windows_take_fewer_sweeps_and_more_work():
-    f, _ = tanh_ode(scale=2.0)
-    step = euler(f, 1 / 64)
+    step = chain(n_steps=256, kind="ode", dim=8, lipschitz=2.0, h=1 / 64).step
     runs = [solve_chain(step, np.ones(8), 256, window=w, rtol=1e-8) for w in (8, 32, 256)]
     assert [r.nit for r in runs] == sorted((r.nit for r in runs), reverse=True)
     assert runs[0].nfev < runs[-1].nfev
@@ -156,16 +159,14 @@ def test_larger_windows_take_fewer_sweeps_and_more_work():
 
 
 def test_picard_is_far_faster_than_jacobi_on_an_ode():
-    f, _ = tanh_ode()
-    step = euler(f, 1 / 64)
+    step = chain(n_steps=64, kind="ode", dim=8, h=1 / 64).step
     picard = solve_chain(step, np.ones(8), 64, rtol=1e-12)
     jacobi = solve_chain(step, np.ones(8), 64, method="jacobi")
     assert picard.nit <= 20 and jacobi.nit >= 60
 
 
 def test_atol_with_tol_scale_is_paradigms_noise_ratio():
-    f, _ = tanh_ode()
-    step = euler(f, 1 / 64)
+    step = chain(n_steps=128, kind="ode", dim=8, h=1 / 64).step
     loose = solve_chain(step, np.ones(8), 128, rtol=0.0, atol=1e-3)
     scaled = solve_chain(step, np.ones(8), 128, rtol=0.0, atol=1e-3, tol_scale=np.full(129, 1e-6))
     assert loose.nit < scaled.nit
@@ -256,7 +257,7 @@ def test_a_chain_that_blows_up_ends_with_nonfinite(method):
 
 
 def test_maxiter_callback_and_throw():
-    step = random_map(2, 40, 1, 1.0)
+    step = chain(n_steps=40, kind="linear", dim=2, seed=1).step
     seen = []
     result = solve_chain(step, np.ones(2), 40, method="jacobi", callback=seen.append)
     assert [r.nit for r in seen] == list(range(result.nit + 1))
@@ -282,8 +283,8 @@ def _stop_at(k):
 
 
 def _drifting_family(p):
-    """Euler steps of y' = tanh(A y) + p sin t: the parameter p drifts between solves."""
-    f, _ = tanh_ode(scale=1.5)
+    """Euler steps of y' = tanh(A y) + forcing + (p - 1) sin t: p drifts between solves."""
+    f = chain(n_steps=256, kind="ode", dim=8, lipschitz=1.5, h=1 / 64).rhs
     return lambda t, X: X + (1 / 64) * (f(t / 64, X) + (p - 1) * np.sin(t / 64)[:, None])
 
 
@@ -323,14 +324,14 @@ def test_learned_trajectory_model_saves_sweeps_and_keeps_the_answer():
 
 
 def test_a_useless_predictor_cannot_change_the_answer():
-    step = random_map(3, 30, 2, 1.0)
-    x0 = np.ones(3)
+    step, x0, trajectory = chain(n_steps=30, kind="contractive", dim=3, seed=2)
     noise = np.random.default_rng(0)
     predictor = lambda t, X: X + noise.standard_normal(X.shape)  # noqa: E731
     for method in ("jacobi", "hybrid"):
         result = solve_chain(step, x0, 30, method=method, predictor=predictor, predictor_sweeps=3)
         assert result.success and result.nit <= 30 + 3
         assert np.array_equal(result.x, sequential_chain(step, x0, 30))
+        assert np.array_equal(result.x, trajectory)
         assert result.stats["predictor_calls"] == 3
 
 

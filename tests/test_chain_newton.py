@@ -8,36 +8,26 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from itersolve import Status, picard_ode, sequential_chain, solve_chain
+from itersolve.testing.problems import chain
 
-from .chain_problems import lorenz, matvec
+from .chain_problems import lorenz
 
 
-def _rnn(d=8, n_steps=128, radius=1.5, seed=0):
-    """``h' = tanh(W h + c_t)`` with its Jacobians ``diag(1 - h'^2) W`` and their diagonals."""
-    rng = np.random.default_rng(seed)
-    W = rng.standard_normal((d, d))
-    W *= radius / np.max(np.abs(np.linalg.eigvals(W)))
-    C = rng.standard_normal((n_steps, d))
-
-    def step(t, X):
-        return np.tanh(matvec(W, X) + C[t])
-
-    def jacobian(t, X):
-        return (1 - step(t, X) ** 2)[:, :, None] * W
+def _rnn(d=8, n_steps=128, lipschitz=1.5, seed=0):
+    """``h' = tanh(W_t h + b_t)`` (itersolve.testing's chains: contractive below 1,
+    expansive above) with its Jacobians ``diag(1 - h'^2) W_t`` and their diagonals."""
+    kind = "contractive" if lipschitz < 1 else "expansive"
+    case = chain(n_steps=n_steps, kind=kind, dim=d, seed=seed, lipschitz=lipschitz)
 
     def diagonal(t, X):
-        return (1 - step(t, X) ** 2) * np.diag(W)
+        return np.diagonal(case.jacobian(t, X), axis1=1, axis2=2).copy()
 
-    return step, jacobian, diagonal, rng.standard_normal(d)
+    return case.step, case.jacobian, diagonal, case.x0
 
 
 def test_newton_is_exact_after_one_sweep_on_a_linear_chain():
-    rng = np.random.default_rng(1)
-    A = rng.standard_normal((4, 4))
-    A *= 0.9 / np.max(np.abs(np.linalg.eigvals(A)))
-    b = rng.standard_normal((60, 4))
-    step = lambda t, X: matvec(A, X) + b[t]  # noqa: E731
-    jacobian = lambda t, X: np.broadcast_to(A, (X.shape[0], 4, 4))  # noqa: E731
+    case = chain(n_steps=60, kind="linear", dim=4, seed=1, lipschitz=0.9)
+    step, jacobian = case.step, case.jacobian
     snapshots = []
     result = solve_chain(
         step,
@@ -94,14 +84,14 @@ def test_quasi_newton_is_newton_when_the_steps_act_entrywise():
 @given(
     n_steps=st.integers(1, 40),
     seed=st.integers(0, 2**16),
-    radius=st.sampled_from([0.5, 1.5, 3.0]),
+    lipschitz=st.sampled_from([0.5, 1.5, 3.0]),
     window=st.one_of(st.none(), st.integers(1, 50)),
     diagonal=st.booleans(),
 )
 def test_newton_finishes_within_n_steps_sweeps_whatever_the_chain(
-    n_steps, seed, radius, window, diagonal
+    n_steps, seed, lipschitz, window, diagonal
 ):
-    step, jacobian, diag, x0 = _rnn(3, n_steps, radius, seed)
+    step, jacobian, diag, x0 = _rnn(3, n_steps, lipschitz, seed)
     method = "quasi-newton" if diagonal else "newton"
     result = solve_chain(
         step,
@@ -114,7 +104,7 @@ def test_newton_finishes_within_n_steps_sweeps_whatever_the_chain(
     )
     assert result.status == Status.CONVERGED and result.nit <= n_steps
     reference = sequential_chain(step, x0, n_steps)
-    np.testing.assert_allclose(result.x, reference, atol=1e-10 * max(1.0, radius) ** n_steps)
+    np.testing.assert_allclose(result.x, reference, atol=1e-10 * max(1.0, lipschitz) ** n_steps)
 
 
 @pytest.mark.parametrize("method", ["newton", "quasi-newton"])

@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 from itersolve.theory import chain as theory
 
 from itersolve import picard_ode, sequential_chain, solve_chain
-
-from .chain_problems import random_map, tanh_ode
+from itersolve.testing.problems import chain
 
 
 def _sweeps(solve):
@@ -36,16 +35,16 @@ def _errors(snapshots, exact):
 def test_picard_error_obeys_the_binomial_bound_at_every_sweep_and_step(
     seed, d, n_steps, horizon, lipschitz, scheme
 ):
-    f, _ = tanh_ode(d, seed, scale=lipschitz)
+    h = horizon / n_steps
+    case = chain(n_steps=n_steps, kind="ode", dim=d, seed=seed, lipschitz=lipschitz, h=h)
+    f, y0 = case.rhs, case.x0
     t = np.linspace(0.0, horizon, n_steps + 1)
-    y0 = np.random.default_rng(seed).standard_normal(d)
     exact = picard_ode(f, y0, t, scheme=scheme, method="gauss-seidel").x
     result, snapshots = _sweeps(
         lambda cb: picard_ode(f, y0, t, scheme=scheme, rtol=0.0, callback=cb)
     )
     errors = _errors(snapshots, exact)
-    h = horizon / n_steps
-    L = theory.increment_lipschitz(scheme, h, lipschitz)
+    L = theory.increment_lipschitz(scheme, h, case.increment_lipschitz)  # ||A||_2 of f
     k, n = np.meshgrid(np.arange(errors.shape[0]), np.arange(n_steps + 1), indexing="ij")
     bound = theory.picard_error_bound(k, n, h, L, errors[0].max())
     # rounding: the prefix sums and the sequential loop round differently
@@ -65,7 +64,8 @@ def test_picard_error_obeys_the_binomial_bound_at_every_sweep_and_step(
 def test_picard_needs_no_more_sweeps_than_the_bound_predicts(seed, n_steps, lipschitz, tau):
     # With atol = tau per state, all states are accepted one sweep after the error is below
     # tau / 2 everywhere (an update is at most the sum of two errors); the bound says when.
-    f, _ = tanh_ode(4, seed, scale=lipschitz)
+    case = chain(n_steps=n_steps, kind="ode", dim=4, seed=seed, lipschitz=lipschitz)
+    f, lipschitz = case.rhs, case.increment_lipschitz
     t = np.linspace(0.0, 2.0, n_steps + 1)
     y0 = np.ones(4)
     exact = picard_ode(f, y0, t, method="gauss-seidel").x
@@ -86,17 +86,11 @@ def test_picard_needs_no_more_sweeps_than_the_bound_predicts(seed, n_steps, lips
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**16), n_steps=st.integers(4, 40), gain=st.floats(0.1, 0.9))
 def test_jacobi_error_obeys_the_product_bound_on_contractive_chains(seed, n_steps, gain):
-    rng = np.random.default_rng(seed)
-    A = rng.standard_normal((n_steps, 3, 3))
-    A *= gain / np.linalg.norm(A, 2, axis=(1, 2))[:, None, None]  # Lip(g_t) = gain_t <= gain
-    b = rng.standard_normal((n_steps, 3))
-
-    def step(t, X):
-        return np.tanh(np.einsum("bij,bj->bi", A[t], X)) + b[t]
-
-    lips = np.linalg.norm(A, 2, axis=(1, 2))
-    x0 = rng.standard_normal(3)
+    # g_t(x) = tanh(W_t x) + b_t with Lip(g_t) = ||W_t||_2 in [gain / 2, gain]
+    case = chain(n_steps=n_steps, kind="contractive", dim=3, seed=seed, lipschitz=gain)
+    step, x0, lips = case.step, case.x0, case.lipschitz
     exact = sequential_chain(step, x0, n_steps)
+    assert np.array_equal(exact, case.trajectory)
     result, snapshots = _sweeps(
         lambda cb: solve_chain(step, x0, n_steps, method="jacobi", callback=cb)
     )
@@ -108,23 +102,23 @@ def test_jacobi_error_obeys_the_product_bound_on_contractive_chains(seed, n_step
 
 
 def test_jacobi_does_not_contract_on_an_ode_chain():
-    f, A = tanh_ode(8, 1, scale=1.6)
+    case = chain(n_steps=64, kind="ode", dim=8, seed=1, lipschitz=1.6, h=1 / 64)
+    f, y0 = case.rhs, case.x0
     t = np.linspace(0.0, 1.0, 65)
-    y0 = np.random.default_rng(1).standard_normal(8)
     exact = picard_ode(f, y0, t, method="gauss-seidel").x
     result, snapshots = _sweeps(lambda cb: picard_ode(f, y0, t, method="jacobi", callback=cb))
     errors = _errors(snapshots, exact).max(axis=1)
     assert result.nit == 64 and errors[-1] == 0.0
     # the spec's example: 1.77 -> 1.25 after 16 sweeps -> 0.78 after 32, exact only at 64
     assert errors[16] > 0.5 * errors[0] and errors[32] > 0.25 * errors[0] and errors[63] > 0
-    L = np.linalg.norm(A, 2)
+    L = case.increment_lipschitz
     bound = theory.jacobi_error_bound(np.arange(65)[:, None], np.arange(65), 1 + L / 64, errors[0])
     assert np.all(errors <= bound.max(axis=1) + 1e-13)
 
 
 def test_random_maps_terminate_within_the_sweeps_bound():
     for seed in range(20):
-        step = random_map(2, 30, seed, 3.0)
+        step = chain(n_steps=30, kind="expansive", dim=2, seed=seed).step
         for method in ("picard", "jacobi", "hybrid"):
             result = solve_chain(step, np.ones(2), 30, method=method)
             assert result.success and result.nit <= theory.sweeps_bound(30)

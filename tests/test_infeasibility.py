@@ -10,36 +10,7 @@ from itersolve.theory import infeasibility as theory
 
 import itersolve
 from itersolve import Status
-
-
-def _translated_rotations(seed, pairs=400):
-    """``T(z) = H(R(H z)) - v``: planar rotations, angles log-spaced from a random tiny one to
-    pi, in coordinates reflected by a random Householder ``H``, and a translation ``v``
-    orthogonal to the rotated block (so ``v`` is the infimal displacement, ``x* = 0``)."""
-    rng = np.random.default_rng(seed)
-    angles = np.geomspace(10 ** rng.uniform(-6, -4), np.pi, pairs)
-    cos, sin = np.cos(angles), np.sin(angles)
-    n = 2 * pairs + 2
-    u = rng.standard_normal(n)
-    u /= np.linalg.norm(u)
-
-    def reflect(z):
-        return z - 2 * (u @ z) * u
-
-    tail = np.zeros(n)
-    tail[-2:] = rng.uniform(0.5, 2.0, 2) * rng.choice([-1, 1], 2)
-    v = reflect(tail)
-
-    def T(z):
-        w = reflect(z)
-        x, y = w[:pairs], w[pairs : 2 * pairs]
-        return reflect(np.concatenate([cos * x - sin * y, sin * x + cos * y, w[2 * pairs :]])) - v
-
-    start = np.zeros(n)
-    start[: 2 * pairs] = rng.standard_normal(2 * pairs) / np.sqrt(2 * pairs)
-    start[-2:] = rng.standard_normal(2)
-    x0 = reflect(start)
-    return T, v, x0, float(np.linalg.norm(x0))
+from itersolve.testing.problems import inconsistent_map
 
 
 def _slope(iterations, errors, low=100):
@@ -54,7 +25,11 @@ def _squared_errors(estimates, v):
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_rates_on_translated_rotations(seed):
-    T, v, x0, distance = _translated_rotations(seed)
+    # 400 rotations, angles log-spaced from a random tiny one to pi, in coordinates reflected
+    # by a Householder, and a translation v orthogonal to them; D = ||x0 - x*|| for the
+    # nearest x* attaining v
+    case = inconsistent_map(n=802, seed=seed)
+    T, v, x0, distance = case.T, case.v, case.x0, case.distance
     runs = {}
     for method in ("mann", "halpern"):
         seen = []
@@ -160,7 +135,8 @@ def test_restarts_reach_the_displacement_of_a_polyhedral_map_fast():
 
 @pytest.mark.parametrize("method", ["halpern", "mann", "anderson"])
 def test_fixed_point_certifies_a_translated_rotation(method):
-    T, v, x0, _ = _translated_rotations(3, pairs=10)
+    T, v = case = inconsistent_map(n=22, seed=3)
+    x0 = case.x0
     options = {"restart": "adaptive"} if method == "halpern" else {}
     result = itersolve.fixed_point(
         T, x0, method=method, detect_infeasibility=True, maxiter=20_000, **options
@@ -209,7 +185,7 @@ def test_consistent_maps_are_never_reported_infeasible(seed, method):
 
 
 def test_detection_is_off_by_default_and_checked():
-    T, *_ = _translated_rotations(0, pairs=4)
+    T, _ = inconsistent_map(n=10, seed=0)
     result = itersolve.fixed_point(T, np.zeros(10), method="halpern", maxiter=200)
     assert result.status == Status.MAXITER and "displacement" not in result.stats
     with pytest.raises(TypeError, match="detect_infeasibility"):
@@ -240,60 +216,15 @@ def _halfspace(normal, offset):  # {x : <normal, x> <= offset}
     return project
 
 
-def _affine(M, c):  # {x : M x = c}
-    pinv = np.linalg.pinv(M)
-    return lambda x: x - pinv @ (M @ x - c)
-
-
-def _disjoint_pairs(seed):
-    """(project_a, project_b, exact gap a - b) for disjoint boxes, balls, half-spaces and
-    affine subspaces."""
-    rng = np.random.default_rng(seed)
-    n = 6
-    low1 = rng.uniform(-2, 0, n)
-    high1 = low1 + rng.uniform(0.5, 2, n)
-    shift = np.zeros(n)
-    shift[rng.integers(n)] = rng.choice([-1, 1]) * rng.uniform(3, 5)
-    low2, high2 = low1 + shift, high1 + shift
-    box_gap = np.where(low1 > high2, low1 - high2, np.where(high1 < low2, high1 - low2, 0.0))
-
-    c1, c2 = rng.standard_normal(n), rng.standard_normal(n) + 6
-    r1, r2 = rng.uniform(0.5, 2, 2)
-    d = np.linalg.norm(c1 - c2)
-    ball_gap = (d - r1 - r2) * (c1 - c2) / d
-
-    normal = rng.standard_normal(n)
-    beta1, beta2 = rng.uniform(-1, 1), rng.uniform(2, 4)  # <n, a> <= beta1, <n, b> >= beta2
-    half_gap = (beta1 - beta2) * normal / (normal @ normal)
-
-    M1, M2 = rng.standard_normal((4, n)), rng.standard_normal((4, n))  # planes in R^6
-    p, q = rng.standard_normal(n), rng.standard_normal(n)
-    # A = p + null(M1), B = q + null(M2): the gap is p - q projected off null(M1) + null(M2).
-    span = np.concatenate([_null(M1), _null(M2)], axis=1)
-    off = np.linalg.svd(span)[0][:, np.linalg.matrix_rank(span) :]
-    affine_gap = off @ off.T @ (p - q)
-    return {
-        "boxes": (_box(low1, high1), _box(low2, high2), box_gap),
-        "balls": (_ball(c1, r1), _ball(c2, r2), ball_gap),
-        "half-spaces": (
-            _halfspace(normal, beta1),
-            _halfspace(-normal, -beta2),
-            half_gap,
-        ),
-        "affine subspaces": (_affine(M1, M1 @ p), _affine(M2, M2 @ q), affine_gap),
-    }
-
-
-def _null(M):
-    return np.linalg.svd(M)[2][np.linalg.matrix_rank(M) :].T
-
-
-@pytest.mark.parametrize("kind", ["boxes", "balls", "half-spaces", "affine subspaces"])
+@pytest.mark.parametrize("sets", ["box", "ball", "halfspace", "affine", None])
 @pytest.mark.parametrize("method", ["douglas-rachford", "alternating"])
 @pytest.mark.parametrize("accelerate", [True, False])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_disjoint_sets_give_the_exact_gap(kind, method, accelerate, seed):
-    project_a, project_b, gap = _disjoint_pairs(seed)[kind]
+def test_disjoint_sets_give_the_exact_gap(sets, method, accelerate, seed):
+    # disjoint boxes, balls, half-spaces, affine subspaces, or a pair of two drawn types,
+    # planted around a nearest pair (itersolve.testing's douglas_rachford kind)
+    case = inconsistent_map(n=6, kind="douglas_rachford", seed=seed, sets=sets)
+    project_a, project_b, gap = case.project_a, case.project_b, case.v
     assert np.linalg.norm(gap) > 0.1
     result = itersolve.feasibility(
         project_a, project_b, np.zeros(6), method=method, accelerate=accelerate
@@ -351,7 +282,8 @@ def test_infimal_displacement_rejects_bad_arguments():
 
 
 def test_float32_maps_are_watched_in_double_precision():
-    T, v, x0, _ = _translated_rotations(7, pairs=10)
+    T, v = case = inconsistent_map(n=22, seed=7)
+    x0 = case.x0
 
     def T32(z):
         return T(z.astype(np.float64)).astype(np.float32)
