@@ -9,14 +9,13 @@ import scipy.sparse as sp
 from itersolve.theory import sor as theory
 
 from itersolve._cli import main
+from itersolve.testing import problems
 
 N = 12  # grid points per side: n = 144
 
 
 def poisson(n_side=N):
-    T = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(n_side, n_side))
-    I = sp.eye_array(n_side)  # noqa: E741
-    return sp.csr_array(sp.kron(I, T) + sp.kron(T, I))
+    return problems.poisson_problem(shape=(n_side, n_side)).A
 
 
 @pytest.fixture

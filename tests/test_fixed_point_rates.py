@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from itersolve.theory import fixed_point as theory
 
 import itersolve
+from itersolve.testing import strategies
 
 EPS = np.finfo(np.float64).eps
 seeds = st.integers(0, 2**32 - 1)
@@ -30,23 +31,11 @@ def _iterates(T, x0, **kwargs):
     return result, np.array(seen)
 
 
-def _contraction(rng, n, q):
-    """``x -> M x + c`` with ``||M||_2 = q`` exactly, and its fixed point."""
-    U, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    singular = rng.uniform(0, q, n)
-    singular[0] = q
-    M = (U * singular) @ V.T
-    c = rng.standard_normal(n)
-    return M, c, np.linalg.solve(np.eye(n) - M, c)
-
-
-@given(seed=seeds, n=st.integers(1, 30), q=st.floats(0.05, 0.95))
-def test_plain_iteration_error_obeys_the_contraction_bound(seed, n, q):
-    M, c, x_star = _contraction(np.random.default_rng(seed), n, q)
-    result, xs = _iterates(
-        lambda x: M @ x + c, np.zeros(n), method="iterate", rtol=1e-14, maxiter=1000
-    )
+@given(case=strategies.contractions(n=(1, 30), rate=(0.05, 0.95)))
+def test_plain_iteration_error_obeys_the_contraction_bound(case):
+    T, x_star, q = case
+    n, c = x_star.size, case.offset
+    result, xs = _iterates(T, np.zeros(n), method="iterate", rtol=1e-14, maxiter=1000)
     errors = np.linalg.norm(xs - x_star, axis=1)
     bound = theory.contraction_error_bound(np.arange(len(xs)), q, errors[0])
     rounding = 20 * EPS * n * (np.linalg.norm(x_star) + np.linalg.norm(c)) / (1 - q)
@@ -54,12 +43,11 @@ def test_plain_iteration_error_obeys_the_contraction_bound(seed, n, q):
     assert result.success
 
 
-@given(seed=seeds, n=st.integers(1, 30), q=st.floats(0.05, 0.95), lam=st.floats(0.05, 1.0))
-def test_mann_error_obeys_the_averaged_contraction_bound(seed, n, q, lam):
-    M, c, x_star = _contraction(np.random.default_rng(seed), n, q)
-    _, xs = _iterates(
-        lambda x: M @ x + c, np.zeros(n), method="mann", relaxation=lam, rtol=1e-14, maxiter=1000
-    )
+@given(case=strategies.contractions(n=(1, 30), rate=(0.05, 0.95)), lam=st.floats(0.05, 1.0))
+def test_mann_error_obeys_the_averaged_contraction_bound(case, lam):
+    T, x_star, q = case
+    n, c = x_star.size, case.offset
+    _, xs = _iterates(T, np.zeros(n), method="mann", relaxation=lam, rtol=1e-14, maxiter=1000)
     errors = np.linalg.norm(xs - x_star, axis=1)
     bound = theory.contraction_error_bound(
         np.arange(len(xs)), theory.averaged_lipschitz(q, lam), errors[0]
@@ -356,9 +344,7 @@ def test_damped_regularised_anderson_matches_a_dense_reference(scale, beta, regu
     np.testing.assert_allclose(ours, reference, rtol=1e-9, atol=1e-12 * scale)
     # The settings are not idle: without damping or without regularisation the reference
     # takes other steps, by far more than the rounding allowed above.
-    undamped = _reference_anderson(
-        T, x0, m=m, beta=1.0, regularization=regularization, steps=steps
-    )
+    undamped = _reference_anderson(T, x0, m=m, beta=1.0, regularization=regularization, steps=steps)
     unregularised = _reference_anderson(T, x0, m=m, beta=beta, regularization=0.0, steps=steps)
     if beta != 1.0:
         assert np.max(np.abs(undamped - reference)) > 1e-4 * scale
@@ -432,8 +418,12 @@ def _rotation_plus_translation(x):
 @pytest.mark.parametrize(
     "method, options",
     METHOD_OPTIONS
-    + [("anderson", {"safeguard": None, "damping": 0.5, "regularization": 1e-6}),
-       ("halpern", {}), ("halpern", {"restart": 10}), ("mann", {"relaxation": 0.9})],
+    + [
+        ("anderson", {"safeguard": None, "damping": 0.5, "regularization": 1e-6}),
+        ("halpern", {}),
+        ("halpern", {"restart": 10}),
+        ("mann", {"relaxation": 0.9}),
+    ],
 )
 def test_a_map_without_fixed_point_stops_with_maxiter_none(method, options):
     """It used to run forever (and Anderson to 'converge' at x ~ 1e17, where x - 1 rounds to

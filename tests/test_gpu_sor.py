@@ -14,6 +14,7 @@ from itersolve.gpu._sor import ColoredSOR, ColoredSSORPCG, ColoredSystem
 
 from itersolve._driver import run
 from itersolve._sor._coloring import greedy_coloring, two_coloring
+from itersolve.testing import problems
 
 pytestmark = pytest.mark.gpu
 
@@ -21,10 +22,7 @@ TOLERANCES = {np.float64: 1e-10, np.float32: 1e-4}
 
 
 def poisson2d(m):
-    T = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(m, m))
-    A = sp.csr_array(sp.kron(sp.eye_array(m), T) + sp.kron(T, sp.eye_array(m)))
-    A.eliminate_zeros()
-    return A
+    return problems.poisson_problem(shape=(m, m)).A
 
 
 def random_spd(n, seed=3):

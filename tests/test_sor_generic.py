@@ -21,6 +21,7 @@ from itersolve._result import Status
 from itersolve._sor._coloring import greedy_coloring, two_coloring
 from itersolve._sor._solvers import SOR, SSORPCG
 from itersolve._sor._system import LinearSystem
+from itersolve.testing import problems
 
 SWEEPS = ("forward", "backward", "symmetric")
 
@@ -39,10 +40,7 @@ def random_matrix(seed, n, density, *, spd):
 
 
 def poisson2d(m):
-    T = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(m, m))
-    A = sp.csr_array(sp.kron(sp.eye_array(m), T) + sp.kron(T, sp.eye_array(m)))
-    A.eliminate_zeros()  # kron stores explicit zeros for m < 8, which the colourings count as edges
-    return A
+    return problems.poisson_problem(shape=(m, m)).A
 
 
 def record(solver, system, x0, maxiter):
