@@ -9,17 +9,19 @@ expand without bound.
 
 from __future__ import annotations
 
+import functools
 import keyword
 import math
 import numbers
 
 import numpy as np
 
-from ._parse import check_size, parse
+from ._parse import MAX_DEGREE, MAX_TERMS, check_size, parse
 
 __all__ = ["PolynomialSystem"]
 
 MAX_TENSOR_ENTRIES = 10**7  # derivative tensors D^k F: N n^k entries
+
 
 def _lambdify(variables, exprs):
     """``sympy.lambdify`` of ``exprs`` with exact numbers beyond 2**53 made floats first:
@@ -68,6 +70,105 @@ def _equation(k: int, e, symbols: dict):
     if not expr.is_polynomial(*variables):
         raise ValueError(f"{where} is not a polynomial in the variables: {expr}")
     return sp.expand(expr)
+
+
+def _check_variables(variables) -> tuple:
+    import sympy as sp
+
+    if isinstance(variables, (str, sp.Symbol)):
+        variables = [variables]
+    try:
+        variables = list(variables)
+    except TypeError:
+        raise TypeError("`variables` must be a sequence of sympy symbols or names") from None
+    for v in variables:
+        if isinstance(v, str) and not (v.isidentifier() and not keyword.iskeyword(v)):
+            raise ValueError(f"`variables`: {v[:40]!r} is not a valid variable name")
+    variables = tuple(sp.Symbol(v) if isinstance(v, str) else v for v in variables)
+    if not variables or not all(isinstance(v, sp.Symbol) for v in variables):
+        raise TypeError("`variables` must be a non-empty sequence of sympy symbols or names")
+    if len(set(variables)) != len(variables):
+        raise ValueError("`variables` contains duplicates")
+    return variables
+
+
+def _check_terms(terms, n: int) -> list[dict]:
+    """``terms`` as a list of ``{exponent tuple: coefficient}`` dicts, zeros dropped."""
+    import sympy as sp
+
+    if isinstance(terms, dict) or not hasattr(terms, "__iter__"):
+        raise TypeError("`terms` must be a sequence of dicts, one per equation")
+    polys, count = [], 0
+    for j, poly in enumerate(terms):
+        if not isinstance(poly, dict):
+            raise TypeError(f"`terms[{j}]` must be a dict, got {type(poly).__name__}")
+        clean = {}
+        for alpha, c in poly.items():
+            if (
+                not isinstance(alpha, tuple)
+                or len(alpha) != n
+                or not all(
+                    isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in alpha
+                )
+                or min(alpha, default=0) < 0
+                or sum(alpha) > MAX_DEGREE
+            ):
+                raise ValueError(
+                    f"`terms[{j}]`: {alpha!r} is not a tuple of {n} non-negative integer "
+                    f"exponents of total degree at most {MAX_DEGREE}"
+                )
+            is_number = isinstance(c, numbers.Number) and not isinstance(c, bool)
+            if not (is_number or (isinstance(c, sp.Expr) and c.is_number)):
+                raise TypeError(f"`terms[{j}][{alpha!r}]` must be a number, got {type(c).__name__}")
+            try:
+                finite = np.isfinite(complex(c))
+            except OverflowError:
+                finite = False
+            if not finite:
+                raise ValueError(f"`terms[{j}][{alpha!r}]` is not a finite double: {c}")
+            if c != 0:
+                clean[tuple(int(a) for a in alpha)] = c
+        count += len(clean)
+        polys.append(clean)
+    if not polys:
+        raise ValueError("`terms` is empty: a system needs at least one equation")
+    if count > MAX_TERMS:
+        raise ValueError(f"`terms` has {count} monomials, more than the limit {MAX_TERMS}")
+    return polys
+
+
+class _TermEvaluator:
+    """Polynomials evaluated from their monomials, in double precision (or complex)."""
+
+    def __init__(self, polys, n: int):
+        terms = [(row, alpha, c) for row, p in enumerate(polys) for alpha, c in p.items()]
+        complex_ = any(complex(c).imag != 0 for _, _, c in terms)
+        self.rows = np.array([row for row, _, _ in terms], dtype=np.intp)
+        self.exponents = np.array([a for _, a, _ in terms], dtype=np.int64).reshape(-1, n)
+        self.coefficients = np.array(
+            [complex(c) if complex_ else complex(c).real for _, _, c in terms],
+            dtype=np.complex128 if complex_ else np.float64,
+        )
+        self.size = len(polys)
+
+    def derivative(self) -> _TermEvaluator:
+        """The Jacobian's terms: row ``i n + j`` holds ``d f_i / d x_j``."""
+        n = self.exponents.shape[1]
+        term, j = np.nonzero(self.exponents)
+        out = object.__new__(_TermEvaluator)
+        out.rows = self.rows[term] * n + j
+        out.exponents = self.exponents[term]
+        out.exponents[np.arange(term.size), j] -= 1
+        out.coefficients = self.coefficients[term] * self.exponents[term, j]
+        out.size = self.size * n
+        return out
+
+    def __call__(self, x):
+        z = np.asarray(x)
+        z = z.astype(np.result_type(z.dtype, self.coefficients.dtype))
+        out = np.zeros(self.size, dtype=z.dtype)
+        np.add.at(out, self.rows, self.coefficients * np.prod(z**self.exponents, axis=1))
+        return out
 
 
 class PolynomialSystem:
@@ -123,14 +224,7 @@ class PolynomialSystem:
             raise TypeError(
                 "`exprs` and `variables` must be sequences (of equations, of names)"
             ) from None
-        for v in variables:
-            if isinstance(v, str) and not (v.isidentifier() and not keyword.iskeyword(v)):
-                raise ValueError(f"`variables`: {v[:40]!r} is not a valid variable name")
-        variables = tuple(sp.Symbol(v) if isinstance(v, str) else v for v in variables)
-        if not variables or not all(isinstance(v, sp.Symbol) for v in variables):
-            raise TypeError("`variables` must be a non-empty sequence of sympy symbols or names")
-        if len(set(variables)) != len(variables):
-            raise ValueError("`variables` contains duplicates")
+        variables = _check_variables(variables)
         symbols = {v.name: v for v in variables}
         parsed = [_equation(k, e, symbols) for k, e in enumerate(exprs)]
         if not parsed:
@@ -144,6 +238,64 @@ class PolynomialSystem:
         self.is_complex = any(not c.is_real for p in polys for c in p.coeffs())
         self._f = _lambdify(variables, parsed)
         self._derivative_cache: dict = {}
+
+    @classmethod
+    def from_terms(cls, terms, variables) -> PolynomialSystem:
+        """A system given by its monomials: one ``{exponents: coefficient}`` dict per equation.
+
+        No parsing and no compilation: ``F`` and the Jacobian are evaluated from the
+        coefficients (each rounded once to double), and ``exprs`` (needed for higher
+        derivatives, certificates and the multiplicity structure) is built on first use.
+        Building costs about a millisecond where the constructor's ``sympy.lambdify`` costs
+        tens, which matters to generators of many small systems
+        (:mod:`itersolve.testing`).
+
+        Parameters
+        ----------
+        terms : sequence of dict
+            Equation ``j`` maps tuples of ``n_variables`` non-negative integer exponents to
+            coefficients: integers, ``fractions.Fraction``, floats, complex numbers or
+            sympy numbers (exact ones stay exact in ``exprs``).
+        variables : sequence of sympy symbols or names
+            As for the constructor.
+
+        Raises
+        ------
+        ValueError, TypeError
+            An exponent tuple of the wrong length or with a negative, non-integer or too
+            large entry, a coefficient that is not a finite number, or too many terms.
+
+        Examples
+        --------
+        >>> F = PolynomialSystem.from_terms([{(2, 0): 1, (0, 2): 1, (0, 0): -4}, {(1, 1): 1}],
+        ...                                 ["x", "y"])
+        >>> F([2.0, 0.0]).tolist(), F.exprs[0]
+        ([0.0, 0.0], x**2 + y**2 - 4)
+        """
+        variables = _check_variables(variables)
+        polys = _check_terms(terms, len(variables))
+        system = cls.__new__(cls)  # an alternate constructor: every attribute is set below
+        system.variables = variables
+        system.n_equations, system.n_variables = len(polys), len(variables)
+        system.degrees = tuple(max((sum(a) for a in p), default=0) for p in polys)
+        system.is_complex = any(complex(c).imag != 0 for p in polys for c in p.values())
+        system._terms = polys
+        system._f = _TermEvaluator(polys, len(variables))
+        jacobian = system._f.derivative()
+        system._derivative_cache = {1: ((len(polys), len(variables)), jacobian)}
+        return system
+
+    @functools.cached_property
+    def exprs(self) -> tuple:
+        # the constructor stores its parsed expressions here; from_terms builds them on
+        # first use, exactly from the coefficients it was given
+        import sympy as sp
+
+        return tuple(
+            sp.Add(*(sp.sympify(c) * sp.Mul(*(v**a for v, a in zip(self.variables, alpha)))
+                     for alpha, c in poly.items()))
+            for poly in self._terms
+        )  # fmt: skip
 
     def _point(self, x):
         try:
