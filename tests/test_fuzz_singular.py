@@ -3,9 +3,10 @@
 Every example either raises itersolve's own ValueError/TypeError naming an argument, or
 returns a result that is checked here, independently of the library's own quantities:
 
-* systems are planted, f = (u_1^a_1, ..., u_n^a_n) with u = Q(x - ξ) (Q orthogonal), so ξ
-  is their only root and its multiplicity is Π a_i; the regular quadratic systems
-  u_i (1 + c u_i) have the 2^n known roots u_i ∈ {0, -1/c};
+* systems are planted (itersolve.testing.problems.planted_root), f = (u_1^a_1, ...,
+  u_n^a_n) with u = Q(x - ξ) (Q orthogonal), so ξ is their only root and its multiplicity
+  is Π a_i; the regular quadratic systems u_i + c_i u_i^2 have the 2^n known roots
+  u_i ∈ {0, -1/c_i};
 * a success of singular_newton is checked by evaluating the user's polynomials at the
   returned x in 50-digit arithmetic (sympy ``evalf``, not the solver's evaluation) and by
   the distance to ξ;
@@ -38,6 +39,7 @@ from itersolve import (
     singular_newton,
 )
 from itersolve._newton._alpha import AlphaCertificate, Certification
+from itersolve.testing.problems import planted_root
 from tests.fuzz_support import EXTREME_SCALES, hostile_arrays, hostile_scalars, outcome
 
 SOLVER_NAMES = ("`system`", "`x0`", "`method`", "`rtol`", "`atol`", "`maxiter`",
@@ -56,22 +58,20 @@ class _NotPolynomial:
 HOSTILE_SYSTEMS = [None, "x0**2", 3, _NotPolynomial()]
 
 
-def _rotation(rng, n):
-    return np.linalg.qr(rng.standard_normal((n, n)))[0]
+seeds = st.integers(0, 2**32 - 1)
 
 
 @st.composite
 def planted(draw, max_n=2, max_exponent=3):
-    """``(system, ξ, μ)``: the planted singular root of (u_i^a_i) and its multiplicity."""
+    """``(system, ξ, μ)``: the planted singular root of (u_i^a_i) and its multiplicity
+    (``planted_root``'s "powers" with linear regular equations, so ξ is the only root;
+    exponents up to 3 factor μ uniquely, so the drawn exponents are the system's)."""
     n = draw(st.integers(1, max_n))
     exponents = draw(st.lists(st.integers(1, max_exponent), min_size=n, max_size=n))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    Q, xi = _rotation(rng, n), np.round(rng.uniform(-1, 1, n), 3)
-    xs = sp.symbols(f"x0:{n}")
-    u = [sum(sp.Float(Q[i, j], 17) * (xs[j] - sp.Rational(str(xi[j]))) for j in range(n))
-         for i in range(n)]  # fmt: skip
-    system = PolynomialSystem([sp.expand(ui**a) for ui, a in zip(u, exponents)], xs)
-    return system, xi, math.prod(exponents)
+    case = planted_root(n_vars=n, multiplicity=math.prod(exponents),
+                        breadth=sum(a > 1 for a in exponents), structure="powers",
+                        regular="linear", seed=draw(seeds))  # fmt: skip
+    return case.system, case.root, case.multiplicity
 
 
 def _values(system, x, digits=50):
@@ -236,17 +236,10 @@ def test_fuzz_multiplicity_structure(data, case, hostile):
 
 @st.composite
 def regular(draw):
-    """``(system, roots)``: u_i (1 + c u_i) with u = Q(x - ξ), and its 2^n roots."""
-    n = draw(st.integers(1, 2))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    Q, xi = _rotation(rng, n), np.round(rng.uniform(-1, 1, n), 3)
-    c = draw(st.sampled_from([0.3, 1.0, -2.0]))
-    xs = sp.symbols(f"x0:{n}")
-    u = [sum(sp.Float(Q[i, j], 17) * (xs[j] - sp.Rational(str(xi[j]))) for j in range(n))
-         for i in range(n)]  # fmt: skip
-    system = PolynomialSystem([sp.expand(ui * (1 + sp.Rational(str(c)) * ui)) for ui in u], xs)
-    corners = np.array(np.meshgrid(*[[0.0, -1 / c]] * n)).reshape(n, -1).T
-    return system, xi + corners @ Q  # x = ξ + Qᵀu
+    """``(system, roots)``: u_i + c_i u_i^2 with u = Q(x - ξ), and its 2^n roots."""
+    case = planted_root(n_vars=draw(st.integers(1, 2)), multiplicity=1, breadth=0,
+                        seed=draw(seeds))  # fmt: skip
+    return case.system, case.roots
 
 
 def _nearest(roots, x):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import math
+import re
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from itersolve._newton import _multiplicity
 from itersolve._newton._multiplicity import multiplicity_structure
 from itersolve._newton._polynomial import PolynomialSystem
+from itersolve.testing.problems import planted_root
 
 S5, S7 = math.sqrt(5), math.sqrt(7)
 OJIKA3 = ["x + y + z - 1", "2*x**3 + 5*y**2 - 10*z + 5*z**3 + 5", "2*x + 2*y + z**2 - 1"]
@@ -123,24 +125,16 @@ def test_dual_basis_is_the_inverse_system(case):
     assert np.linalg.cond(M) < 1e8
 
 
-def _rotation(rng, n):
-    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    return Q
-
-
-def _planted(n, exponents, seed):
-    """(u_1^a_1, u_2^a_2, ..., u_n^a_n) with u = Q(x - ξ): μ = Π a_i."""
-    rng = np.random.default_rng(seed)
-    Q, xi = _rotation(rng, n), rng.uniform(-1, 1, n)
-    xs = sp.symbols(f"x:{n}")
-    u = [sum(float(Q[i, j]) * (xs[j] - float(xi[j])) for j in range(n)) for i in range(n)]
-    return PolynomialSystem([ui**a for ui, a in zip(u, exponents)], xs), xi, Q
+def _exponents(case):
+    """The exponents a_i of the singular equations u_i^a_i of a "powers" case."""
+    powers = [re.fullmatch(r"u\d+\*\*(\d+)", e) for e in case.equations]
+    return sorted(int(match[1]) for match in powers if match)
 
 
 @settings(max_examples=10)
 @given(n=st.integers(1, 4), m=st.integers(1, 6), seed=st.integers(0, 2**32 - 1))
 def test_planted_breadth_one(n, m, seed):
-    system, xi, _ = _planted(n, [m] + [1] * (n - 1), seed)
+    system, xi, _ = planted_root(n_vars=n, multiplicity=m, breadth=min(m - 1, 1), seed=seed)
     s = multiplicity_structure(system, xi)
     assert (s.multiplicity, s.depth) == (m, m - 1)
     assert s.breadth == (1 if m > 1 else 0)
@@ -150,10 +144,15 @@ def test_planted_breadth_one(n, m, seed):
 @settings(max_examples=10)
 @given(a=st.integers(1, 4), b=st.integers(1, 4), seed=st.integers(0, 2**32 - 1))
 def test_planted_product(a, b, seed):
-    system, xi, _ = _planted(2, [a, b], seed)
-    s = multiplicity_structure(system, xi)
+    """(u_1^a_1, u_2^a_2): μ = a_1 a_2, depth a_1 + a_2 - 2, breadth #{a_i > 1}. The seed
+    may factor a b otherwise (12 = 2 * 6 = 3 * 4): the exponents are read off the case."""
+    case = planted_root(n_vars=2, multiplicity=a * b, breadth=(a > 1) + (b > 1),
+                        structure="powers", seed=seed)  # fmt: skip
+    exponents = _exponents(case) + [1] * (2 - case.breadth)
+    assert math.prod(exponents) == a * b
+    s = multiplicity_structure(case.system, case.root)
     assert s.multiplicity == a * b
-    assert s.depth == a + b - 2
+    assert s.depth == sum(exponents) - 2
     assert s.breadth == (a > 1) + (b > 1)
 
 

@@ -257,34 +257,45 @@ def pairwise_data(*, n_items=(2, 10), n_games=None, ties=False, home=False) -> s
 
 
 def planted_roots(
-    *, n_vars=(1, 3), multiplicity=(1, 6), breadth=None, dtype="float64"
+    *, n_vars=(1, 3), multiplicity=(1, 6), breadth=None, structure=None, dtype="float64"
 ) -> st.SearchStrategy:
     """Polynomial systems with a planted root of known multiplicity: ``system, root, multiplicity``.
 
     See :func:`itersolve.testing.problems.planted_root`. ``breadth`` (the nullity of the
-    Jacobian at the root) is drawn between 0 and ``n_vars`` unless given; only the
-    multiplicities the constructions reach for that breadth are drawn
-    (:func:`~itersolve.testing.problems.feasible_multiplicities`).
+    Jacobian at the root) is drawn between 0 and ``n_vars`` unless given, then a
+    multiplicity up to the drawn one that the constructions reach for that breadth
+    (:func:`~itersolve.testing.problems.feasible_multiplicities`: 1 for breadth 0, at
+    least ``2**breadth`` otherwise); a breadth with none in range is lowered until one is.
+    ``structure`` (``"powers"``, ``"crossing"``, ``"chain"``, a sequence or None for any)
+    picks the constructions.
     """
-    sizes = _integers("n_vars", n_vars, low=1)
-    counts = _integers("multiplicity", multiplicity, low=1)
-    breadths = None if breadth is None else _integers("breadth", breadth, low=0)
+    sizes = _integers("n_vars", n_vars, low=1, high=8)
+    counts = _integers("multiplicity", multiplicity, low=1, high=64)
+    breadths = None if breadth is None else _integers("breadth", breadth, low=0, high=8)
+    structures = _choices("structure", structure, (None, "powers", "crossing", "chain"))
     dtypes = _choices("dtype", dtype, DTYPES)
 
     @st.composite
     def draw_case(draw):
-        size = draw(sizes)
-        chosen_breadth = draw(breadths if breadths is not None else st.integers(0, size))
+        size, chosen_structure = draw(sizes), draw(structures)
         wanted = draw(counts)
-        feasible = problems.feasible_multiplicities(size, chosen_breadth, max(wanted, 1))
-        if not feasible:  # e.g. breadth 2 needs multiplicity >= 4
-            feasible = problems.feasible_multiplicities(size, 1 if size else 0, max(wanted, 2))
-            chosen_breadth = 1
-        chosen = max(m for m in feasible if m <= max(wanted, min(feasible)))
+        chosen = draw(breadths) if breadths is not None else draw(st.integers(0, size))
+        # the largest breadth at most the drawn one that reaches a multiplicity in range
+        for candidate in range(min(chosen, size), -1, -1):
+            feasible = problems.feasible_multiplicities(
+                size, candidate, wanted, structure=chosen_structure if candidate else None
+            )
+            if feasible:
+                break
+        multiplicity_ = draw(st.sampled_from(feasible))
         return problems.planted_root(
-            n_vars=size, multiplicity=chosen, breadth=chosen_breadth, dtype=draw(dtypes),
+            n_vars=size,
+            multiplicity=multiplicity_,
+            breadth=candidate,
+            structure=chosen_structure if candidate else None,
+            dtype=draw(dtypes),
             seed=draw(seeds),
-        )  # fmt: skip
+        )
 
     return draw_case()
 
