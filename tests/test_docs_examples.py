@@ -749,3 +749,219 @@ def test_page_examples_show_the_right_results(path, tmp_path, monkeypatch):
 
     with np.errstate(all="ignore"), contextlib.redirect_stdout(io.StringIO()):
         Page(path).run(after_block=check_block)
+
+
+# ----- testing.md ----------------------------------------------------------------------------
+# The page's property tests run in its blocks (each block ends by calling its @given test);
+# the checks confirm each one ran, and test what it relies on against oracles written here.
+# A broken method's failure is printed by its block and shown on the page in the ```text
+# block after it: the check compares the two, and recomputes the numbers from dense algebra.
+
+
+def _text_after(page, index):
+    """The ```text block that follows python block ``index`` (before the next python block)."""
+    text = page.path.read_text()
+    blocks = list(BLOCK.finditer(text))
+    end = blocks[index].end()
+    stop = blocks[index + 1].start() if index + 1 < len(blocks) else len(text)
+    found = re.compile(r"^```text\n(.*?)^```", re.DOTALL | re.MULTILINE).search(text, end, stop)
+    assert found, f"no ```text block after python block {index}"
+    return found.group(1).rstrip("\n")
+
+
+def _explained(note):
+    """Hypothesis's note without the explain phase's comment, which depends on its draws."""
+    return note.replace("  # or any other generated value", "")
+
+
+def _check_failure(page, index):
+    """The page shows what the block printed: the assertion's message, then hypothesis's note.
+
+    Text must match line for line; numbers to 6 digits on the verdict line and to 1 % in the
+    history table (its last rows are rounding-level residuals, which vary with the BLAS).
+    Returns the message's first line and the case rebuilt from the note's recipe.
+    """
+    message, note = page.shown("print(error)")[-1], page.shown("print(error.__notes__[0])")[-1]
+    shown = _text_after(page, index).splitlines()
+    printed = message.splitlines() + note.splitlines()
+    assert len(shown) == len(printed), (shown, printed)
+    n_message = len(message.splitlines())
+    for number, (on_page, real) in enumerate(zip(shown, printed, strict=True)):
+        if number >= n_message:  # hypothesis's note: the failing test and its shrunk case
+            assert _explained(on_page) == _explained(real)
+            continue
+        mask = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"
+        assert re.sub(mask, "#", on_page) == re.sub(mask, "#", real), (on_page, real)
+        np.testing.assert_allclose(
+            numbers(on_page), numbers(real), rtol=1e-6 if number == 0 else 1e-2
+        )
+    assert printed[n_message].startswith("Failing test case: ")
+    recipe = re.search(r"case=(\w+\(.*\)),", note).group(1)
+    from itersolve.testing import problems
+
+    return message.splitlines()[0], eval(recipe, vars(problems))  # noqa: S307 - a recipe
+
+
+@check("testing.md", 0)
+def _testing_scipy_fixed_point(page):
+    assert page.value("test_scipy_fixed_point()") is None  # the property test ran and passed
+    # the page's premise: with method="iteration" scipy evaluates the map at the iterates
+    visited = []
+    scipy.optimize.fixed_point(
+        lambda x: visited.append(float(x[0])) or 0.5 * x + 1.0,
+        np.array([0.0]),
+        method="iteration",
+        xtol=1e-12,
+        maxiter=200,
+    )
+    plain = [0.0]
+    for _ in range(len(visited) - 1):
+        plain.append(0.5 * plain[-1] + 1.0)
+    assert visited == plain
+
+
+@check("testing.md", 1)
+def _testing_transposed_map(page):
+    first, case = _check_failure(page, 1)
+    assert repr(case) == "contraction(n=2, rate=0.5, kind='affine', dtype='float64', seed=0)"
+    M, c = case.matrix, case.offset
+    assert np.linalg.norm(M, 2) == pytest.approx(0.5, rel=1e-12)  # the recipe's rate
+    right = np.linalg.solve(np.eye(2) - M, c)  # dense solves: the fixed points of M x + c
+    slipped = np.linalg.solve(np.eye(2) - M.T, c)  # and of M^T x + c
+    error, tolerance = numbers(first.split("(largest")[0])
+    assert error == pytest.approx(np.linalg.norm(slipped - right), rel=1e-3)
+    assert tolerance == pytest.approx((1e-14 + 2e-10) * np.linalg.norm(right), rel=1e-3)
+
+
+def _sor_matrix(A, omega):
+    """SOR's iteration matrix (D + omega L)^-1 ((1 - omega) D - omega U), dense."""
+    D, L, U = np.diag(np.diag(A)), np.tril(A, -1), np.triu(A, 1)
+    return np.linalg.solve(D + omega * L, (1 - omega) * D - omega * U)
+
+
+def _laplacian(shape):
+    """The Dirichlet Laplacian on a 1-D or 2-D grid (a Kronecker sum), written here."""
+    T = [sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(m, m)) for m in shape]
+    if len(shape) == 1:
+        return sp.csr_array(T[0])
+    return sp.csr_array(
+        sp.kron(T[0], sp.eye_array(shape[1])) + sp.kron(sp.eye_array(shape[0]), T[1])
+    )
+
+
+def _speed_error(residuals, predicted):
+    """log(observed) / log(predicted) - 1: positive when faster than predicted."""
+    from itersolve.testing import observed_rate
+
+    return math.log(observed_rate(residuals)) / math.log(predicted) - 1
+
+
+@check("testing.md", 2)
+def _testing_pyamg(page):
+    assert page.value("test_pyamg_gauss_seidel_and_sor()") is None
+    # Young on the 8 x 8 grid, by dense eigenvalues of the iteration matrices
+    A, beta = poisson(8).toarray(), math.cos(math.pi / 9)
+    radius = lambda omega: max(abs(np.linalg.eigvals(_sor_matrix(A, omega))))  # noqa: E731
+    assert radius(1.0) == pytest.approx(young_rate(1.0, beta), rel=1e-9)
+    assert radius(young_omega(beta)) == pytest.approx(young_omega(beta) - 1, rel=1e-3)  # Jordan
+    # the page's claims about the tolerances, on every grid the test draws: from an all-ones
+    # error, Gauss-Seidel within 0.1 % of rho^2 in speed, SOR at omega* 4 to 6 % slower
+    history, gauss_seidel, sor = page["residual_history"], page["gauss_seidel"], page["sor"]
+    gs_errors, sor_errors = [], []
+    grids = [(m,) for m in range(2, 9)] + [(m, k) for m in range(2, 9) for k in range(2, 9)]
+    for shape in grids:
+        A = _laplacian(shape)
+        beta = np.mean(np.cos(np.pi / (np.array(shape) + 1.0)))
+        x_star = np.random.default_rng(0).standard_normal(A.shape[0])
+        b, x0 = A @ x_star, x_star - 1
+        gs_errors.append(_speed_error(history(gauss_seidel, A, b, x0), beta**2))
+        omega = young_omega(beta)
+        optimal = history(lambda A, x, b, omega=omega: sor(A, x, b, omega), A, b, x0)
+        sor_errors.append(_speed_error(optimal, omega - 1))
+    assert max(map(abs, gs_errors)) < 1e-3
+    assert -0.06 < min(sor_errors) and max(sor_errors) < -0.035  # slower: the Jordan block
+
+
+@check("testing.md", 3)
+def _testing_slipped_omega(page):
+    first, case = _check_failure(page, 3)
+    assert repr(case) == "poisson_problem(shape=(2,), dtype='float64', format='csr', seed=0)"
+    A, beta = np.array([[2.0, -1.0], [-1.0, 2.0]]), math.cos(math.pi / 3)
+    np.testing.assert_array_equal(case.A.toarray(), A)
+    observed, predicted = numbers(first)[:2]
+    slipped = 2 / (1 + math.sqrt(1 - beta))
+    assert predicted == pytest.approx(young_omega(beta) - 1, rel=1e-5)
+    # past omega*, SOR's eigenvalues are complex of modulus omega - 1 (dense check); the
+    # fit over a short window of an oscillating history sees it within 10 %
+    assert max(abs(np.linalg.eigvals(_sor_matrix(A, slipped)))) == pytest.approx(slipped - 1)
+    assert observed == pytest.approx(slipped - 1, rel=0.1)
+
+
+@check("testing.md", 4)
+def _testing_jacobi(page):
+    assert page.value("test_jacobi()") is None
+    # for spd_matrices, rho_jacobi = (kappa - 1) / (kappa + 1) by dense eigenvalues and
+    # numpy's condition number (kappa = 50: the page's rho <= 0.961), Jacobi's matrix is
+    # Hermitian (constant diagonal), and so the fitted rate is never slower than rho
+    from itersolve.testing import observed_rate, problems
+
+    jacobi = page["jacobi"]
+    for seed, (n, kappa) in enumerate([(2, 2.0), (7, 10.0), (12, 50.0), (9, 2.0)]):
+        A = problems.spd_matrix(n=n, condition=kappa, format="dense", seed=seed).A
+        iteration = np.eye(n) - A / np.diag(A)[:, None]
+        np.testing.assert_allclose(iteration, iteration.conj().T, atol=1e-15)
+        cond = np.linalg.cond(A)
+        rho = (cond - 1) / (cond + 1)
+        assert cond == pytest.approx(kappa, rel=1e-9)
+        assert max(abs(np.linalg.eigvals(iteration))) == pytest.approx(rho)
+        b = A @ np.random.default_rng(seed).standard_normal(n)
+        assert observed_rate(jacobi(A, b)[1]) <= rho * (1 + 1e-6)
+    assert 49 / 51 < 0.961
+
+
+@check("testing.md", 5)
+def _testing_jacobi_without_the_diagonal(page):
+    first, case = _check_failure(page, 5)
+    assert repr(case) == (
+        "spd_matrix(n=2, condition=2.0, density=1.0, dtype='float64', format='csr', seed=0)"
+    )
+    A = case.A.toarray()
+    observed, predicted = numbers(first)[:2]
+    cond = np.linalg.cond(A)
+    assert predicted == pytest.approx((cond - 1) / (cond + 1), rel=1e-5)
+    # without the division the iteration matrix is I - A (dense eigenvalues)
+    assert observed == pytest.approx(max(abs(np.linalg.eigvals(np.eye(2) - A))), rel=1e-4)
+
+
+@check("testing.md", 6)
+def _testing_problems(page):
+    import inspect
+
+    from itersolve.testing import rates, strategies
+
+    assert repr(page.value("case")) == (
+        "poisson_problem(shape=(8, 8), dtype='float64', format='csr', seed=0)"
+    )
+    assert page.value("case.rho_jacobi, rates.poisson_jacobi((8, 8))") == pytest.approx(
+        (math.cos(math.pi / 9),) * 2, rel=1e-14
+    )
+    assert page.value("test_gauss_seidel_on_poisson((4, 4, 4), seed=0)") is None
+    for shape in [(8,), (8, 8), (4, 4, 4)]:  # what pytest would run: all nine pass
+        for seed in range(3):
+            page["test_gauss_seidel_on_poisson"](shape, seed)
+    # the reference tables: a row per strategy and rate, with the real signature
+    text = page.path.read_text()
+    # the install note quotes the ImportError that a missing hypothesis gives
+    import subprocess
+
+    block = "import sys; sys.modules['hypothesis'] = None; import itersolve.testing.strategies"
+    run = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, cwd=ROOT)
+    quoted = re.search(r'the import fails with "(.*?)"', " ".join(text.split())).group(1)
+    assert run.returncode != 0 and f"ImportError: {quoted}" in run.stderr, run.stderr
+    for name in strategies.__all__:
+        parameters = inspect.signature(getattr(strategies, name)).parameters.values()
+        call = ", ".join(f"{p.name}={p.default!r}" for p in parameters)
+        assert f"| `{name}({call})` |" in text, f"strategy {name}({call}) has no row"
+    for name in rates.__all__:
+        call = ", ".join(inspect.signature(getattr(rates, name)).parameters)
+        assert f"| `{name}({call})` |" in text, f"rate {name}({call}) has no row"
