@@ -6,12 +6,13 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import itersolve
 from itersolve import Status, TrajectoryModel, picard_ode, sequential_chain, solve_chain
 from itersolve._chain import forget_previous
+from itersolve.testing import assert_converges, strategies
 from itersolve.testing.problems import chain
 
 from .chain_problems import lorenz, matvec, tanh_ode
@@ -438,8 +439,14 @@ def test_single_time_point_is_a_chain_of_no_steps():
 @pytest.mark.parametrize("scale", [1e-300, 1e-170, 1e160, 1e300])
 @pytest.mark.parametrize(
     ("method", "backend"),
-    [("picard", None), ("jacobi", None), ("hybrid", None), ("quasi-newton", None),
-     ("picard", "array-api"), ("jacobi", "array-api")],
+    [
+        ("picard", None),
+        ("jacobi", None),
+        ("hybrid", None),
+        ("quasi-newton", None),
+        ("picard", "array-api"),
+        ("jacobi", "array-api"),
+    ],
 )
 def test_states_at_extreme_scales_reach_the_sequential_trajectory(scale, method, backend):
     # The update norms underflowed at 1e-170 (every state "converged" after one sweep with
@@ -502,6 +509,34 @@ def test_trajectory_model_names_bad_input(fit, parameter, match):
     arguments = {"parameters": [1.0, 2.0], "trajectories": runs, **fit}
     degree = arguments.pop("degree", 1)
     with pytest.raises((ValueError, TypeError), match=match):
-        model = TrajectoryModel.fit(arguments["parameters"], arguments["trajectories"],
-                                    degree=degree)
+        model = TrajectoryModel.fit(
+            arguments["parameters"], arguments["trajectories"], degree=degree
+        )
         solve_chain(lambda t, X: X + 1, np.zeros(2), 5, predictor=model.predictor(parameter))
+
+
+@pytest.mark.parametrize("kind", ["contractive", "expansive", "linear", "ode"])
+@pytest.mark.parametrize(
+    "method, options",
+    [("newton", {"window": 16}), ("newton", {}), ("quasi-newton", {}), ("picard", {"window": 8})],
+)
+@settings(max_examples=10)
+@given(data=st.data())
+def test_iterative_methods_reach_the_drawn_trajectory(method, options, kind, data):
+    """Newton (DEER), quasi-Newton and windowed Picard against the certified trajectory."""
+    case = data.draw(strategies.chains(n_steps=(1, 40), kind=kind, dim=(1, 4)))
+    step, x0, trajectory = case
+    if method == "newton":
+        options = {**options, "jacobian": case.jacobian}
+    elif method == "quasi-newton":
+        options = {"jacobian": lambda t, X: np.diagonal(case.jacobian(t, X), axis1=1, axis2=2)}
+    n_steps = len(trajectory) - 1
+    result = solve_chain(
+        step, x0, n_steps, method=method, rtol=1e-13, maxiter=4 * n_steps + 8, **options
+    )
+    assert result.status == Status.CONVERGED, result.message
+    # accepted states carry defects of order rtol, amplified along the chain by at most
+    # the product of the steps' Lipschitz constants
+    growth = np.prod(np.maximum(1.0, case.lipschitz))
+    scale = max(1.0, np.max(np.abs(trajectory)))
+    assert_converges(result.x, to=trajectory, rtol=0, atol=1e-10 * growth * scale * trajectory.size)

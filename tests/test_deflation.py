@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 import scipy.sparse as sp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from itersolve._newton import (
@@ -19,6 +19,7 @@ from itersolve._newton import (
     find_roots,
 )
 from itersolve._result import ConvergenceError, Status
+from itersolve.testing import strategies
 
 
 def circle_hyperbola(x):
@@ -378,3 +379,22 @@ def test_array_api_backend_deflates_as_the_numpy_backend(linesearch):
     )
     assert generic.status == cpu.status == Status.STAGNATED
     assert generic.message == cpu.message and "deflated root 0" in cpu.message
+
+
+@pytest.mark.parametrize("n_vars", [1, 2, 3])
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_find_roots_returns_only_planted_roots_each_once(n_vars, data):
+    """Regular planted systems have 2^n known roots (case.roots). Deflation promises no
+    completeness, but every root it returns must be one of them, found once."""
+    case = data.draw(strategies.planted_roots(n_vars=n_vars, multiplicity=1, breadth=0))
+    system, root, _ = case
+    guesses = root + 0.1 * np.eye(n_vars)[: min(n_vars, 2)]
+    found = find_roots(system, guesses, jacobian=system.jacobian, max_roots=len(case.roots))
+    assert len(found.roots) >= 1
+    distances = np.linalg.norm(found.roots[:, None, :] - case.roots[None, :, :], axis=2)
+    nearest = np.argmin(distances, axis=1)
+    assert np.all(
+        distances[np.arange(len(nearest)), nearest] <= 1e-9 * (1 + np.abs(case.roots).max())
+    )
+    assert len(set(nearest.tolist())) == len(nearest)  # distinct

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import itersolve
 from itersolve.learn import NotFittedError, ParameterModel, WarmStart, iteration_surrogate
+from itersolve.testing import problems as testing_problems
 
 N = 24
 GRID = np.linspace(0.0, 1.0, N)
@@ -263,8 +264,7 @@ def test_divergent_training_solves_are_reported_per_task():
 def _shifted(m, seed):
     rng = np.random.default_rng(seed)
     shifts = rng.uniform(0.0, 1.0, m)
-    T = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(8, 8))
-    A = sp.kron(sp.eye_array(8), T) + sp.kron(T, sp.eye_array(8))
+    A = testing_problems.poisson_problem(shape=(8, 8)).A
     b = np.ones(64)
     return shifts, [(sp.csr_array(A + c * sp.eye_array(64)), b) for c in shifts]
 

@@ -18,6 +18,7 @@ from itersolve._learn._kernels import (
 from itersolve._learn._tangents import pcg_history, sor_history
 from itersolve._sor import LinearSystem
 from itersolve._sor._kernels import sor_sweep, ssor_solve
+from itersolve.testing import problems
 
 FORWARD = "forward"
 BACKWARD = "backward"
@@ -51,9 +52,8 @@ def dominant_with_duplicates(n, seed, *, symmetric=False, dominance=1.0):
 
 
 def laplacian_2d(size, shift=0.0):
-    T = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(size, size))
-    identity = sp.eye_array(size)
-    return (sp.kron(identity, T) + sp.kron(T, identity) + shift * sp.eye_array(size**2)).tocsr()
+    A = problems.poisson_problem(shape=(size, size)).A
+    return sp.csr_array(A + shift * sp.eye_array(size**2))
 
 
 def dense_sweep(dense, x, b, omega, direction):

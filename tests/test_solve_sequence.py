@@ -15,8 +15,9 @@ import pytest
 import scipy.sparse as sp
 
 import itersolve
+from itersolve.testing import problems
 from itersolve.tuning import ChebCB, SequenceResult, TsallisINF, experiments, solve_sequence
-from itersolve.tuning.experiments import HeatEquation, laplacian_2d
+from itersolve.tuning.experiments import HeatEquation
 from itersolve.tuning.sequence import _show_progress
 
 N = 10  # the paper's grid: delsq(numgrid('S', 12)), n = 100
@@ -47,7 +48,7 @@ class Recorder:
 
 
 def small_systems(count, seed=0, shift=0.0):
-    A = laplacian_2d(5)
+    A = problems.poisson_problem(shape=(5, 5)).A
     rng = np.random.default_rng(seed)
     return [
         (sp.csr_array(A + shift * sp.eye_array(25)), rng.standard_normal(25)) for _ in range(count)
@@ -81,14 +82,15 @@ def test_top_level_alias():
 @pytest.mark.parametrize("tuner", ["tsallis-inf", "chebcb", "binned"])
 def test_tuner_names(tuner):
     shifts = np.linspace(0.0, 0.4, 12)
-    systems = ((laplacian_2d(5) + c * sp.eye_array(25), np.ones(25)) for c in shifts)
+    A = problems.poisson_problem(shape=(5, 5)).A
+    systems = ((A + c * sp.eye_array(25), np.ones(25)) for c in shifts)
     out = solve_sequence(systems, tuner=tuner, contexts=shifts, rng=3, warm_start=False)
     assert out.success and out.iterations.size == 12
     assert set(out.omegas) <= set(np.linspace(1, 1.95, 20))
     np.testing.assert_array_equal(out.contexts, shifts)
     assert out.tuner.rounds == 12
     again = solve_sequence(
-        [(laplacian_2d(5) + c * sp.eye_array(25), np.ones(25)) for c in shifts],
+        [(A + c * sp.eye_array(25), np.ones(25)) for c in shifts],
         tuner=tuner,
         contexts=list(shifts),
         rng=3,
@@ -131,7 +133,7 @@ def test_warm_start_with_ssor_pcg():
     cold = solve_sequence([(A, b)] * 3, solver="ssor_pcg", omega=1.5, warm_start=False)
     assert len(set(cold.iterations)) == 1 and cold.iterations[0] > 0
     # a previous solution of another length is not used
-    small = laplacian_2d(3)
+    small = problems.poisson_problem(shape=(3, 3)).A
     mixed = solve_sequence([(A, b), (small, np.ones(9)), (small, np.ones(9))], solver="ssor_pcg")
     assert mixed.iterations[1] > 0 and mixed.iterations[2] == 0
 

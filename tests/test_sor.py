@@ -601,3 +601,46 @@ def test_gauss_seidel_and_optimal_sor_follow_young_on_drawn_systems(case):
     if rho >= 0.3:  # faster rates leave too few residuals above rounding to fit
         assert_rate(gauss_seidel, testing_rates.sor(1.0, rho), rtol=0.1)
         assert optimal.nit <= gauss_seidel.nit
+
+
+FAMILIES = {
+    "spd": strategies.spd_matrices(n=(2, 25), condition=(2.0, 200.0), dtype=("float32", "float64")),
+    "dominant": strategies.diagonally_dominant(n=(2, 25), margin=(0.3, 0.95)),
+    "poisson": strategies.poisson(st.tuples(st.integers(2, 7), st.integers(2, 7))),
+}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("sweep", ["forward", "backward", "symmetric"])
+@pytest.mark.parametrize("ordering", ["natural", "red-black", "multicolor"])
+@settings(max_examples=10)
+@given(data=st.data())
+def test_every_sweep_and_ordering_reaches_the_certified_solution(family, sweep, ordering, data):
+    """SOR at Young's omega* in every sweep and ordering converges to the drawn x*.
+
+    A red-black ordering needs a two-colourable matrix: every family here is one (the
+    two-block matrices and the 5-point Laplacian), so it is never refused.
+    """
+    A, b, x_star, rho, omega = data.draw(FAMILIES[family])
+    rtol = 1e-5 if b.dtype == np.float32 else 1e-12
+    result = itersolve.sor(
+        A, b, omega=omega, sweep=sweep, ordering=ordering, rtol=rtol, maxiter=20_000
+    )
+    assert result.x.dtype == b.dtype
+    # the relative error is at most cond(A) times the relative residual
+    conditioning = np.linalg.cond(A.toarray().astype(np.float64))
+    assert_converges(result, to=x_star, rtol=10 * rtol * conditioning)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@settings(max_examples=10)
+@given(data=st.data())
+def test_ssor_pcg_reaches_the_certified_solution_within_n_steps(family, data):
+    A, b, x_star, rho, omega = data.draw(FAMILIES[family])
+    if family == "dominant":  # nonsymmetric: SSOR-PCG needs a Hermitian positive definite A
+        A = sp.csr_array(A + A.T.conj()) / 2 + sp.eye_array(A.shape[0]) * abs(A).sum()
+        x_star = np.linalg.solve(A.toarray(), b)
+    rtol = 1e-5 if b.dtype == np.float32 else 1e-12
+    result = itersolve.ssor_pcg(A, b, omega=omega, rtol=rtol, maxiter=10 * A.shape[0] + 50)
+    conditioning = np.linalg.cond(A.toarray().astype(np.float64))
+    assert_converges(result, to=x_star, rtol=10 * rtol * conditioning)

@@ -246,3 +246,17 @@ def test_strategies_respect_their_ranges(data):
     assert sp.issparse(case.A) and case.condition == 100.0
     T, x_star, L = data.draw(strategies.contractions(n=st.just(2), rate=0.25))
     assert x_star.shape == (2,) and L == 0.25
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from itersolve._newton import _polynomial
+    from itersolve.testing import _fixed_point, _linear, _roots
+
+    for module in (_fixed_point, _linear, _roots, _polynomial):
+        outcome = doctest.testmod(module)
+        assert outcome.failed == 0, module.__name__
+    assert (
+        doctest.testmod(_fixed_point).attempted > 0 and doctest.testmod(_polynomial).attempted > 0
+    )

@@ -79,7 +79,10 @@ def test_a_ranking_bug_shrinks_to_a_few_players():
         strategies.pairwise_data(n_items=(2, 12), ties=[False, True]), wrong, settings=SEARCH
     )
     # two players cannot expose it (their MLE ratio is the ratio of wins, ties or not)
-    assert found.data.n_items <= 4 and found.options == {"ties": "davidson", "home_advantage": False}
+    assert found.data.n_items <= 4 and found.options == {
+        "ties": "davidson",
+        "home_advantage": False,
+    }
     assert repr(found).endswith("ties=True, home=False, seed=0)")
     assert wrong(eval(repr(found), vars(problems)))
 

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from itersolve.theory import chain as theory
 
+from itersolve.testing import assert_at_most
 from itersolve.testing.problems import chain
 
 ROUNDING = 1e-13  # absolute slack: prefix sums vs left-to-right accumulation (~1e-15 here)
@@ -82,7 +83,7 @@ def test_factorial_inequality_on_a_grid():
         sharp = theory.picard_error_bound(kk, m, hl, 1.0, 1.0)
         loose = theory.picard_error_bound(kk, m, hl, 1.0, 1.0, form="factorial")
         assert np.all(np.isfinite(sharp))
-        assert np.all(sharp <= loose * (1 + 1e-12))
+        assert_at_most(sharp, loose, rtol=1e-12)
         assert np.all(sharp[m <= kk] == 0) and np.all(loose[m <= kk] == 0)
         assert np.all(sharp[m > kk] > 0)
 
@@ -322,7 +323,7 @@ def test_picard_reference_example():
     x = _sequential(f, y0)
     errors = _picard_errors(f, y0, x)
     bound = theory.picard_error_bound(SWEEPS, POSITIONS, H, lip, errors[0].max())
-    assert np.all(errors <= bound + ROUNDING)
+    assert_at_most(errors, bound, atol=ROUNDING)
     largest = errors.max(axis=1)
     for sweeps, reported in ((1, 3.9e-1), (2, 5.0e-2), (4, 1.1e-3), (8, 1.9e-8)):
         assert largest[sweeps] == pytest.approx(reported, rel=0.05)
@@ -340,10 +341,10 @@ def test_picard_bound_holds_for_explicit_schemes(scheme, spectral_norm):
     errors = _picard_errors(phi, y0, x)
     lip_phi = theory.increment_lipschitz(scheme, H, lip)
     bound = theory.picard_error_bound(SWEEPS, POSITIONS, H, lip_phi, errors[0].max())
-    assert np.all(errors <= bound + ROUNDING)
+    assert_at_most(errors, bound, atol=ROUNDING)
     assert np.all(errors[POSITIONS <= SWEEPS] <= ROUNDING)  # finite termination (up to cumsum)
     factorial = theory.picard_error_bound(SWEEPS, POSITIONS, H, lip_phi, 1.0, form="factorial")
-    assert np.all(bound <= factorial * errors[0].max() * (1 + 1e-12))
+    assert_at_most(bound, factorial * errors[0].max(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("scheme", ["heun", "rk4"])
@@ -373,7 +374,7 @@ def test_jacobi_on_the_ode_chain_does_not_contract_but_terminates():
     for sweeps in range(N + 1):
         errors = np.linalg.norm(X - x, axis=1)
         bound = theory.jacobi_error_bound(sweeps, np.arange(N + 1), 1 + H * lip, initial)
-        assert np.all(errors <= bound * (1 + 1e-12) + ROUNDING)
+        assert_at_most(errors, bound, rtol=1e-12, atol=ROUNDING)
         assert np.all(errors[: sweeps + 1] == 0)  # bitwise exact: the same operations
         largest.append(errors.max())
         X = _rowwise_jacobi(euler_step, y0, X)
@@ -402,7 +403,7 @@ def test_jacobi_bound_on_contractive_maps():
     for sweeps in range(steps + 1):
         errors = np.linalg.norm(X - x, axis=1)
         bound = theory.jacobi_error_bound(sweeps, np.arange(steps + 1), lips, initial)
-        assert np.all(errors <= bound * (1 + 1e-12) + ROUNDING)
+        assert_at_most(errors, bound, rtol=1e-12, atol=ROUNDING)
         assert np.all(errors[: sweeps + 1] == 0)
         live = bound > 1e-300
         ratios.append((errors[live] / bound[live]).max() if live.any() else 0.0)
@@ -432,7 +433,7 @@ def test_jacobi_error_on_a_linear_chain_is_the_shifted_power():
         bound = theory.jacobi_error_bound(
             sweeps, np.arange(steps + 1), np.linalg.norm(A, 2), np.linalg.norm(initial, axis=1)
         )
-        assert np.all(norms <= bound * (1 + 1e-12) + ROUNDING)
+        assert_at_most(norms, bound, rtol=1e-12, atol=ROUNDING)
 
 
 def test_translation_chain_needs_exactly_T_jacobi_sweeps():
@@ -460,7 +461,7 @@ def test_perturbed_chain_error_bound_against_known_defects():
     distance = np.linalg.norm(np.array(y) - np.array(x), axis=1)
     bound = theory.perturbed_chain_error_bound(np.array(defects), 1 + H * lip)
     assert bound.shape == (N + 1,) and bound[0] == 0
-    assert np.all(distance <= bound * (1 + 1e-9) + 1e-15)
+    assert_at_most(distance, bound, rtol=1e-9, atol=1e-15)
     assert distance[-1] > 1e-3 * bound[-1]  # not vacuous
     # Sharp for the scalar chain x -> q x with positive defects.
     q, defects = 0.9, rng.uniform(0, 1e-3, 50)

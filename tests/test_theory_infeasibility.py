@@ -13,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from itersolve.theory import infeasibility as theory
 
+from itersolve.testing import assert_at_most
+
 K = 2000
 LAM = 0.5
 
@@ -249,12 +251,12 @@ def test_bounds_on_drs(lam, seed, scale):
     for k in range(300):
         tx, th = _drs(x), _drs(h)
         best = np.minimum(best, np.sum((x - tx - _V) ** 2, axis=1))
-        assert np.all(best <= theory.km_residual_min_bound(k, lam, D) * (1 + 1e-9) + 1e-13)
+        assert_at_most(best, theory.km_residual_min_bound(k, lam, D), rtol=1e-9, atol=1e-13)
         halpern = np.sum((h - th - _V) ** 2, axis=1)
-        assert np.all(halpern <= theory.halpern_displacement_bound(k, D) * (1 + 1e-9) + 1e-13)
+        assert_at_most(halpern, theory.halpern_displacement_bound(k, D), rtol=1e-9, atol=1e-13)
         if k:
             error = np.linalg.norm((x0 - x) / (lam * k) - _V, axis=1)
-            assert np.all(error <= theory.km_normalised_bound(k, lam, D) * (1 + 1e-9) + 1e-13)
+            assert_at_most(error, theory.km_normalised_bound(k, lam, D), rtol=1e-9, atol=1e-13)
         x = (1 - lam) * x + lam * tx
         h = x0 / (k + 2) + (k + 1) / (k + 2) * th
 

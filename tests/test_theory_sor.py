@@ -11,6 +11,7 @@ import pytest
 from itersolve.theory import sor as theory
 
 from itersolve._sor._system import young_omega
+from itersolve.testing import rates
 
 
 @pytest.mark.parametrize("beta", [0.0, 1e-12, 1e-8, 0.5, 0.999999])
@@ -29,3 +30,5 @@ def test_youngs_omega_is_cancellation_free(beta):
         else expr.subs(symbol, sympy.Rational(repr(beta))).evalf(40)
     )
     assert young_omega(beta) == pytest.approx(float(exact), rel=1e-14)
+    # and the plain-numpy formula users' suites import
+    assert rates.young_omega(beta) == pytest.approx(float(exact), rel=1e-14)
