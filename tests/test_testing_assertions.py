@@ -189,3 +189,21 @@ def test_the_package_imports_without_hypothesis_and_says_how_to_get_it():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "ImportError: itersolve.testing.strategies needs hypothesis" in out.stdout
     assert "pip install hypothesis" in out.stdout
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_extreme_scales_neither_overflow_nor_underflow(scale):
+    history = scale * 0.5 ** np.arange(40)  # reaches subnormal numbers at 1e-300
+    assert observed_rate(history) == pytest.approx(0.5, rel=1e-9)
+    x = np.array([1.0, 2.0]) * scale
+    assert_converges(x, to=x * (1 + 1e-9), rtol=1e-8)  # x - to and ||to||^2 are out of range
+    with pytest.raises(AssertionError, match="exceeds atol"):
+        assert_converges(x, to=-x, rtol=1e-8)
+
+
+def test_a_far_point_at_the_top_of_the_range_is_not_mistaken_for_close():
+    # ||x - to|| and ||to|| both overflow in plain arithmetic: inf <= inf would pass
+    with pytest.raises(AssertionError, match=r"\|\|x - to\|\| = inf exceeds"):
+        assert_converges(np.array([1e308, 1e308]), to=np.array([-1e308, 1e308]))
+    with pytest.raises(AssertionError, match="x is not finite"):
+        assert_converges(np.array([np.nan, 1.0]), to=np.ones(2))

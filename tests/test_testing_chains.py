@@ -251,7 +251,7 @@ def test_same_arguments_same_case_other_seed_other_case():
         ({"n_steps": -1}, ValueError, "n_steps must be at least 0"),
         ({"n_steps": 2.0}, TypeError, "n_steps must be an integer"),
         ({"n_steps": 3, "kind": "nonlinear"}, ValueError, "kind must be one of"),
-        ({"n_steps": 3, "dim": 0}, ValueError, "dim must be at least 1"),
+        ({"n_steps": 3, "dim": 0}, ValueError, "dim must be between 1 and 2000"),
         ({"n_steps": 3, "seed": 1.5}, TypeError, "seed must be an integer"),
         ({"n_steps": 3, "dtype": "float16"}, ValueError, "dtype must be one of"),
         ({"n_steps": 3, "dtype": "not a dtype"}, TypeError, "dtype must name"),

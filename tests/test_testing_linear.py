@@ -260,3 +260,22 @@ def test_docstring_examples_run():
     assert (
         doctest.testmod(_fixed_point).attempted > 0 and doctest.testmod(_polynomial).attempted > 0
     )
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: problems.contraction(n=10**6, rate=0.5), "n must be between 1 and 2000"),
+        (lambda: problems.spd_matrix(n=10**6, condition=2.0), "n must be between 1 and 2000"),
+        (lambda: problems.diagonally_dominant_matrix(n=10**9), "n must be between 1 and 2000"),
+        (lambda: problems.inconsistent_map(n=10**9), "n must be between 1 and 1000000"),
+        (lambda: problems.chain(n_steps=10**6, dim=100), "n_steps \\* dim\\*\\*2"),
+        (lambda: problems.chain(n_steps=3, dim=10**5), "dim must be between"),
+        (lambda: problems.pairwise_problem(n_items=10**9, n_games=10**9), "n_items must be"),
+        (lambda: problems.pairwise_problem(n_items=10, n_games=10**12), "n_games must be"),
+        (lambda: problems.minimum_games(10**9), "n_items must be"),
+    ],
+)
+def test_a_hostile_size_is_a_named_error_not_a_memory_error(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()

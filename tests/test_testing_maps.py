@@ -315,7 +315,7 @@ def test_same_arguments_same_case_other_seed_other_case():
 @pytest.mark.parametrize(
     "arguments, error, match",
     [
-        ({"n": 0}, ValueError, "n must be at least 1"),
+        ({"n": 0}, ValueError, "n must be between 1 and 1000000"),
         ({"n": 2.5}, TypeError, "n must be an integer"),
         ({"n": True}, TypeError, "n must be an integer"),
         ({"n": 3, "kind": "projections"}, ValueError, "kind must be one of"),

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._norms import scaled_norm
+
 #: residuals below ``FLOOR`` times the largest one are rounding noise, not convergence
 FLOOR = 1e4 * np.finfo(np.float64).eps
 _SHOWN = 6  # rows of the history shown at each end of a long table
@@ -103,12 +105,13 @@ def observed_rate(residuals, *, window: int | None = None, floor: float | None =
 
 
 def _fitted_rate(history, start, stop) -> float:
+    # logs of subnormal residuals are still exact enough; exact zeros carry no slope
     k = np.arange(start, stop, dtype=np.float64)
-    logs = np.log(history[start:stop])
-    if np.all(logs == -np.inf):
+    window = history[start:stop]
+    positive = window > 0
+    if positive.sum() < 2:
         return 0.0
-    logs = np.maximum(logs, np.log(np.finfo(np.float64).tiny))
-    return float(np.exp(np.polyfit(k, logs, 1)[0]))
+    return float(np.exp(np.polyfit(k[positive], np.log(window[positive]), 1)[0]))
 
 
 def assert_rate(
@@ -246,15 +249,9 @@ def assert_converges(
         x, target = np.asarray(x), np.asarray(to)
         if x.shape != target.shape:
             raise ValueError(f"x has shape {x.shape} but to has shape {target.shape}")
-        error = float(np.linalg.norm((x - target).ravel()))
-        tolerance = atol + rtol * float(np.linalg.norm(target.ravel()))
-        if not error <= tolerance:
-            worst = int(np.argmax(np.abs((x - target).ravel())))
-            problems.append(
-                f"||x - to|| = {_format(error)} exceeds atol + rtol ||to|| = "
-                f"{_format(tolerance)} (largest difference at index {worst}: "
-                f"{_scalar(x.ravel()[worst])} against {_scalar(target.ravel()[worst])})"
-            )
+        problem = _distance_problem(x, target, atol, rtol)
+        if problem:
+            problems.append(problem)
     if not problems:
         return
     detail = ""
@@ -267,6 +264,30 @@ def assert_converges(
     failed = problems[0].startswith("success is False")
     head = f"the solve did not converge{after}" if failed else f"x is not the expected point{after}"
     raise AssertionError(f"{head}: " + "; ".join(problems) + detail)
+
+
+def _distance_problem(x, target, atol, rtol) -> str | None:
+    """Why ``||x - to|| <= atol + rtol ||to||`` fails, or None; compared in units of the
+    largest entry, so neither the difference nor the norms overflow or underflow."""
+    x = x.astype(np.result_type(x, target, np.float64)).ravel()
+    target = target.astype(x.dtype).ravel()
+    if not np.all(np.isfinite(x)):
+        bad = int(np.argmin(np.isfinite(x)))
+        return f"x is not finite (index {bad}: {_scalar(x[bad])})"
+    scale = float(max(np.max(np.abs(x), initial=0.0), np.max(np.abs(target), initial=0.0)))
+    if scale == 0.0:
+        return None
+    difference = x / scale - target / scale
+    error = scaled_norm(difference)
+    tolerance = atol / scale + rtol * scaled_norm(target / scale)
+    if error <= tolerance:
+        return None
+    worst = int(np.argmax(np.abs(difference)))
+    return (
+        f"||x - to|| = {_format(error * scale)} exceeds atol + rtol ||to|| = "
+        f"{_format(tolerance * scale)} (largest difference at index {worst}: "
+        f"{_scalar(x[worst])} against {_scalar(target[worst])})"
+    )
 
 
 def _scalar(value) -> str:

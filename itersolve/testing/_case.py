@@ -14,6 +14,10 @@ import operator
 
 import numpy as np
 
+#: the largest dimension of a dense generated matrix (n^2 doubles: 32 MB), and of a vector
+DENSE_LIMIT = 2_000
+VECTOR_LIMIT = 10**6
+
 #: the dtypes a problem can be drawn in
 DTYPES = ("float32", "float64", "complex64", "complex128")
 REAL_DTYPES = ("float32", "float64")

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ._case import (
+    DENSE_LIMIT,
     DTYPES,
     Case,
     check_dtype,
@@ -359,7 +360,9 @@ def chain(
     n_steps = check_int("n_steps", n_steps, low=0)
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    dim = check_int("dim", dim, low=1)
+    dim = check_int("dim", dim, low=1, high=DENSE_LIMIT)
+    if n_steps * dim * dim > 10**7:  # the per-step matrices are stored
+        raise ValueError(f"n_steps * dim**2 must be at most 1e7, got {n_steps} * {dim}**2")
     seed = check_seed(seed)
     dtype = check_dtype(dtype, DTYPES)
     default, (low, high) = LIPSCHITZ[kind]

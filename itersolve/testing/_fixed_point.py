@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ._case import (
+    DENSE_LIMIT,
     DTYPES,
     Case,
     check_dtype,
@@ -114,7 +115,7 @@ def contraction(
     >>> bool(np.allclose(T(x_star), x_star))
     True
     """
-    n = check_int("n", n, low=1)
+    n = check_int("n", n, low=1, high=DENSE_LIMIT)
     rate = check_float("rate", rate, low=0.0, high=1.0, closed="left")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")

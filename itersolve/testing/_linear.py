@@ -20,6 +20,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ._case import (
+    DENSE_LIMIT,
     DTYPES,
     Case,
     check_dtype,
@@ -73,7 +74,7 @@ def _young_omega(rho: float) -> float:
 def _check_common(n, dtype, seed, format):
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
-    return check_int("n", n, low=1), check_dtype(dtype, DTYPES), check_seed(seed)
+    return check_int("n", n, low=1, high=DENSE_LIMIT), check_dtype(dtype, DTYPES), check_seed(seed)
 
 
 def _coupling(rng, rows, cols, density, complex_):

@@ -24,6 +24,7 @@ import numpy as np
 from ._case import (
     DTYPES,
     REAL_DTYPES,
+    VECTOR_LIMIT,
     Case,
     check_dtype,
     check_int,
@@ -339,7 +340,7 @@ def inconsistent_map(
     >>> bool(np.allclose(case.x_star - T(case.x_star), v))
     True
     """
-    n = check_int("n", n, low=1)
+    n = check_int("n", n, low=1, high=VECTOR_LIMIT)
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     seed = check_seed(seed)

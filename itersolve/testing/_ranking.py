@@ -14,7 +14,7 @@ import numpy as np
 
 from itersolve._ranking import PairwiseData
 
-from ._case import Case, check_int, check_seed, recipe
+from ._case import VECTOR_LIMIT, Case, check_int, check_seed, recipe
 from ._ranking_design import design, fewest_games
 
 TIE_MODELS = (None, "half", "davidson")
@@ -128,7 +128,7 @@ def minimum_games(n_items, *, ties=None, home=False) -> int:
     >>> minimum_games(5), minimum_games(5, ties="davidson", home=True)
     (9, 31)
     """
-    n = check_int("n_items", n_items, low=2)
+    n = check_int("n_items", n_items, low=2, high=VECTOR_LIMIT)
     return fewest_games(n, _tie_model(ties) == "davidson", _flag("home", home))
 
 
@@ -181,10 +181,10 @@ def pairwise_problem(*, n_items, n_games, ties=None, home=False, seed=0) -> Pair
     >>> bool(np.allclose(result.scores, mle.scores, atol=1e-9))
     True
     """
-    n = check_int("n_items", n_items, low=2)
+    n = check_int("n_items", n_items, low=2, high=VECTOR_LIMIT)
     model, with_home = _tie_model(ties), _flag("home", home)
     least = minimum_games(n, ties=ties, home=with_home)
-    total = check_int("n_games", n_games, low=1)
+    total = check_int("n_games", n_games, low=1, high=100 * VECTOR_LIMIT)
     if total < least:
         raise ValueError(
             f"n_games must be at least {least} for n_items={n}, ties={ties!r}, "
