@@ -9,6 +9,7 @@ expand without bound.
 
 from __future__ import annotations
 
+import cmath
 import functools
 import keyword
 import math
@@ -92,17 +93,19 @@ def _check_variables(variables) -> tuple:
     return variables
 
 
-def _check_terms(terms, n: int) -> list[dict]:
-    """``terms`` as a list of ``{exponent tuple: coefficient}`` dicts, zeros dropped."""
+def _check_terms(terms, n: int) -> tuple[list[dict], list[dict]]:
+    """``terms`` as ``{exponent tuple: coefficient}`` dicts, zeros dropped: the exact
+    coefficients, and the same as Python complex numbers (each converted once: a sympy
+    number's conversion costs tens of microseconds)."""
     import sympy as sp
 
     if isinstance(terms, dict) or not hasattr(terms, "__iter__"):
         raise TypeError("`terms` must be a sequence of dicts, one per equation")
-    polys, count = [], 0
+    polys, values, count = [], [], 0
     for j, poly in enumerate(terms):
         if not isinstance(poly, dict):
             raise TypeError(f"`terms[{j}]` must be a dict, got {type(poly).__name__}")
-        clean = {}
+        clean, numeric = {}, {}
         for alpha, c in poly.items():
             if (
                 not isinstance(alpha, tuple)
@@ -121,54 +124,22 @@ def _check_terms(terms, n: int) -> list[dict]:
             if not (is_number or (isinstance(c, sp.Expr) and c.is_number)):
                 raise TypeError(f"`terms[{j}][{alpha!r}]` must be a number, got {type(c).__name__}")
             try:
-                finite = np.isfinite(complex(c))
+                value = complex(c)
             except OverflowError:
-                finite = False
-            if not finite:
+                value = complex(math.inf)
+            if not cmath.isfinite(value):
                 raise ValueError(f"`terms[{j}][{alpha!r}]` is not a finite double: {c}")
-            if c != 0:
-                clean[tuple(int(a) for a in alpha)] = c
+            if value != 0 or c != 0:  # an exact coefficient below the float range stays
+                key = tuple(int(a) for a in alpha)
+                clean[key], numeric[key] = c, value
         count += len(clean)
         polys.append(clean)
+        values.append(numeric)
     if not polys:
         raise ValueError("`terms` is empty: a system needs at least one equation")
     if count > MAX_TERMS:
         raise ValueError(f"`terms` has {count} monomials, more than the limit {MAX_TERMS}")
-    return polys
-
-
-class _TermEvaluator:
-    """Polynomials evaluated from their monomials, in double precision (or complex)."""
-
-    def __init__(self, polys, n: int):
-        terms = [(row, alpha, c) for row, p in enumerate(polys) for alpha, c in p.items()]
-        complex_ = any(complex(c).imag != 0 for _, _, c in terms)
-        self.rows = np.array([row for row, _, _ in terms], dtype=np.intp)
-        self.exponents = np.array([a for _, a, _ in terms], dtype=np.int64).reshape(-1, n)
-        self.coefficients = np.array(
-            [complex(c) if complex_ else complex(c).real for _, _, c in terms],
-            dtype=np.complex128 if complex_ else np.float64,
-        )
-        self.size = len(polys)
-
-    def derivative(self) -> _TermEvaluator:
-        """The Jacobian's terms: row ``i n + j`` holds ``d f_i / d x_j``."""
-        n = self.exponents.shape[1]
-        term, j = np.nonzero(self.exponents)
-        out = object.__new__(_TermEvaluator)
-        out.rows = self.rows[term] * n + j
-        out.exponents = self.exponents[term]
-        out.exponents[np.arange(term.size), j] -= 1
-        out.coefficients = self.coefficients[term] * self.exponents[term, j]
-        out.size = self.size * n
-        return out
-
-    def __call__(self, x):
-        z = np.asarray(x)
-        z = z.astype(np.result_type(z.dtype, self.coefficients.dtype))
-        out = np.zeros(self.size, dtype=z.dtype)
-        np.add.at(out, self.rows, self.coefficients * np.prod(z**self.exponents, axis=1))
-        return out
+    return polys, values
 
 
 class PolynomialSystem:
@@ -273,16 +244,25 @@ class PolynomialSystem:
         ([0.0, 0.0], x**2 + y**2 - 4)
         """
         variables = _check_variables(variables)
-        polys = _check_terms(terms, len(variables))
+        polys, values = _check_terms(terms, len(variables))
+        from ._sparse import SparsePolynomials  # it imports the multiplicity module
+
+        complex_ = any(v.imag != 0 for p in values for v in p.values())
+        dtype = np.dtype(np.complex128 if complex_ else np.float64)
+        evaluator = SparsePolynomials(
+            [{a: dtype.type(v if complex_ else v.real) for a, v in p.items()} for p in values],
+            len(variables),
+            dtype,
+        )
         system = cls.__new__(cls)  # an alternate constructor: every attribute is set below
         system.variables = variables
         system.n_equations, system.n_variables = len(polys), len(variables)
         system.degrees = tuple(max((sum(a) for a in p), default=0) for p in polys)
-        system.is_complex = any(complex(c).imag != 0 for p in polys for c in p.values())
+        system.is_complex = complex_
         system._terms = polys
-        system._f = _TermEvaluator(polys, len(variables))
-        jacobian = system._f.derivative()
-        system._derivative_cache = {1: ((len(polys), len(variables)), jacobian)}
+        system._f = evaluator
+        shape = (len(polys), len(variables))
+        system._derivative_cache = {1: (shape, evaluator.jacobian)}
         return system
 
     @functools.cached_property

@@ -60,7 +60,9 @@ class SparsePolynomials:
         # Overflow far from the root gives Inf, which the driver reports as NONFINITE.
         with np.errstate(all="ignore"):
             terms = c * np.prod(z[None, :] ** E, axis=1)
-            out = np.zeros(size, dtype=self.dtype)
+            # complex z with real coefficients gives complex values (PolynomialSystem's
+            # from_terms evaluates any x); z of the coefficients' dtype keeps it
+            out = np.zeros(size, dtype=terms.dtype)
             np.add.at(out, rows, terms)
         return out
 
