@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._norms import scaled_norm
+from .._result import observed_rate as fitted_rate
 
 #: residuals below ``FLOOR`` times the largest one are rounding noise, not convergence
 FLOOR = 1e4 * np.finfo(np.float64).eps
@@ -105,13 +106,10 @@ def observed_rate(residuals, *, window: int | None = None, floor: float | None =
 
 
 def _fitted_rate(history, start, stop) -> float:
-    # logs of subnormal residuals are still exact enough; exact zeros carry no slope
-    k = np.arange(start, stop, dtype=np.float64)
-    window = history[start:stop]
-    positive = window > 0
-    if positive.sum() < 2:
-        return 0.0
-    return float(np.exp(np.polyfit(k[positive], np.log(window[positive]), 1)[0]))
+    # the library's own estimator (a log-slope over the positive entries) on the window;
+    # fewer than two positive residuals carry no slope
+    rate = fitted_rate(history[start:stop], tail=1.0, min_points=2)
+    return 0.0 if math.isnan(rate) else rate
 
 
 def assert_rate(

@@ -31,6 +31,7 @@ from ._case import (
     random_vector,
     recipe,
 )
+from .rates import _grid_cosines, young_omega
 
 FORMATS = ("csr", "dense")
 
@@ -65,10 +66,6 @@ class LinearCase(Case):
     rho_jacobi: float
     omega_star: float
     condition: float
-
-
-def _young_omega(rho: float) -> float:
-    return 2.0 / (1.0 + math.sqrt(1.0 - rho * rho))
 
 
 def _check_common(n, dtype, seed, format):
@@ -119,7 +116,7 @@ def _finish(A_exact, rng, dtype, format, rho, condition, recipe_text):
         b=b,
         x_star=np.asarray(x_star),
         rho_jacobi=float(rho),
-        omega_star=_young_omega(rho),
+        omega_star=float(young_omega(rho)),
         condition=float(condition),
         recipe=recipe_text,
     )
@@ -283,9 +280,7 @@ def poisson_problem(
         )
     A_exact = sp.csr_array(A_exact)
     A_exact.eliminate_zeros()
-    sizes = np.array(shape)
-    # cos(pi/2) rounds to 6e-17: a one-point axis contributes exactly 0
-    cosines = np.where(sizes == 1, 0.0, np.cos(np.pi / (sizes + 1.0)))
+    cosines = _grid_cosines(np.array(shape))
     rho = float(cosines.mean())
     condition = float(np.sum(1 + cosines) / np.sum(1 - cosines))
     rng = np.random.default_rng(seed)

@@ -111,8 +111,13 @@ def sor(omega, rho_jacobi):
 def poisson_jacobi(shape):
     """Jacobi's radius ``(1/d) sum_i cos(pi / (n_i + 1))`` for the Laplacian on a grid ``shape``."""
     sizes = _array("shape", np.atleast_1d(shape), low=1, integer=True)
+    return float(np.mean(_grid_cosines(sizes)))
+
+
+def _grid_cosines(sizes: np.ndarray) -> np.ndarray:
+    """``cos(pi / (n_i + 1))`` per axis: the largest Jacobi eigenvalue of each 1-D factor."""
     # cos(pi/2) rounds to 6e-17: a one-point axis contributes exactly 0
-    return float(np.mean(np.where(sizes == 1, 0.0, np.cos(np.pi / (sizes + 1)))))
+    return np.where(sizes == 1, 0.0, np.cos(np.pi / (sizes + 1.0)))
 
 
 def conjugate_gradient(k, condition):
