@@ -207,3 +207,24 @@ def test_a_far_point_at_the_top_of_the_range_is_not_mistaken_for_close():
         assert_converges(np.array([1e308, 1e308]), to=np.array([-1e308, 1e308]))
     with pytest.raises(AssertionError, match="x is not finite"):
         assert_converges(np.array([np.nan, 1.0]), to=np.ones(2))
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: assert_rate(np.array([1, 0.5, 0.25]) + 0j, 0.5), TypeError, "complex"),
+        (lambda: assert_at_most(np.ones(2) + 0j, 2.0), TypeError, "complex"),
+        (lambda: assert_at_most([1.0, 2.0], lambda k: "x"), TypeError, "bound must give real"),
+    ],
+)
+def test_complex_or_non_numeric_input_is_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_a_bound_that_raises_propagates_unchanged():
+    def bound(k):
+        raise ZeroDivisionError("the user's own")
+
+    with pytest.raises(ZeroDivisionError, match="the user's own"):
+        assert_at_most([1.0], bound)

@@ -135,3 +135,16 @@ def test_conjugate_gradient_bound_dominates_chebyshev(k, kappa):
 def test_bad_arguments_name_themselves(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: rates.halpern("a", 1.0), "k must be real numbers"),
+        (lambda: rates.halpern(3, 1j), "distance must be real"),
+        (lambda: rates.sor(object(), 0.5), "omega must be real numbers"),
+    ],
+)
+def test_non_numeric_arguments_are_type_errors_naming_them(call, match):
+    with pytest.raises(TypeError, match=match):
+        call()

@@ -33,6 +33,8 @@ def _history(observed, name: str = "observed") -> np.ndarray:
                 "with a `residuals` field"
             )
         residuals = observed
+    if np.iscomplexobj(residuals):
+        raise TypeError(f"{name} must be real residual norms, got complex values")
     try:
         history = np.asarray(residuals, dtype=np.float64)
     except (TypeError, ValueError):
@@ -333,13 +335,19 @@ def assert_at_most(
         raise ValueError(f"rtol and atol must be non-negative, got {rtol}, {atol}")
     if hasattr(observed, "residuals") or isinstance(observed, dict):
         values = _history(observed, name)
+    elif np.iscomplexobj(observed):
+        raise TypeError(f"{name} must be real numbers, got complex values")
     else:
         try:
             values = np.asarray(observed, dtype=np.float64)
         except (TypeError, ValueError):
             raise TypeError(f"{name} must be numbers, got {type(observed).__name__}") from None
     k = np.arange(values.size).reshape(values.shape) if values.ndim else np.asarray(0)
-    limit = np.asarray(bound(k) if callable(bound) else bound, dtype=np.float64)
+    limit = bound(k) if callable(bound) else bound  # the user's exceptions propagate
+    try:
+        limit = np.asarray(limit, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"bound must give real numbers, got {type(limit).__name__}") from None
     try:
         values, limit = np.broadcast_arrays(values, limit)
     except ValueError:

@@ -44,7 +44,12 @@ __all__ = [
 
 
 def _array(name, value, *, low=None, high=None, high_open=False, integer=False):
-    array = np.asarray(value, dtype=float)
+    if np.iscomplexobj(value):
+        raise TypeError(f"{name} must be real, got a complex value")
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be real numbers, got {type(value).__name__}") from None
     bad = ~np.isfinite(array)
     if low is not None:
         bad |= array < low
