@@ -39,3 +39,20 @@ def pytest_collection_modifyitems(config, items):
         skip = pytest.mark.skip(reason=f"needs a GPU: {reason}")
         for item in gpu_items:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """One ``distributed.LocalCluster`` (2 worker processes, 1 thread each) and its client,
+    shared by every test that needs a cluster: starting one costs seconds, and CI has 2
+    cores. Skipped where ``distributed`` is not installed."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
