@@ -13,9 +13,11 @@ from .._backend import resolve, to_host
 from .._driver import check_run_options, run
 from .._result import ConvergenceError, SolveResult, Status
 from .._validation import check_array, check_int, check_real
+from .._workers import check_workers
 from ._deflation import ShiftedDeflation
 from ._jacobian import norm, start_vector
 from ._polynomial import PolynomialSystem
+from ._roots_rounds import search_in_rounds
 from ._solve import newton_parts, on_backend, prepare
 
 __all__ = ["RootsResult", "find_roots"]
@@ -105,6 +107,7 @@ def find_roots(
     callback: Callable[[SolveResult], None] | None = None,
     throw: bool = False,
     backend: str | None = None,
+    workers: int | Callable = 1,
 ) -> RootsResult:
     r"""Find several roots of ``F`` by repeated deflation from the same starting guess.
 
@@ -140,6 +143,18 @@ def find_roots(
         Raise :class:`~itersolve.ConvergenceError` (its ``result`` is the
         :class:`RootsResult`) when the search finds no root, the failure ``success``
         reports; not when the callback stopped it.
+    workers : int or map-like callable
+        As scipy's ``workers``. ``1`` (default): the serial search above. Anything else
+        runs the guesses in rounds (:mod:`._roots_rounds`): each round, every guess still
+        in play runs one deflated solve with the roots known at the round's start
+        deflated, in parallel; ``k > 1`` uses ``k`` processes through joblib, ``-1`` all
+        cores (the cluster's under ``joblib.parallel_config(backend="dask")``); a callable
+        ``workers(func, iterable)`` returning results in order (``map`` runs the same
+        rounds serially; a Dask client's map-and-gather runs them on the cluster). The
+        roots and attempts are the same for every such ``workers``; they can differ from
+        the serial search's, which deflates each root as soon as it is found. Needs the
+        NumPy backend and no ``callback``; ``F`` and ``jacobian`` must be picklable (joblib
+        and Dask use cloudpickle: lambdas are fine).
 
     Returns
     -------
@@ -163,6 +178,12 @@ def find_roots(
     # Checked here, not only by run: run sees the relay below, and raises nothing itself.
     rtol, atol, maxiter = check_run_options(rtol, atol, maxiter, callback, throw)
     chosen = resolve(backend, x0=x0)
+    workers = check_workers(workers)
+    if workers != 1 and (callback is not None or chosen.name != "numpy"):
+        raise ValueError(
+            "`workers` runs the deflated solves away from the caller: it needs the NumPy "
+            f"backend (got {chosen.name!r}) and no `callback`"
+        )
     n = F.n_variables if isinstance(F, PolynomialSystem) else None
     starts = _starts(to_host(x0), n)
     jacobian, _ = prepare(F, starts[0], jacobian, linesearch, chosen)
@@ -184,33 +205,39 @@ def find_roots(
     def done():
         return stopped or len(roots) >= limit
 
-    for start in starts:
-        while not done():
-            solver, problem, x = newton_parts(
-                F, jacobian, start.copy(), x0, chosen, rtol, atol, linesearch, deflation
-            )
-            result = run(
-                solver,
-                problem,
-                x,
-                maxiter=maxiter,
-                callback=None if callback is None else relay,
-                stats={"backend": chosen.name},
-            )
-            attempts.append(result)
-            totals["nit"] += result.nit
-            totals["nfev"] += result.nfev
-            totals["jacobian_evaluations"] += problem.njev
-            totals["linear_solves"] += problem.nsolve
-            if not result.success:
+    if workers != 1:
+        options = (rtol, atol, linesearch, maxiter)
+        roots, results, attempts, totals = search_in_rounds(
+            F, jacobian, starts, deflation, limit, distinct_tol, options, workers
+        )
+    else:
+        for start in starts:
+            while not done():
+                solver, problem, x = newton_parts(
+                    F, jacobian, start.copy(), x0, chosen, rtol, atol, linesearch, deflation
+                )
+                result = run(
+                    solver,
+                    problem,
+                    x,
+                    maxiter=maxiter,
+                    callback=None if callback is None else relay,
+                    stats={"backend": chosen.name},
+                )
+                attempts.append(result)
+                totals["nit"] += result.nit
+                totals["nfev"] += result.nfev
+                totals["jacobian_evaluations"] += problem.njev
+                totals["linear_solves"] += problem.nsolve
+                if not result.success:
+                    break
+                if any(norm(result.x - r) <= distinct_tol * max(1.0, norm(r)) for r in roots):
+                    break
+                roots.append(result.x)
+                results.append(result)
+                deflation.add(to_host(result.x))
+            if done():
                 break
-            if any(norm(result.x - r) <= distinct_tol * max(1.0, norm(r)) for r in roots):
-                break
-            roots.append(result.x)
-            results.append(result)
-            deflation.add(to_host(result.x))
-        if done():
-            break
 
     if stopped:
         reason = "callback"
