@@ -18,6 +18,7 @@ from .._validation import (
     check_rng,
     check_tolerances,
 )
+from .._workers import check_workers
 from ._checks import check_existence, check_n_items
 from ._data import PairwiseData, as_pairwise_data
 from ._fit import cpu_fit, device_fit, solve
@@ -70,6 +71,7 @@ def bradley_terry(
     n_bootstrap: int = 200,
     rng: int | np.random.Generator | None = None,
     backend: str | None = None,
+    workers: int | Callable = 1,
 ) -> RankingResult:
     """Fit Bradley–Terry strengths to pairwise comparisons.
 
@@ -115,11 +117,19 @@ def bradley_terry(
         5000 players) and normal 95 % intervals. ``"bootstrap"``: ``n_bootstrap`` refits on
         comparisons resampled with replacement (multinomially), percentile intervals.
     rng : None, int or numpy.random.Generator
-        For the bootstrap (SPEC 7).
+        For the bootstrap (SPEC 7). One seed is drawn from it and every replicate gets
+        its own child seed, so the intervals do not depend on ``workers``.
     backend : {None, "numpy", "array-api", "cupy"}
         ``"numpy"`` (default) runs the Numba kernels. ``"cupy"`` runs the synchronous sweep
         on the GPU as sparse scatter-adds (plain Bradley–Terry, ``update="sync"``; the
         result comes back to the host); ``"array-api"`` runs that same code on NumPy.
+    workers : int or map-like callable
+        Runs the bootstrap's refits: ``1`` (default) here, serially; ``k > 1`` in ``k``
+        processes through joblib, ``-1`` on all cores (or, under
+        ``joblib.parallel_config(backend="dask")``, on the cluster); a callable
+        ``workers(func, iterable)`` returning results in order (``map``, ``Pool.map``, a
+        Dask client's map-and-gather), as scipy's ``workers``. The replicates, and so the
+        intervals, are identical for every choice.
 
     Returns
     -------
@@ -167,6 +177,7 @@ def bradley_terry(
     rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
     prior = 0.0 if prior is None else check_real("prior", prior, low=0, low_open=True)
     n_bootstrap = check_int("n_bootstrap", n_bootstrap, low=1)
+    workers = check_workers(workers)
     # None needs no check, and drawing a fresh seed from the OS costs more than a sweep
     generator = None if rng is None else check_rng("rng", rng)
     data = as_pairwise_data(data, n_items=check_n_items(n_items))
@@ -215,7 +226,7 @@ def bradley_terry(
         return dataclasses.replace(result, standard_errors=errors, intervals=intervals)
     if uncertainty == "bootstrap":
         errors, intervals, failures = bootstrap(
-            fit, data, result, n_bootstrap, generator or np.random.default_rng(), maxiter
+            fit, data, result, n_bootstrap, generator or np.random.default_rng(), maxiter, workers
         )
         stats = {**result.stats, "bootstrap_failures": failures}
         return dataclasses.replace(result, standard_errors=errors, intervals=intervals, stats=stats)

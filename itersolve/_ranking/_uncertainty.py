@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
+from .._workers import map_tasks
 from ._checks import check_existence
 from ._data import PairwiseData
 from ._fit import Fit, cpu_fit, solve
@@ -75,68 +77,80 @@ def bootstrap(
     replicates: int,
     rng: np.random.Generator,
     maxiter: int | None,
+    workers: int | Callable = 1,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Refit on comparisons resampled with replacement; percentile 95 % intervals.
 
     The comparison counts of every (game, outcome) cell are redrawn from a multinomial
-    with the observed proportions and the same total, as Chatbot Arena does. Each refit
-    starts from the full-data scores. A resample on which maximum likelihood does not
-    exist (the graph lost its strong connectivity) is counted and skipped.
+    with the observed proportions and the same total, as Chatbot Arena does: nothing is
+    re-aggregated. Each refit starts from the full-data scores. A resample on which
+    maximum likelihood does not exist (the graph lost its strong connectivity) is counted
+    and skipped. Replicate ``k`` draws from its own child of one seed taken from ``rng``,
+    so the replicates are the same whatever ``workers`` runs them.
     """
     solver = fit.solver
     cells = np.concatenate([data.first_wins, data.second_wins, data.ties])
-    total = int(round(cells.sum()))
-    probabilities = cells / cells.sum()
-    size = data.n_groups
+    draw = (int(round(cells.sum())), cells / cells.sum())
     ties = "davidson" if solver.fit_nu else ("half" if data.has_ties else None)
-    samples, failures = [], 0
-    progress = _progress(replicates)
-    for _ in progress:
-        counts = rng.multinomial(total, probabilities).astype(np.float64)
-        resampled = PairwiseData(
-            data.first,
-            data.second,
-            data.home,
-            counts[:size],
-            counts[size : 2 * size],
-            counts[2 * size :],
-            n_items=data.n_items,
-            labels=data.labels,
-        )
-        try:
-            refit = cpu_fit(
-                resampled,
-                ties if resampled.has_ties or ties != "davidson" else None,
-                solver.fit_theta,
-                solver.method,
-                solver.update,
-                solver.prior * solver.unit,
-                solver.rtol,
-                solver.atol * solver.unit,
-            )
-            if solver.prior == 0.0:
-                check_existence(resampled, refit.layout)
-        except ValueError:
-            failures += 1
-            continue
-        replicate = solve(refit, resampled, result.scores, maxiter, None, False)
-        if replicate.success:
-            samples.append(replicate.scores)
-        else:
-            failures += 1
-    if not samples:
+    options = (
+        ties,
+        solver.fit_theta,
+        solver.method,
+        solver.update,
+        solver.prior * solver.unit,
+        solver.rtol,
+        solver.atol * solver.unit,
+    )
+    seeds = np.random.SeedSequence(rng.integers(2**63, size=4).tolist()).spawn(replicates)
+    if workers == 1:
+        samples = [
+            _replicate(seed, data, draw, options, result.scores, maxiter)
+            for seed in _progress(seeds)
+        ]
+    else:
+        samples = map_tasks(_replicate, seeds, workers, data, draw, options, result.scores, maxiter)
+    fitted = [scores for scores in samples if scores is not None]
+    if not fitted:
         raise ValueError("no bootstrap resample could be fitted; pass prior= for sparse data")
-    samples = np.array(samples)
+    fitted = np.array(fitted)
     return (
-        samples.std(axis=0, ddof=1) if len(samples) > 1 else np.zeros(data.n_items),
-        np.percentile(samples, [2.5, 97.5], axis=0).T,
-        failures,
+        fitted.std(axis=0, ddof=1) if len(fitted) > 1 else np.zeros(data.n_items),
+        np.percentile(fitted, [2.5, 97.5], axis=0).T,
+        len(samples) - len(fitted),
     )
 
 
-def _progress(replicates):
-    if replicates >= 20 and sys.stderr.isatty():
+def _replicate(seed, data, draw, options, start, maxiter) -> np.ndarray | None:
+    """The scores fitted to one multinomial redraw of the counts (None: no estimate)."""
+    total, probabilities = draw
+    counts = np.random.default_rng(seed).multinomial(total, probabilities).astype(np.float64)
+    size = data.n_groups
+    resampled = PairwiseData(
+        data.first,
+        data.second,
+        data.home,
+        counts[:size],
+        counts[size : 2 * size],
+        counts[2 * size :],
+        n_items=data.n_items,
+        labels=data.labels,
+    )
+    ties, *rest = options
+    try:
+        refit = cpu_fit(
+            resampled, ties if resampled.has_ties or ties != "davidson" else None, *rest
+        )
+        if options[4] == 0.0:  # maximum likelihood: it must exist on the resample
+            check_existence(resampled, refit.layout)
+    except ValueError:
+        return None
+    replicate = solve(refit, resampled, start, maxiter, None, False)
+    return replicate.scores if replicate.success else None
+
+
+def _progress(seeds):
+    if len(seeds) >= 20 and sys.stderr.isatty():
         from tqdm import tqdm
 
-        return tqdm(range(replicates), desc="bootstrap", unit="fit", leave=False)
-    return range(replicates)
+        return tqdm(seeds, desc="bootstrap", unit="fit", leave=False)
+    return seeds
