@@ -129,6 +129,15 @@ def test_bootstrap_intervals_are_printed_written_and_seeded(capsys, games, tmp_p
         assert float(row["standard_error"]) > 0
 
 
+def test_bootstrap_with_workers_writes_the_same_intervals(capsys, games, tmp_path):
+    args = [games, "--winner", "winner", "--loser", "loser", "--bootstrap", 12, "--seed", 1]
+    serial, parallel = tmp_path / "serial.csv", tmp_path / "parallel.csv"
+    assert rank(capsys, *args, "--output", serial)[0] == 0
+    code, _, err = rank(capsys, *args, "--workers", 2, "--output", parallel)
+    assert code == 0, err
+    assert read_ranking(parallel) == read_ranking(serial)
+
+
 def test_top_limits_the_leaderboard_not_the_output(capsys, games, tmp_path):
     output = tmp_path / "ranking.csv"
     code, out, _ = rank(
@@ -244,7 +253,15 @@ def test_bad_options_exit_2(capsys, args, message):
 
 
 @pytest.mark.parametrize(
-    "args", [["--prior", "-1"], ["--bootstrap", "1"], ["--top", "x"], ["--ties", "all"]]
+    "args",
+    [
+        ["--prior", "-1"],
+        ["--bootstrap", "1"],
+        ["--top", "x"],
+        ["--ties", "all"],
+        ["--workers", "0"],
+        ["--workers", "-2"],
+    ],
 )
 def test_argparse_rejects_bad_values(capsys, games, args):
     code, _, err = rank(capsys, games, "--winner", "winner", "--loser", "loser", *args)

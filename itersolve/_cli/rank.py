@@ -1,7 +1,7 @@
 """``itersolve rank``: a Bradley–Terry leaderboard from a CSV of games, or the football example.
 
     itersolve rank games.csv --winner COL --loser COL [--tie COL] [--home COL] [--weight COL]
-                   [--ties half|davidson] [--prior A] [--bootstrap N] [--seed S]
+                   [--ties half|davidson] [--prior A] [--bootstrap N] [--seed S] [--workers W]
                    [--method newman|zermelo] [--update async|sync] [--rtol R] [--maxiter K]
                    [--top K] [--output ranking.csv]
     itersolve rank --example football [--since DATE] [options as above]
@@ -39,6 +39,13 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
     if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _workers(text: str) -> int:
+    value = _int_at_least(-1)(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a positive integer or -1 (all cores), got 0")
     return value
 
 
@@ -108,6 +115,14 @@ def add_parser(commands) -> argparse.ArgumentParser:
         help="N bootstrap refits on resampled games: 95%% percentile intervals",
     )
     rank.add_argument("--seed", type=_int_at_least(0), default=0, help="bootstrap seed (default 0)")
+    rank.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="W",
+        help="processes for the bootstrap refits (-1: all cores; default 1); the intervals "
+        "are the same for any W",
+    )
     rank.add_argument("--method", choices=("newman", "zermelo"), default="newman")
     rank.add_argument("--update", choices=("async", "sync"), default="async")
     rank.add_argument("--rtol", type=float, default=1e-8, help="default 1e-8 (on the gradient)")
@@ -298,7 +313,9 @@ def _rank(args) -> int:
         "maxiter": args.maxiter,
     }
     if args.bootstrap:
-        options.update(uncertainty="bootstrap", n_bootstrap=args.bootstrap, rng=args.seed)
+        options.update(
+            uncertainty="bootstrap", n_bootstrap=args.bootstrap, rng=args.seed, workers=args.workers
+        )
     try:
         start = time.perf_counter()
         result = itersolve.bradley_terry(data, **options)
