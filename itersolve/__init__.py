@@ -17,7 +17,13 @@ __version__ = "0.1.0.dev0"
 _MODULES = {
     "itersolve._fixed_point": ("fixed_point",),
     "itersolve._sor": ("sor", "ssor_pcg", "relax", "jacobi_spectral_radius", "coloring"),
-    "itersolve._ranking": ("bradley_terry", "PairwiseData", "RankingResult", "load_football"),
+    "itersolve._ranking": (
+        "bradley_terry",
+        "PairwiseData",
+        "PartitionedGames",
+        "RankingResult",
+        "load_football",
+    ),
     "itersolve._infeasibility": ("infimal_displacement", "feasibility"),
     "itersolve._linprog": ("linprog", "LinprogResult"),
     "itersolve._newton": (

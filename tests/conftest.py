@@ -48,7 +48,13 @@ def dask_client():
     cores. Skipped where ``distributed`` is not installed."""
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        # without a dashboard the scheduler still serves HTTP (health checks), by default on
+        # port 8787: a free port instead, so a cluster already running there is no clash
+        scheduler_kwargs={"dashboard_address": ":0"},
     )
     client = distributed.Client(cluster)
     try:

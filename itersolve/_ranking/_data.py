@@ -348,6 +348,62 @@ class PairwiseData:
         )
 
     @classmethod
+    def from_dask(
+        cls,
+        frame,
+        *,
+        winner,
+        loser,
+        tie=None,
+        home=None,
+        weight=None,
+        labels=None,
+        in_memory=True,
+    ):
+        """From a Dask DataFrame, one row per comparison, aggregated on the cluster.
+
+        Parameters
+        ----------
+        frame : dask.dataframe.DataFrame
+            For example ``dask.dataframe.read_parquet`` over many files. Each partition
+            counts its distinct games, and a reduction on the cluster sums them: the log
+            itself never reaches this process.
+        winner, loser, tie, home, weight : str
+            Column names, read as :meth:`from_dataframe` reads them (integer player
+            columns are indices, anything else labels; ``home`` the player at home or
+            missing for a neutral venue; ``weight`` >= 0). A missing column or one of the
+            wrong type (complex, booleans as players) is an error naming it, raised
+            before any computation; a bad value (a missing player, a negative weight)
+            when the partition holding it is read.
+        labels : sequence, optional
+            All player labels, fixing their order, as for :meth:`from_pairs`.
+        in_memory : bool
+            True: the distinct games come back as the ordinary PairwiseData, equal to
+            ``from_dataframe(frame.compute(), ...)`` group for group. False: they stay
+            partitioned on the cluster (one partition per partition of ``frame``), as a
+            ``PartitionedGames`` for ``bradley_terry(..., update="sync")``, when even they
+            do not fit here; labels in an object column (arbitrary Python values) then
+            take one more pass, to index them before the games are shuffled.
+
+        Returns
+        -------
+        PairwiseData or PartitionedGames
+        """
+        from ._dask import from_dask
+
+        return from_dask(
+            cls,
+            frame,
+            winner=winner,
+            loser=loser,
+            tie=tie,
+            home=home,
+            weight=weight,
+            labels=labels,
+            in_memory=in_memory,
+        )
+
+    @classmethod
     def from_csv(cls, path, *, winner, loser, tie=None, home=None, weight=None, labels=None):
         """From a CSV file with a header row; columns named as in :meth:`from_dataframe`.
 

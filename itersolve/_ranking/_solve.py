@@ -22,6 +22,7 @@ from .._workers import check_workers
 from ._checks import check_existence, check_n_items
 from ._data import PairwiseData, as_pairwise_data
 from ._fit import cpu_fit, device_fit, solve
+from ._out_of_core import PartitionedGames, fit_partitioned
 from ._result import RankingResult
 from ._solver import Layout
 from ._uncertainty import bootstrap, fisher
@@ -53,7 +54,7 @@ def _start(x0, data):
 
 
 def bradley_terry(
-    data: PairwiseData | ArrayLike,
+    data: PairwiseData | PartitionedGames | ArrayLike,
     x0: ArrayLike | None = None,
     *,
     n_items: int | None = None,
@@ -79,9 +80,12 @@ def bradley_terry(
 
     Parameters
     ----------
-    data : PairwiseData or what its constructors accept
+    data : PairwiseData, PartitionedGames or what PairwiseData's constructors accept
         For example a ``(winners, losers)`` tuple of index or label arrays, or a square
-        count matrix ``wins[i, j]``.
+        count matrix ``wins[i, j]``. A :class:`PartitionedGames` (from
+        ``PairwiseData.from_dask(..., in_memory=False)``) is fitted by the synchronous
+        sweep as a map-reduce on its Dask cluster (``update="sync"``; plain Bradley–Terry,
+        ``ties="half"`` and ``prior`` only).
     x0 : array_like, optional
         Starting scores (a warm start, for example from an earlier fit with new players
         at 0). Only their differences matter; scores further than 300 from their mean are
@@ -180,6 +184,23 @@ def bradley_terry(
     workers = check_workers(workers)
     # None needs no check, and drawing a fresh seed from the OS costs more than a sweep
     generator = None if rng is None else check_rng("rng", rng)
+    if isinstance(data, PartitionedGames):  # from_dask(in_memory=False): sweeps on the cluster
+        options = {"ties": ties, "home_advantage": home_advantage, "uncertainty": uncertainty}
+        return fit_partitioned(
+            data,
+            x0,
+            check_n_items(n_items),
+            method,
+            update,
+            prior,
+            rtol,
+            atol,
+            maxiter,
+            callback,
+            throw,
+            backend=backend,
+            **options,
+        )
     data = as_pairwise_data(data, n_items=check_n_items(n_items))
     if data.has_ties and ties is None:
         raise ValueError("the data contain ties: pass ties='half' or ties='davidson'")
