@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import time
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -10,7 +12,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit, logit
 
+from .._sor import LinearSystem
 from .._validation import check_choice, check_int, check_real
+from .._workers import check_workers, map_tasks
 from ._count import check_descent, count_run, descend
 from ._features import ChebyshevFeatures, check_features, solve_normal_equations
 from ._tasks import (
@@ -30,6 +34,11 @@ PARAMETERS = ("omega",)
 COARSE, FINE = 40, 21
 # a grid point whose solve needs CUTOFF times the task's best count so far is not its best
 CUTOFF = 4
+# the descent's evaluations go to the workers only when one takes longer than this here:
+# each sends every task again, ~20 ms for 40 tasks of n = 1024 to two local processes,
+# more on a cluster (measured on 2 cores: an epoch of 40 shifted Laplacians of n = 1024
+# took 27 ms here and 32 ms on two workers; of n = 4096, 98 ms and 82 ms)
+EPOCH_SECONDS = 0.05
 
 
 class ParameterModel:
@@ -70,6 +79,17 @@ class ParameterModel:
     epochs, learning_rate, slope : int, float, float
         The number of trial steps, the first step's length relative to ``||θ||`` (logit
         units), and the surrogate's slope.
+    workers : int or map-like callable
+        Runs the training solves of :meth:`fit` (each task's grid scan, refinement and
+        final check; the descent's epochs too, where they pay) and the solves of
+        :meth:`solve` and :meth:`score`, as scipy's ``workers``: ``1`` (default) here,
+        serially; ``k > 1`` in ``k`` processes through joblib, ``-1`` on all cores (or,
+        under ``joblib.parallel_config(backend="dask")``, on the cluster); a callable
+        ``workers(func, iterable)`` returning results in order (``map``, ``Pool.map``, a
+        Dask client's map-and-gather). The fit is identical for every choice. The
+        problems travel to the workers: Newton–SOR's ``F`` and ``jacobian`` must be
+        picklable (joblib and Dask use cloudpickle, so lambdas are fine; ``Pool.map``
+        needs module-level functions).
 
     Attributes
     ----------
@@ -100,6 +120,7 @@ class ParameterModel:
         epochs: int = 50,
         learning_rate: float = 0.05,
         slope: float = 1.0,
+        workers: int | Callable = 1,
     ):
         self.parameter = check_choice("parameter", parameter, PARAMETERS)
         self.solver = check_solver(solver, SOLVERS)
@@ -113,6 +134,7 @@ class ParameterModel:
         self.solver_options = check_options(self.solver, options)
         self.ridge = check_real("ridge", ridge, low=0)
         self.epochs, self.learning_rate, self.slope = check_descent(epochs, learning_rate, slope)
+        self.workers = check_workers(workers)
 
     def __repr__(self) -> str:
         return (
@@ -122,46 +144,8 @@ class ParameterModel:
 
     # -- the solver in the loop ------------------------------------------------------------
 
-    def _history(self, task, omega: float, maxiter: int | None = None):
-        """``(e, de/dω)`` of one training task at ``omega`` (tangent histories)."""
-        maxiter = self.solver_options["maxiter"] if maxiter is None else maxiter
-        if self.solver == "newton_sor":
-            from ._nonlinear_histories import newton_sor_history
-
-            F, jacobian, start = task
-            return newton_sor_history(
-                F,
-                jacobian,
-                np.asarray(start, dtype=np.float64),
-                omega,
-                tol=self.rtol,
-                maxiter=maxiter,
-            )
-        from . import _tangents
-
-        x0 = np.zeros(task.n)
-        if self.solver == "sor":
-            return _tangents.sor_history(task, x0, omega, tol=self.rtol, maxiter=maxiter)
-        return _tangents.pcg_history(task, x0, omega, tol=self.rtol, maxiter=maxiter)
-
-    def _count(self, task, omega: float, cap: int | None = None) -> float:
-        """Iterations to ``rtol`` at ``omega``; Inf when the solve fails or needs more than
-        ``cap`` iterations."""
-        e, _ = self._history(task, omega, cap)
-        return float(len(e) - 1) if np.isfinite(e[-1]) and e[-1] <= self.rtol else np.inf
-
-    def _scan(self, task, grid) -> np.ndarray:
-        """Counts on ``grid``. A solve is cut off at ``CUTOFF`` times the best count so far
-        (that ω cannot be the task's best) and reads as NaN: at least the cap."""
-        maxiter = self.solver_options["maxiter"]
-        counts = np.empty(len(grid))
-        best = np.inf
-        for k, omega in enumerate(grid):
-            cap = min(maxiter, int(CUTOFF * (best + 1))) if np.isfinite(best) else maxiter
-            count = self._count(task, omega, cap)
-            counts[k] = count if np.isfinite(count) or cap == maxiter else np.nan
-            best = min(best, count)
-        return counts
+    def _solves(self) -> _Solves:
+        return _Solves(self.solver, self.rtol, self.solver_options["maxiter"])
 
     def _best_constant(self, tasks, grid, table) -> float:
         """The grid ω with the fewest total iterations (a failed solve costs ``maxiter +
@@ -174,16 +158,15 @@ class ParameterModel:
             unknown = np.flatnonzero(np.isnan(table[:, column]))
             if not unknown.size:
                 return float(grid[column])
-            for row in unknown:
-                count = self._count(tasks[row], grid[column])
+            pairs = [(tasks[row], grid[column]) for row in unknown]
+            counts = map_tasks(_count_task, pairs, self.workers, self._solves())
+            for row, count in zip(unknown, counts, strict=True):
                 table[row, column] = count if np.isfinite(count) else cost
 
     def _tasks(self, problems):
         if self.solver == "newton_sor":
             check_nonlinear(problems)
             return problems
-        from .._sor import LinearSystem
-
         tasks = []
         for index, problem in enumerate(problems):
             try:
@@ -196,7 +179,7 @@ class ParameterModel:
             # neither overflow (A ~ 1e300) nor underflow (A ~ 1e-300)
             largest = float(np.abs(system.data).max())
             scale = math.ldexp(1.0, math.frexp(largest)[1]) if largest > 0 else 1.0
-            tasks.append(LinearSystem(system.matrix / scale, system.b / scale))
+            tasks.append(_TrainingSystem(system.matrix / scale, system.b / scale))
         return tasks
 
     # -- fitting ---------------------------------------------------------------------------
@@ -214,7 +197,7 @@ class ParameterModel:
         self.training_counts_ = None
         lo, hi = self.bounds
         grid = np.linspace(lo, hi, COARSE)
-        table = np.array([self._scan(task, grid) for task in tasks])
+        table = np.array(map_tasks(_scan_task, tasks, self.workers, grid, self._solves()))
         hopeless = ~np.isfinite(table).any(axis=1)
         for index in np.flatnonzero(hopeless):
             self.failures_.append((int(index), f"no ω in {self.bounds} converged within maxiter"))
@@ -224,11 +207,14 @@ class ParameterModel:
         tasks_used = [task for task, ok in zip(tasks, usable, strict=True) if ok]
         self.best_constant_ = self._best_constant(tasks_used, grid, table[usable])
         labels = np.full(len(tasks), np.nan)
-        for index in np.flatnonzero(usable):
-            if self.objective == "optimal":
-                labels[index] = self._refine(tasks[index], grid, table[index])
-            else:  # the coarse grid's best, enough for a start
-                labels[index] = _plateau_middle(grid, table[index])
+        rows = np.flatnonzero(usable)
+        if self.objective == "optimal":
+            pairs = [(tasks[index], table[index]) for index in rows]
+            labels[rows] = map_tasks(
+                _refine_task, pairs, self.workers, grid, self.bounds, self._solves()
+            )
+        else:  # the coarse grid's best, enough for a start
+            labels[rows] = [_plateau_middle(grid, table[index]) for index in rows]
         theta = self._regress(design[usable], labels[usable])
         if self.objective == "optimal":
             self.optimal_ = labels
@@ -248,41 +234,47 @@ class ParameterModel:
         gram += self.ridge * np.trace(gram) / len(gram) * np.eye(len(gram))
         return solve_normal_equations(gram, rows.T @ _logit_inside(labels, lo, hi))
 
-    def _refine(self, task, grid, counts) -> float:
-        """The middle of the plateau of fewest iterations, on a fine grid around the best."""
-        best = int(np.nanargmin(counts))
-        step = grid[1] - grid[0]
-        lo, hi = self.bounds
-        fine = np.linspace(max(lo, grid[best] - step), min(hi, grid[best] + step), 2 * FINE - 1)
-        return _plateau_middle(fine, self._scan(task, fine))
-
     def _train(self, tasks, design, usable, starts):
-        """Descend on the training count from the better of ``starts``."""
+        """Descend on the training count from the better of ``starts``.
+
+        Each evaluation (one per epoch) solves every task once and sends every task to the
+        workers again: it runs here unless the first one, timed here, outweighs that
+        (``EPOCH_SECONDS``). The choice changes the time, never the result.
+        """
         lo, hi = self.bounds
-        maxiter = self.solver_options["maxiter"]
         rows = np.flatnonzero(usable)
+        solves = self._solves()
+        workers = 1
 
         def objective(theta):
             z = design[rows] @ theta
             omegas = lo + (hi - lo) * expit(z)
-            d_omega = np.empty(len(rows))
+            pairs = [(tasks[i], w) for i, w in zip(rows, omegas, strict=True)]
+            runs = map_tasks(_count_run_task, pairs, workers, solves, self.slope)
             total = 0.0
-            for k, (i, w) in enumerate(zip(rows, omegas, strict=True)):
-                e, de = self._history(tasks[i], w)
-                value, d_omega[k] = count_run(e, de, self.rtol, self.slope, maxiter)
-                total += value
+            for value, _ in runs:
+                total += value  # one by one, in task order: the same sum for any workers
+            d_omega = np.array([slope for _, slope in runs], dtype=np.float64)
             d_z = d_omega * (hi - lo) * expit(z) * expit(-z)
             return total, design[rows].T @ d_z
 
-        theta = min(starts, key=lambda start: objective(start)[0])
+        clock = time.perf_counter()
+        totals = [objective(starts[0])[0]]
+        if time.perf_counter() - clock > EPOCH_SECONDS:
+            workers = self.workers
+        totals += [objective(start)[0] for start in starts[1:]]
+        theta = starts[int(np.argmin(totals))]  # the first of the best, as min() picks
         theta, _, values = descend(objective, theta, epochs=self.epochs, step=self.learning_rate)
         self.training_counts_ = np.array(values)
         return theta
 
     def _report(self, tasks, usable, design):
         omegas = self._omega(design)
-        for index in np.flatnonzero(usable):
-            if not np.isfinite(self._count(tasks[index], omegas[index])):
+        rows = np.flatnonzero(usable)
+        pairs = [(tasks[index], omegas[index]) for index in rows]
+        counts = map_tasks(_count_task, pairs, self.workers, self._solves())
+        for index, count in zip(rows, counts, strict=True):
+            if not np.isfinite(count):
                 self.failures_.append((int(index), f"the fitted ω = {omegas[index]:.4f} fails"))
         if self.failures_:
             listed = ", ".join(f"{i} ({why})" for i, why in self.failures_[:5])
@@ -313,17 +305,24 @@ class ParameterModel:
         features, problems = check_training_set(
             features, problems, fitted_features=self.n_features_
         )
-        return [
-            solve_all(self.solver, {**self.solver_options, "omega": w}, [p], None, self.rtol)[0]
-            for p, w in zip(problems, omegas, strict=True)
-        ]
+        return solve_all(
+            self.solver,
+            self.solver_options,
+            problems,
+            None,
+            self.rtol,
+            omegas=omegas,
+            workers=self.workers,
+        )
 
     def score(self, features: ArrayLike, problems: Sequence | Callable) -> float:
         """Mean iterations saved per task against the best constant ω of the training set."""
         learned = iterations_of(self.solve(features, problems))
         _, problems = check_training_set(features, problems)
         options = {**self.solver_options, "omega": self.best_constant_}
-        constant = iterations_of(solve_all(self.solver, options, problems, None, self.rtol))
+        constant = iterations_of(
+            solve_all(self.solver, options, problems, None, self.rtol, workers=self.workers)
+        )
         return float(np.mean(constant - learned))
 
     def as_tuner(self) -> _OfflineTuner:
@@ -337,25 +336,122 @@ class ParameterModel:
 
 
 class _OfflineTuner:
-    """``suggest(context)`` predicts; ``observe`` ignores the cost (the model is offline)."""
+    """``suggest(context)`` predicts; ``observe`` ignores the cost (the model is offline).
+
+    ``offline = True`` says so to :func:`~itersolve.tuning.solve_sequence`: the suggestions
+    do not depend on the costs, so with ``workers`` it takes every suggestion of a sequence
+    first and reports the costs afterwards, in order. The tuner therefore accepts several
+    suggestions ahead of their costs; ``observe`` still needs one pending.
+    """
+
+    offline = True
 
     def __init__(self, model: ParameterModel):
         self.model = model
         self.arms = ()
-        self._pending = False
+        self._pending = 0  # suggestions whose cost has not been observed yet
 
     def suggest(self, context=None) -> float:
-        if self._pending:
-            raise RuntimeError("suggest() called twice without observe()")
         if context is None:
             raise ValueError("an offline ParameterModel needs each system's features as context")
-        self._pending = True
-        return float(self.model.predict(np.atleast_2d(np.asarray(context, dtype=np.float64)))[0])
+        omega = float(self.model.predict(np.atleast_2d(np.asarray(context, dtype=np.float64)))[0])
+        self._pending += 1
+        return omega
 
     def observe(self, cost) -> None:
         if not self._pending:
             raise RuntimeError("observe() called without a pending suggest()")
-        self._pending = False
+        self._pending -= 1
+
+
+class _TrainingSystem(LinearSystem):
+    """A training task's system that pickles as its arrays, so that it travels to worker
+    processes (a ``LinearSystem`` holds its kernels' module, which does not pickle); the
+    worker rebuilds the same system from the same arrays."""
+
+    def __reduce__(self):
+        return type(self), (self.matrix, self.b)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Solves:
+    """The training solves of a model: what they need of it (solver, tolerance, maxiter)
+    and no more, so that it is small to send to every chunk of tasks."""
+
+    solver: str
+    rtol: float
+    maxiter: int
+
+    def history(self, task, omega: float, maxiter: int | None = None):
+        """``(e, de/dω)`` of one training task at ``omega`` (tangent histories)."""
+        maxiter = self.maxiter if maxiter is None else maxiter
+        if self.solver == "newton_sor":
+            from ._nonlinear_histories import newton_sor_history
+
+            F, jacobian, start = task
+            return newton_sor_history(
+                F,
+                jacobian,
+                np.asarray(start, dtype=np.float64),
+                omega,
+                tol=self.rtol,
+                maxiter=maxiter,
+            )
+        from . import _tangents
+
+        x0 = np.zeros(task.n)
+        if self.solver == "sor":
+            return _tangents.sor_history(task, x0, omega, tol=self.rtol, maxiter=maxiter)
+        return _tangents.pcg_history(task, x0, omega, tol=self.rtol, maxiter=maxiter)
+
+    def count(self, task, omega: float, cap: int | None = None) -> float:
+        """Iterations to ``rtol`` at ``omega``; Inf when the solve fails or needs more than
+        ``cap`` iterations."""
+        e, _ = self.history(task, omega, cap)
+        return float(len(e) - 1) if np.isfinite(e[-1]) and e[-1] <= self.rtol else np.inf
+
+    def scan(self, task, grid) -> np.ndarray:
+        """Counts on ``grid``. A solve is cut off at ``CUTOFF`` times the best count so far
+        (that ω cannot be the task's best) and reads as NaN: at least the cap."""
+        counts = np.empty(len(grid))
+        best = np.inf
+        for k, omega in enumerate(grid):
+            cap = min(self.maxiter, int(CUTOFF * (best + 1))) if np.isfinite(best) else self.maxiter
+            count = self.count(task, omega, cap)
+            counts[k] = count if np.isfinite(count) or cap == self.maxiter else np.nan
+            best = min(best, count)
+        return counts
+
+
+# The per-task functions that workers run (module-level, so that they pickle): a task, or a
+# (task, value) pair, first, then what every task shares.
+
+
+def _scan_task(task, grid, solves: _Solves) -> np.ndarray:
+    return solves.scan(task, grid)
+
+
+def _count_task(pair, solves: _Solves) -> float:
+    task, omega = pair
+    return solves.count(task, omega)
+
+
+def _refine_task(pair, grid, bounds, solves: _Solves) -> float:
+    """The middle of the plateau of fewest iterations, on a fine grid around the best of
+    the task's coarse ``counts``."""
+    task, counts = pair
+    best = int(np.nanargmin(counts))
+    step = grid[1] - grid[0]
+    lo, hi = bounds
+    fine = np.linspace(max(lo, grid[best] - step), min(hi, grid[best] + step), 2 * FINE - 1)
+    return _plateau_middle(fine, solves.scan(task, fine))
+
+
+def _count_run_task(pair, solves: _Solves, slope: float):
+    """The count at ω and its derivative in ω (the descent's objective, one task)."""
+    task, omega = pair
+    e, de = solves.history(task, omega)
+    return count_run(e, de, solves.rtol, slope, solves.maxiter)
 
 
 def _plateau_middle(grid, counts) -> float:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from .._backend import to_host
 from .._validation import check_array, check_choice, check_int, check_real
+from .._workers import map_tasks
 from ._features import check_features
 from ._linear import STATIONARY
 
@@ -166,19 +167,45 @@ def solve_all(
     starts,
     rtol: float,
     *,
+    omegas=None,
     chain: bool = False,
     first=None,
+    workers: int | Callable = 1,
 ) -> list:
-    """Solve every task; ``starts`` (m, n) or None (cold). ``chain``: each task starts from
-    the previous task's solution (``first`` for the first task), the "previous" baseline."""
+    """Solve every task; ``starts`` (m, n) or None (cold), ``omegas`` (m,) or None (the
+    options' ω). ``chain``: each task starts from the previous task's solution (``first``
+    for the first task), the "previous" baseline, which runs serially. Otherwise the
+    solves are independent and run as ``workers`` says (:func:`itersolve._workers.map_tasks`)."""
+    if chain:
+        return _solve_chain(solver, options, problems, rtol, first)
+    tasks = [
+        (
+            problem,
+            None if starts is None else starts[index],
+            None if omegas is None else omegas[index],
+        )
+        for index, problem in enumerate(problems)
+    ]
+    return map_tasks(solve_task, tasks, workers, solver, options, rtol)
+
+
+def solve_task(task, solver: str, options: dict, rtol: float):
+    """The real solver on one task ``(problem, x0, omega)``: a module-level function, so
+    that worker processes can run it (``x0`` None: the cold start; ``omega`` None: the
+    options' ω)."""
+    problem, x0, omega = task
+    if omega is not None:
+        options = {**options, "omega": omega}
+    return solve_one(solver, options, problem, x0, rtol)
+
+
+def _solve_chain(solver: str, options: dict, problems: list, rtol: float, first) -> list:
     results = []
-    for index, problem in enumerate(problems):
-        if chain:  # a previous solve that failed hands on no solution: the next runs cold
-            previous = results[-1] if results else None
-            x0 = first if previous is None else previous.x if previous.success else None
-            x0 = None if x0 is None else np.array(to_host(x0), dtype=np.float64)
-        else:
-            x0 = None if starts is None else starts[index]
+    for problem in problems:
+        # a previous solve that failed hands on no solution: the next runs cold
+        previous = results[-1] if results else None
+        x0 = first if previous is None else previous.x if previous.success else None
+        x0 = None if x0 is None else np.array(to_host(x0), dtype=np.float64)
         results.append(solve_one(solver, options, problem, x0, rtol))
     return results
 

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validation import check_choice, check_int, check_real
+from .._workers import check_workers, map_tasks
 from . import _linear
 from ._count import check_descent
 from ._features import ChebyshevFeatures, check_features, solve_normal_equations
@@ -85,6 +86,19 @@ class WarmStart:
         For ``objective="iterations"``: the number of trial steps, the first step's length
         relative to the weights (each row of ``W`` scaled by its largest entry), and the
         surrogate's slope.
+    workers : int or map-like callable
+        Runs the independent solves, as scipy's ``workers``: Newton's solutions of the
+        training tasks in :meth:`fit`, and the solves of :meth:`solve` and :meth:`score`
+        (not the ``"previous"`` baseline's chain, where each solve starts from the one
+        before). ``1`` (default) here, serially; ``k > 1`` in ``k`` processes through
+        joblib, ``-1`` on all cores (or, under ``joblib.parallel_config(backend="dask")``,
+        on the cluster); a callable ``workers(func, iterable)`` returning results in order
+        (``map``, ``Pool.map``, a Dask client's map-and-gather). The results are identical
+        for every choice. The problems travel to the workers: Newton's ``F`` and
+        ``jacobian`` must be picklable (joblib and Dask use cloudpickle, so lambdas are
+        fine; ``Pool.map`` needs module-level functions). The rest of the training (the
+        linear solvers' runs, batched per matrix, and the count objective's epochs) runs
+        here.
 
     Attributes
     ----------
@@ -116,6 +130,7 @@ class WarmStart:
         epochs: int = 100,
         learning_rate: float = 1e-4,
         slope: float = 1.0,
+        workers: int | Callable = 1,
     ):
         self.model = check_choice("model", model, MODELS)
         self.objective = check_choice("objective", objective, OBJECTIVES)
@@ -140,6 +155,7 @@ class WarmStart:
         self.solver_options = check_options(self.solver, solver_options)
         self.rtol = check_real("rtol", rtol, low=0, low_open=True)
         self.epochs, self.learning_rate, self.slope = check_descent(epochs, learning_rate, slope)
+        self.workers = check_workers(workers)
 
     def __repr__(self) -> str:
         return (
@@ -195,18 +211,9 @@ class WarmStart:
         return self
 
     def _nonlinear_solutions(self, problems):
-        import itersolve
-
         solutions = np.empty((len(problems), self.n_))
-        for index, (F, jacobian, start) in enumerate(problems):
-            result = itersolve.newton(
-                F,
-                np.asarray(start, dtype=np.float64),
-                jacobian=jacobian,
-                rtol=1e-14,
-                atol=min(self.rtol, 1e-12) * 1e-3,
-                maxiter=200,
-            )
+        results = map_tasks(_newton_solution, problems, self.workers, self.rtol)
+        for index, result in enumerate(results):
             solutions[index] = result.x
             if not (np.all(np.isfinite(result.x)) and result.residuals[-1] <= self.rtol):
                 self.failures_.append((index, f"Newton found no solution: {result.message}"))
@@ -347,7 +354,12 @@ class WarmStart:
                 first=self.solutions_[-1],
             )
         return solve_all(
-            self.solver, self.solver_options, problems, self.predict(features), self.rtol
+            self.solver,
+            self.solver_options,
+            problems,
+            self.predict(features),
+            self.rtol,
+            workers=self.workers,
         )
 
     def score(self, features: ArrayLike, problems: Sequence | Callable) -> float:
@@ -357,8 +369,28 @@ class WarmStart:
             features, problems, fitted_features=getattr(self, "n_features_", None)
         )
         warm = iterations_of(self.solve(features, problems))
-        cold = iterations_of(solve_all(self.solver, self.solver_options, problems, None, self.rtol))
+        cold = iterations_of(
+            solve_all(
+                self.solver, self.solver_options, problems, None, self.rtol, workers=self.workers
+            )
+        )
         return float(np.mean(cold - warm))
+
+
+def _newton_solution(problem, rtol: float):
+    """Newton on one training task, run far below ``rtol``: the solution its start is
+    trained towards (a module-level function, so that worker processes can run it)."""
+    import itersolve
+
+    F, jacobian, start = problem
+    return itersolve.newton(
+        F,
+        np.asarray(start, dtype=np.float64),
+        jacobian=jacobian,
+        rtol=1e-14,
+        atol=min(rtol, 1e-12) * 1e-3,
+        maxiter=200,
+    )
 
 
 def _nonzero(spread):

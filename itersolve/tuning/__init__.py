@@ -23,7 +23,10 @@ A tuner is any object with two methods (see :class:`Tuner`), called in strict al
     tuner.observe(cost)              # a real number >= 1, e.g. result.nit or result.nfev
 
 - ``suggest`` twice without ``observe`` in between, or ``observe`` without a pending
-  ``suggest``, raises ``RuntimeError``.
+  ``suggest``, raises ``RuntimeError``. The exception is an *offline* tuner (class
+  attribute ``offline = True``, as :meth:`itersolve.learn.ParameterModel.as_tuner`),
+  whose suggestions do not depend on the costs: it may be asked for several values before
+  their costs are observed, which is how ``solve_sequence(..., workers=...)`` runs them.
 - Costs are at least 1: the tuners normalise by "cost minus 1", the least possible cost
   of an iteration count. Scale other costs (time, flops) accordingly.
 - The arms (``tuner.arms``, a tuple) may be any values: floats such as ω, integers such

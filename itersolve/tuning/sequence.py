@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice, check_real
+from .._workers import check_workers, map_tasks
 from ._protocol import DEFAULT_ARMS, Tuner, check_context_range
 from .binned import BinnedTsallisINF
 from .chebcb import ChebCB
@@ -151,6 +152,23 @@ def _warm_start(previous, A, b):
     return x.copy()  # a callable solver may update x0 in place; the old result keeps its x
 
 
+def _check_independent(tuner, warm_start: bool, progress) -> None:
+    """With ``workers`` the solves run at once: each must not wait for the one before."""
+    if tuner is not None and getattr(tuner, "offline", False) is not True:
+        raise ValueError(
+            f"`workers` runs the solves at once, but the tuner {type(tuner).__name__} learns "
+            "from each solve's count before it suggests the next ω: pass workers=1, or "
+            "tuner=None or an offline tuner (offline = True, as ParameterModel.as_tuner())"
+        )
+    if warm_start:
+        raise ValueError(
+            "`workers` runs the solves at once, but warm_start=True starts each solve from "
+            "the previous solution: pass warm_start=False, or workers=1"
+        )
+    if progress is True:
+        raise ValueError("progress=True shows each solve as it ends: it needs workers=1")
+
+
 def _show_progress(progress, length) -> bool:
     if progress is not None:
         if not isinstance(progress, bool):
@@ -174,6 +192,68 @@ def _as_contexts_array(contexts: list):
     return array
 
 
+def _systems(systems: Iterable, context_iter):
+    """``(A, b, context)`` for each system, in order (context None without contexts)."""
+    for t, system in enumerate(systems):
+        try:
+            A, b = system
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"`systems` must yield (A, b) pairs; item {t} is {type(system).__name__}"
+            ) from None
+        context = None
+        if context_iter is not None:
+            try:
+                context = next(context_iter)
+            except StopIteration:
+                raise ValueError(f"`contexts` ran out at system {t}") from None
+        yield A, b, context
+
+
+def _solve_in_turn(items, tuner, omega, solve, solver_options, warm_start: bool, bar):
+    """``(results, omegas, contexts)``, one system after another: its ω suggested, the
+    system solved (from the previous solution with ``warm_start``), the cost observed."""
+    results, omegas, contexts = [], [], []
+    try:
+        for A, b, context in items:
+            contexts.append(context)
+            value = omega if tuner is None else tuner.suggest(context)
+            x0 = _warm_start(results[-1] if results else None, A, b) if warm_start else None
+            result = solve(A, b, x0, omega=value, **solver_options)
+            if tuner is not None:
+                tuner.observe(max(int(result.nit), 1))
+            results.append(result)
+            omegas.append(value)
+            if bar is not None:
+                bar.update()
+                bar.set_postfix(omega=f"{float(value):.3g}", nit=result.nit, refresh=False)
+    finally:
+        if bar is not None:
+            bar.close()
+    return results, omegas, contexts
+
+
+def _solve_independent(items: list, tuner, omega, solve, solver_options, workers):
+    """``(results, omegas, contexts)`` of solves that do not depend on each other (a fixed
+    ω or an offline tuner, no warm start): every ω suggested here first, in order (the
+    tuner never leaves the caller), the solves run as ``workers`` says, then the costs
+    observed in order."""
+    contexts = [context for _, _, context in items]
+    omegas = [omega if tuner is None else tuner.suggest(context) for context in contexts]
+    tasks = [(A, b, value) for (A, b, _), value in zip(items, omegas, strict=True)]
+    results = map_tasks(_cold_solve, tasks, workers, solve, solver_options)
+    if tuner is not None:
+        for result in results:
+            tuner.observe(max(int(result.nit), 1))
+    return results, omegas, contexts
+
+
+def _cold_solve(task, solve, solver_options):
+    """One system ``(A, b, ω)`` from zero: a module-level function, so that it pickles."""
+    A, b, value = task
+    return solve(A, b, None, omega=value, **solver_options)
+
+
 def solve_sequence(
     systems: Iterable,
     *,
@@ -185,6 +265,7 @@ def solve_sequence(
     progress: bool | None = None,
     rng: int | np.random.Generator | np.random.SeedSequence | None = None,
     context_range: tuple[float, float] | None = None,
+    workers: int | Callable = 1,
     **solver_options: Any,
 ) -> SequenceResult:
     r"""Solve a sequence of linear systems, choosing each ω with an online tuner.
@@ -197,11 +278,12 @@ def solve_sequence(
     Parameters
     ----------
     systems : iterable of (A, b)
-        The systems, in order; a generator is consumed one system at a time.
+        The systems, in order; a generator is consumed one system at a time (with
+        ``workers``, in full before the first solve).
     solver : {"sor", "ssor_pcg"} or callable
         :func:`itersolve.sor`, :func:`itersolve.ssor_pcg`, or any callable
         ``solver(A, b, x0, omega=..., **solver_options)`` returning a
-        :class:`~itersolve.SolveResult`.
+        :class:`~itersolve.SolveResult` (picklable with ``workers``).
     tuner : None, {"tsallis-inf", "chebcb", "binned"} or Tuner
         None: every system uses the fixed ``omega``. A name builds the tuner on the
         default grid ``DEFAULT_ARMS`` (ω = 1, 1.05, ..., 1.95): :class:`TsallisINF`,
@@ -228,6 +310,20 @@ def solve_sequence(
     context_range : (float, float), optional
         The contexts' interval for ``"chebcb"`` and ``"binned"``. Default: the minimum and
         maximum of ``contexts``, which are then read in full before the first solve.
+    workers : int or map-like callable
+        Runs the solves, as scipy's ``workers``: ``1`` (default) here, one after another;
+        ``k > 1`` in ``k`` processes through joblib, ``-1`` on all cores (or, under
+        ``joblib.parallel_config(backend="dask")``, on the cluster); a callable
+        ``workers(func, iterable)`` returning results in order (``map``, ``Pool.map``, a
+        Dask client's map-and-gather). Only for independent solves: ``warm_start=False``
+        and ``tuner`` None or offline (an object with ``offline = True``, whose
+        suggestions do not depend on the costs, as
+        :meth:`itersolve.learn.ParameterModel.as_tuner`); else a ValueError. The systems
+        are then read in full first, every ω is suggested here in order, the solves run in
+        the workers (the systems, ``solver`` and ``solver_options`` must be picklable;
+        joblib and Dask use cloudpickle, so lambdas are fine) and the costs are observed
+        in order afterwards; no progress bar is shown. The result, and the tuner's state,
+        equal the serial run's.
     **solver_options
         Passed to every solve (``rtol``, ``atol``, ``maxiter``, ``sweep``, ...).
 
@@ -240,8 +336,9 @@ def solve_sequence(
     ------
     TypeError, ValueError
         For bad arguments, before the first solve: an unknown solver or tuner, a
-        contextual tuner without contexts, options that do not apply; and when a system is
-        not an ``(A, b)`` pair, or ``contexts`` and ``systems`` differ in length.
+        contextual tuner without contexts, options that do not apply, ``workers`` for
+        solves that depend on each other; and when a system is not an ``(A, b)`` pair, or
+        ``contexts`` and ``systems`` differ in length.
 
     Notes
     -----
@@ -274,6 +371,9 @@ def solve_sequence(
         omega = check_real("omega", omega)
     if not isinstance(warm_start, bool):
         raise TypeError(f"`warm_start` must be True or False, got {type(warm_start).__name__}")
+    workers = check_workers(workers)
+    if workers != 1:
+        _check_independent(tuner, warm_start, progress)
     if isinstance(systems, (str, bytes)) or not isinstance(systems, Iterable):
         raise TypeError(
             f"`systems` must be an iterable of (A, b) pairs, got {type(systems).__name__}"
@@ -290,40 +390,20 @@ def solve_sequence(
         context_iter = iter(contexts)
     show = _show_progress(progress, length)
 
-    results, omegas, used_contexts = [], [], []
-    bar = None
-    if show:
-        from tqdm import tqdm  # only when a bar is shown
+    items = _systems(systems, context_iter)
+    if workers != 1:
+        results, omegas, used_contexts = _solve_independent(
+            list(items), tuner, omega, solve, solver_options, workers
+        )
+    else:
+        bar = None
+        if show:
+            from tqdm import tqdm  # only when a bar is shown
 
-        bar = tqdm(total=length, desc="solve_sequence", unit="system", file=sys.stderr)
-    try:
-        for t, system in enumerate(systems):
-            try:
-                A, b = system
-            except (TypeError, ValueError):
-                raise TypeError(
-                    f"`systems` must yield (A, b) pairs; item {t} is {type(system).__name__}"
-                ) from None
-            context = None
-            if context_iter is not None:
-                try:
-                    context = next(context_iter)
-                except StopIteration:
-                    raise ValueError(f"`contexts` ran out at system {t}") from None
-                used_contexts.append(context)
-            value = omega if tuner is None else tuner.suggest(context)
-            x0 = _warm_start(results[-1] if results else None, A, b) if warm_start else None
-            result = solve(A, b, x0, omega=value, **solver_options)
-            if tuner is not None:
-                tuner.observe(max(int(result.nit), 1))
-            results.append(result)
-            omegas.append(value)
-            if bar is not None:
-                bar.update()
-                bar.set_postfix(omega=f"{float(value):.3g}", nit=result.nit, refresh=False)
-    finally:
-        if bar is not None:
-            bar.close()
+            bar = tqdm(total=length, desc="solve_sequence", unit="system", file=sys.stderr)
+        results, omegas, used_contexts = _solve_in_turn(
+            items, tuner, omega, solve, solver_options, warm_start, bar
+        )
 
     iterations = np.array([r.nit for r in results], dtype=np.int64)
     return SequenceResult(
