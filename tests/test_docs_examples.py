@@ -719,6 +719,66 @@ def _guarantees_parser(page):
     assert "not allowed" in message and "__import__" in message
 
 
+# ----- cluster.md ----------------------------------------------------------------------------
+# Each parallel answer is checked against the same computation run serially here, in this
+# process, and the football data read by Dask against the shipped results read without it.
+
+
+@check("cluster.md", 0)
+def _cluster_bootstrap(page):
+    assert page.shown("print(np.array_equal(parallel.intervals, serial.intervals))") == ["True"]
+    again = itersolve.bradley_terry(page["football"], workers=map, **page["options"])
+    np.testing.assert_array_equal(again.intervals, page["serial"].intervals)
+    lower, upper = page["serial"].intervals.T
+    assert np.all(lower <= upper) and page["serial"].intervals.shape == (313, 2)
+
+
+@check("cluster.md", 1)
+def _cluster_find_roots(page):
+    assert page.shown("print(len(found.roots), found.reason)") == ["4 exhausted"]
+    check_four_roots(page["found"].roots)
+
+
+@check("cluster.md", 2)
+def _cluster_scheduler(page):
+    assert page.shown("print(np.array_equal(on_cluster.intervals, serial.intervals),") == [
+        "True True"
+    ]
+    check_four_roots(page["mapped"].roots)
+
+
+def _football_2010():
+    from itersolve._ranking._football import football_columns, football_results
+
+    return football_columns(football_results(since="2010-01-01"))
+
+
+@check("cluster.md", 3)
+def _cluster_from_dask(page):
+    shown = page.shown("print(games.n_groups, football.n_groups, list(fit.ranking[:3]))")
+    assert shown == ["9486 9486 ['Argentina', 'Spain', 'Brazil']"]
+    games, football = page["games"], itersolve.load_football()
+    for name in ("first", "second", "home", "first_wins", "second_wins", "ties", "labels"):
+        np.testing.assert_array_equal(getattr(games, name), getattr(football, name))
+    expected = itersolve.bradley_terry(football, ties="davidson", home_advantage=True, prior=1.0)
+    np.testing.assert_allclose(page["fit"].scores, expected.scores, rtol=0, atol=1e-12)
+
+
+@check("cluster.md", 4)
+def _cluster_out_of_core(page):
+    columns = _football_2010()
+    data = itersolve.PairwiseData.from_pairs(
+        columns["winner"], columns["loser"], ties=columns["tie"]
+    )
+    expected = itersolve.bradley_terry(data, ties="half", prior=1.0, update="sync")
+    swept = page["swept"]
+    assert swept.success and abs(swept.nit - expected.nit) <= 1
+    np.testing.assert_allclose(swept.scores, expected.scores, rtol=0, atol=1e-8)
+    assert page.shown("print(swept.success, swept.nit, list(swept.ranking[:3]))") == [
+        f"True {swept.nit} {list(expected.ranking[:3])}"
+    ]
+
+
 # ----- the tests ---------------------------------------------------------------------------
 
 
