@@ -220,8 +220,10 @@ def measure(mode: str, paths: list[str]) -> dict:
             frame, winner="winner", loser="loser", in_memory=mode == "from_dask"
         )
     loaded = time.perf_counter() - start
+    # MAP with one prior game each way: with ~10 games per player at 10^6 games, some
+    # player has won (or lost) them all and maximum likelihood does not exist
     options = {"update": "sync"} if mode == "out-of-core" else {}
-    result = itersolve.bradley_terry(data, rtol=1e-8, **options)
+    result = itersolve.bradley_terry(data, prior=1.0, rtol=1e-8, **options)
     total = time.perf_counter() - start
     figures = {
         "load_s": loaded,
@@ -251,8 +253,9 @@ def measure_in_child(mode: str, paths: list[str]) -> dict:
         f"print(json.dumps(b.measure({mode!r}, {paths!r})))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    if done.returncode:
-        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"}
+    if done.returncode:  # the exception's line, not the log lines Dask printed after it
+        errors = [line for line in done.stderr.splitlines() if "Error" in line.split(":")[0]]
+        return {"error": errors[-1] if errors else f"exit status {done.returncode}"}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -45,3 +45,36 @@ def test_find_roots_on_the_cluster_equals_the_same_rounds_here(dask_client):
         np.testing.assert_array_equal(run.roots, here.roots)
         assert [a.nit for a in run.attempts] == [a.nit for a in here.attempts]
     assert len(here.roots) == 4
+
+
+def test_learn_fits_and_solve_sequence_on_the_cluster_equal_the_serial_ones(dask_client):
+    from itersolve.learn import ParameterModel, WarmStart, robertson_tasks, shifted_laplacian_tasks
+    from itersolve.tuning import solve_sequence
+
+    shifts, systems = shifted_laplacian_tasks(6, n_side=6, rng=2)
+    features = shifts[:, :1]
+    # WarmStart's training solves that run in workers are the Newton solutions
+    robertson_features, robertson = robertson_tasks(1, steps=6, rates="standard")[:2]
+
+    def fits(workers):
+        parameter = ParameterModel(degree=1, objective="optimal", workers=workers)
+        warm = WarmStart(solver="newton", objective="iterations", epochs=2, workers=workers)
+        parameter.fit(features, systems)
+        warm.fit(robertson_features[:, 3:4], robertson)  # log10 of the step
+        sequence = solve_sequence(
+            systems,
+            tuner=parameter.as_tuner(),
+            contexts=shifts[:, 0],
+            warm_start=False,
+            workers=workers,
+            rtol=1e-8,
+        )
+        return parameter.coefficients_, warm.coefficients_, sequence.omegas, sequence.iterations
+
+    serial = fits(1)
+    with joblib.parallel_config(backend="dask"):
+        cluster = fits(-1)
+    mapped = fits(_client_map(dask_client))
+    for run in (cluster, mapped):
+        for got, expected in zip(run, serial, strict=True):
+            assert got.tobytes() == expected.tobytes()
