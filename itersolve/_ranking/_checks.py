@@ -166,6 +166,17 @@ def count_matrix(name: str, matrix):
     return coo
 
 
+def check_no_silent_players(data) -> None:
+    """ValueError naming the players without a comparison: ML scores them at +/- infinity."""
+    silent = np.flatnonzero(data.games_per_player() == 0)
+    if silent.size:
+        shown = ", ".join(repr(data.label(i)) for i in silent[:8])
+        raise ValueError(
+            f"the maximum-likelihood scores do not exist: players {{{shown}}} have no comparisons. "
+            "Pass prior= (for example prior=1.0) for a MAP fit, which scores them at the prior."
+        )
+
+
 def check_existence(data, layout) -> None:
     """Ford's condition: ML exists iff the who-beat-whom graph is strongly connected.
 
@@ -174,13 +185,7 @@ def check_existence(data, layout) -> None:
     """
     if layout.strongly_connected():
         return
-    silent = np.flatnonzero(data.games_per_player() == 0)
-    if silent.size:
-        shown = ", ".join(repr(data.label(i)) for i in silent[:8])
-        raise ValueError(
-            f"the maximum-likelihood scores do not exist: players {{{shown}}} have no comparisons. "
-            "Pass prior= (for example prior=1.0) for a MAP fit, which scores them at the prior."
-        )
+    check_no_silent_players(data)
     graph = layout.win_graph()
     count, component = connected_components(graph, directed=True, connection="strong")
     coo = graph.tocoo()

@@ -23,7 +23,7 @@ import sys
 import numpy as np
 
 from . import _kernels
-from ._checks import check_n_items, fixed_labels
+from ._checks import check_n_items, check_no_silent_players, fixed_labels
 from ._data import PairwiseData
 from ._fit import Fit, solve
 from ._result import RankingResult
@@ -396,14 +396,7 @@ def check_existence(data, layout) -> None:
     along who-beat-whom edges and against them. A round is one pass that follows each
     partition's edges as far as they lead, so the rounds count the hops between
     partitions, not the length of the paths."""
-    silent = np.flatnonzero(data.games_per_player() == 0)
-    if silent.size:
-        shown = ", ".join(repr(data.label(i)) for i in silent[:8])
-        raise ValueError(
-            f"the maximum-likelihood scores do not exist: players {{{shown}}} have no "
-            "comparisons. Pass prior= (for example prior=1.0) for a MAP fit, which scores "
-            "them at the prior."
-        )
+    check_no_silent_players(data)
     forward = np.zeros(data.n_items, bool)
     forward[0] = True
     backward = forward.copy()
