@@ -66,9 +66,10 @@ def map_tasks(function: Callable, tasks: Sequence, workers: int | Callable, *sha
     else:
         import joblib  # only when a batch runs in parallel
 
-        size = joblib.effective_n_jobs(workers)
-        chunks = _chunks(tasks, CHUNKS_PER_WORKER * size)
-        outputs = joblib.Parallel(n_jobs=workers)(
+        # never more processes than tasks: workers=64 on a batch of 3 starts 3
+        n_jobs = workers if workers == -1 else min(workers, len(tasks))
+        chunks = _chunks(tasks, CHUNKS_PER_WORKER * joblib.effective_n_jobs(n_jobs))
+        outputs = joblib.Parallel(n_jobs=n_jobs)(
             joblib.delayed(_run_chunk)((function, chunk, shared, origin)) for chunk in chunks
         )
     return [result for output in outputs for result in output]

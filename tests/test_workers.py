@@ -83,6 +83,21 @@ def test_map_tasks_keeps_the_order_and_passes_shared_arguments(workers):
     assert map_tasks(_square, range(23), workers, 5) == [t * t + 5 for t in range(23)]
 
 
+def test_more_workers_than_tasks_start_no_more_processes_than_tasks(monkeypatch):
+    import joblib
+
+    asked = []
+
+    class Recording(joblib.Parallel):
+        def __init__(self, n_jobs=None, **kwargs):
+            asked.append(n_jobs)
+            super().__init__(n_jobs=n_jobs, **kwargs)
+
+    monkeypatch.setattr(joblib, "Parallel", Recording)
+    assert map_tasks(_square, range(3), 64, 0) == [0, 1, 4]
+    assert asked == [3]
+
+
 def test_a_map_returning_the_wrong_number_of_results_is_named():
     with pytest.raises(ValueError, match="`workers` returned 1 results"):
         map_tasks(_square, range(10), lambda f, it: [f(next(iter(it)))], 0)
