@@ -57,7 +57,14 @@ def map_tasks(function: Callable, tasks: Sequence, workers: int | Callable, *sha
     if callable(workers):
         chunks = _chunks(tasks, CHUNKS_PER_WORKER * (os.cpu_count() or 1))
         calls = [(function, chunk, shared, origin) for chunk in chunks]
-        outputs = list(workers(_run_chunk, calls))
+        returned = workers(_run_chunk, calls)
+        try:
+            outputs = list(returned)
+        except TypeError:
+            raise TypeError(
+                "`workers(func, iterable)` must return the results, in order; it returned "
+                f"{type(returned).__name__}"
+            ) from None
         if len(outputs) != len(calls):
             raise ValueError(
                 f"`workers` returned {len(outputs)} results for {len(calls)} calls: a map-like "

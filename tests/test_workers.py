@@ -98,6 +98,11 @@ def test_more_workers_than_tasks_start_no_more_processes_than_tasks(monkeypatch)
     assert asked == [3]
 
 
+def test_a_map_returning_no_iterable_is_named():
+    with pytest.raises(TypeError, match=r"`workers\(func, iterable\)` must return .* int"):
+        map_tasks(_square, range(10), lambda f, it: 5, 0)
+
+
 def test_a_map_returning_the_wrong_number_of_results_is_named():
     with pytest.raises(ValueError, match="`workers` returned 1 results"):
         map_tasks(_square, range(10), lambda f, it: [f(next(iter(it)))], 0)
