@@ -92,23 +92,24 @@ def bootstrap(
     cells = np.concatenate([data.first_wins, data.second_wins, data.ties])
     draw = (int(round(cells.sum())), cells / cells.sum())
     ties = "davidson" if solver.fit_nu else ("half" if data.has_ties else None)
-    options = (
-        ties,
-        solver.fit_theta,
-        solver.method,
-        solver.update,
-        solver.prior * solver.unit,
-        solver.rtol,
-        solver.atol * solver.unit,
-    )
+    options = {  # cpu_fit's, for every resample
+        "home_advantage": solver.fit_theta,
+        "method": solver.method,
+        "update": solver.update,
+        "prior": solver.prior * solver.unit,
+        "rtol": solver.rtol,
+        "atol": solver.atol * solver.unit,
+    }
     seeds = np.random.SeedSequence(rng.integers(2**63, size=4).tolist()).spawn(replicates)
     if workers == 1:
         samples = [
-            _replicate(seed, data, draw, options, result.scores, maxiter)
+            _replicate(seed, data, draw, ties, options, result.scores, maxiter)
             for seed in _progress(seeds)
         ]
     else:
-        samples = map_tasks(_replicate, seeds, workers, data, draw, options, result.scores, maxiter)
+        samples = map_tasks(
+            _replicate, seeds, workers, data, draw, ties, options, result.scores, maxiter
+        )
     fitted = [scores for scores in samples if scores is not None]
     if not fitted:
         raise ValueError("no bootstrap resample could be fitted; pass prior= for sparse data")
@@ -120,7 +121,7 @@ def bootstrap(
     )
 
 
-def _replicate(seed, data, draw, options, start, maxiter) -> np.ndarray | None:
+def _replicate(seed, data, draw, ties, options, start, maxiter) -> np.ndarray | None:
     """The scores fitted to one multinomial redraw of the counts (None: no estimate)."""
     total, probabilities = draw
     counts = np.random.default_rng(seed).multinomial(total, probabilities).astype(np.float64)
@@ -135,12 +136,11 @@ def _replicate(seed, data, draw, options, start, maxiter) -> np.ndarray | None:
         n_items=data.n_items,
         labels=data.labels,
     )
-    ties, *rest = options
+    # a resample may have lost every tie: Davidson's nu then has no estimate
+    refit_ties = None if ties == "davidson" and not resampled.has_ties else ties
     try:
-        refit = cpu_fit(
-            resampled, ties if resampled.has_ties or ties != "davidson" else None, *rest
-        )
-        if options[4] == 0.0:  # maximum likelihood: it must exist on the resample
+        refit = cpu_fit(resampled, refit_ties, **options)
+        if options["prior"] == 0.0:  # maximum likelihood: it must exist on the resample
             check_existence(resampled, refit.layout)
     except ValueError:
         return None
