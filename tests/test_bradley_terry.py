@@ -1032,6 +1032,13 @@ def test_bootstrap_is_reproducible_and_brackets_the_estimate():
     np.testing.assert_allclose(a.standard_errors, fisher.standard_errors, rtol=0.35)
 
 
+def test_bootstrap_of_weights_that_round_to_no_comparison_is_refused():
+    # 5e-300 comparisons redrawn as integer counts would be none: no silent zero intervals
+    data = PairwiseData.from_pairs([0, 1, 2], [1, 2, 0], weights=[1e-300] * 3)
+    with pytest.raises(ValueError, match="round to none"):
+        bradley_terry(data, uncertainty="bootstrap", n_bootstrap=5, rng=0, prior=1.0)
+
+
 def test_bootstrap_with_ties_home_and_a_prior():
     data = _davidson_home_sample(3, 6, 20, nu=0.5, theta=1.5, venues=True)
     for kwargs in ({"ties": "davidson", "home_advantage": True}, {"ties": "half", "prior": 1.0}):

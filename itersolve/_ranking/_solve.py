@@ -225,6 +225,11 @@ def bradley_terry(
             f"uncertainty='bootstrap' redraws the {data.n_comparisons:g} comparisons as counts; "
             f"that needs fewer than {MAX_RESAMPLED:g} (scale the `weights` down)"
         )
+    if uncertainty == "bootstrap" and round(data.n_comparisons) < 1:
+        raise ValueError(
+            f"uncertainty='bootstrap' redraws the {data.n_comparisons:g} comparisons as counts; "
+            "they round to none (scale the `weights` up)"
+        )
     start = _start(x0, data)
     check_choice("backend", backend, (None, *BACKENDS))
     on_device = backend in ("array-api", "cupy")
