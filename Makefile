@@ -22,7 +22,7 @@ demo: $(STAMP)
 # The second run executes the kernels as plain Python, so they stay valid Python.
 test: $(STAMP)
 	ITERSOLVE_NUMBA_CACHE=0 NUMBA_CACHE_DIR=$$(mktemp -d) $(BIN)/python -m pytest -q
-	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q tests/test_kernels.py tests/test_learn_kernels.py
+	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q tests/test_kernels*.py tests/test_learn_kernels.py
 
 $(VENV)/.installed-docs: pyproject.toml setup.py $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[docs]"
