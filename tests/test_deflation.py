@@ -52,10 +52,15 @@ def test_four_roots_from_one_guess(F):
         F, [3.0, 0.5], jacobian=None if isinstance(F, PolynomialSystem) else circle_hyperbola_jac
     )
     assert_same_root_set(found.roots, exact_four_roots(), 1e-12)
-    assert found.success and found.reason == "exhausted"
-    # The fifth solve, with all four roots deflated, fails and says why the search ended.
-    assert len(found.attempts) == 5 and not found.attempts[-1].success
-    assert "normal end" in found.message
+    if isinstance(F, PolynomialSystem):
+        # Bezout's bound 2 * 2 = 4 is reached and certified: no fifth, futile solve
+        assert found.success and found.reason == "bezout"
+        assert len(found.attempts) == 4 and "Bézout's bound 4" in found.message
+    else:
+        assert found.success and found.reason == "exhausted"
+        # The fifth solve, with all four roots deflated, fails and says why the search ended.
+        assert len(found.attempts) == 5 and not found.attempts[-1].success
+        assert "normal end" in found.message
     assert all(r.success and r.nit <= 15 for r in found.results)
     assert found.nit == sum(a.nit for a in found.attempts)
     assert found.linear_solves == found.jacobian_evaluations == found.nit

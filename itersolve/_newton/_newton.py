@@ -157,7 +157,7 @@ class Newton(Solver):
             state.taus.append(tau)
         direction = tau * delta
         t, backtracks = 1.0, 0
-        merit = self._merit(x, state.residual)
+        merit = self._merit(x, state.residual) if self.linesearch else None
         while True:
             y = x + t * direction  # may overflow: run works under np.errstate(all="ignore")
             Fy, residual = self._evaluate(problem, y)
@@ -171,21 +171,16 @@ class Newton(Solver):
                 note = line_search_note(k)
                 return x, dataclasses.replace(state, stop=Status.STAGNATED, note=note)
             t, backtracks = t / 2, backtracks + 1
-        step_norm = norm(y - x)
+        # the state is the solver's own (never handed out), so it is updated in place
+        state.step_norm = step_norm = norm(y - x)
         state.step_norms.append(step_norm)
-        xnorm = norm(y)
-        recent = (state.recent + [(xnorm, residual)])[-(DIVERGENCE_WINDOW + 1) :]
-        return y, dataclasses.replace(
-            state,
-            Fx=Fy,
-            residual=residual,
-            xnorm=xnorm,
-            recent=recent,
-            nit=k,
-            previous_residual=state.residual,
-            step_norm=step_norm,
-            backtracks=state.backtracks + backtracks,
-        )
+        state.xnorm = norm(y)
+        state.recent.append((state.xnorm, residual))
+        if len(state.recent) > DIVERGENCE_WINDOW + 1:
+            del state.recent[0]
+        state.previous_residual, state.residual, state.Fx = state.residual, residual, Fy
+        state.nit, state.backtracks = k, state.backtracks + backtracks
+        return y, state
 
     def tolerance(self, state) -> float:
         """The residual a success must reach: ``atol``, or ``rtol ||F(x_0)||`` after a

@@ -14,10 +14,12 @@ from .._driver import check_run_options, run
 from .._result import ConvergenceError, SolveResult, Status
 from .._validation import check_array, check_int, check_real
 from .._workers import check_workers
+from ._bezout import BezoutStop
 from ._deflation import ShiftedDeflation
 from ._jacobian import norm, start_vector
 from ._polynomial import PolynomialSystem
-from ._roots_rounds import search_in_rounds
+from ._roots_batched import batched_solves, rows_functions
+from ._roots_rounds import in_workers, search_in_rounds
 from ._solve import newton_parts, on_backend, prepare
 
 __all__ = ["RootsResult", "find_roots"]
@@ -41,12 +43,15 @@ class RootsResult:
     status : Status
         ``CALLBACK`` when the callback stopped the search, else ``CONVERGED`` when a root
         was found, else the status of the last attempt.
-    reason : {"max_roots", "root_limit", "exhausted", "callback"}
+    reason : {"max_roots", "root_limit", "bezout", "exhausted", "callback"}
         ``"max_roots"``: the requested number of roots was found. ``"root_limit"``:
         ``max_roots=None`` and the search stopped at its built-in limit of
         ``DEFAULT_ROOT_LIMIT = 100`` roots (``F`` may have infinitely many). ``"exhausted"``:
         the last deflated solve from every starting guess failed to find a new root, the
         normal end of a deflation search (it cannot prove that no root is left).
+        ``"bezout"``: ``F`` is a square :class:`PolynomialSystem` and as many roots as
+        Bézout's bound (the product of the degrees) were found and certified simple and
+        distinct by the α-test, so no isolated root is left (:mod:`._bezout`).
         ``"callback"``: the callback raised ``StopIteration``.
     message : str
     nit, nfev, jacobian_evaluations, linear_solves : int
@@ -108,13 +113,15 @@ def find_roots(
     throw: bool = False,
     backend: str | None = None,
     workers: int | Callable = 1,
+    vectorized: bool = False,
 ) -> RootsResult:
     r"""Find several roots of ``F`` by repeated deflation from the same starting guess.
 
     From each starting guess: run :func:`deflated_newton` with every root found so far
     deflated; a converged solve adds its root and the search repeats from the same guess;
     a failed one moves on to the next guess. The search ends when ``max_roots`` roots are
-    known or every guess is exhausted.
+    known, when a polynomial system's roots reach Bézout's bound (below), or when every
+    guess is exhausted.
 
     Parameters
     ----------
@@ -155,6 +162,16 @@ def find_roots(
         the serial search's, which deflates each root as soon as it is found. Needs the
         NumPy backend and no ``callback``; ``F`` and ``jacobian`` must be picklable (joblib
         and Dask use cloudpickle: lambdas are fine).
+    vectorized : bool
+        ``True``: ``F(X)`` takes the guesses as the rows of ``X`` ``(B, n)`` and returns
+        ``(B, n)``, and a callable ``jacobian(X)`` returns ``(B, n, n)`` (finite
+        differences work on rows too); the search runs in the rounds described under
+        ``workers``, each round one batched Newton iteration over all its guesses (one
+        call of ``F``, one of the Jacobian and one stacked solve per iteration; the
+        array-API code of :mod:`itersolve.gpu`, so CuPy rows run on the GPU). The same
+        roots and attempts as ``workers=map``, to rounding. A :class:`PolynomialSystem` is
+        evaluated row by row. Needs an integer ``maxiter``, no ``callback`` and
+        ``workers=1``.
 
     Returns
     -------
@@ -184,6 +201,13 @@ def find_roots(
             "`workers` runs the deflated solves away from the caller: it needs the NumPy "
             f"backend (got {chosen.name!r}) and no `callback`"
         )
+    if not isinstance(vectorized, (bool, np.bool_)):
+        raise TypeError(f"`vectorized` must be True or False, got {type(vectorized).__name__}")
+    if vectorized and (callback is not None or maxiter is None or workers != 1):
+        raise ValueError(
+            "`vectorized=True` runs every guess of a round in one batch: it needs an integer "
+            "`maxiter`, no `callback` and `workers=1`"
+        )
     n = F.n_variables if isinstance(F, PolynomialSystem) else None
     starts = _starts(to_host(x0), n)
     jacobian, _ = prepare(F, starts[0], jacobian, linesearch, chosen)
@@ -202,13 +226,23 @@ def find_roots(
             stopped = True  # also at a solve's last call, where run itself ignores it
             raise
 
-    def done():
-        return stopped or len(roots) >= limit
+    bezout = BezoutStop(F)
+    complete = False  # every isolated root of a polynomial system is known (BezoutStop)
 
-    if workers != 1:
+    def done():
+        return stopped or complete or len(roots) >= limit
+
+    if workers != 1 or vectorized:
         options = (rtol, atol, linesearch, maxiter)
-        roots, results, attempts, totals = search_in_rounds(
-            F, jacobian, starts, deflation, limit, distinct_tol, options, workers
+        if vectorized:
+            F_rows, jacobian_rows = rows_functions(F, jacobian)
+
+            def solve_round(guesses):
+                return batched_solves(F_rows, jacobian_rows, guesses, deflation, options, chosen)
+        else:
+            solve_round = in_workers(F, jacobian, deflation, options, workers)
+        roots, results, attempts, totals, complete = search_in_rounds(
+            solve_round, starts, deflation, limit, distinct_tol, bezout
         )
     else:
         for start in starts:
@@ -236,14 +270,19 @@ def find_roots(
                 roots.append(result.x)
                 results.append(result)
                 deflation.add(to_host(result.x))
+                complete = bezout.reached(roots)
             if done():
                 break
 
     if stopped:
         reason = "callback"
+    elif len(roots) >= limit:
+        reason = "max_roots" if max_roots else "root_limit"
     else:
-        reason = "exhausted" if not done() else "max_roots" if max_roots else "root_limit"
-    if reason == "callback":
+        reason = "bezout" if complete else "exhausted"
+    if reason == "bezout":
+        message = bezout.message(len(roots))
+    elif reason == "callback":
         message = (
             f"Found {len(roots)} distinct roots; the callback raised StopIteration during "
             f"deflated solve {len(attempts)}, which ended the search."

@@ -1,4 +1,4 @@
-"""``find_roots`` with ``workers``: every starting guess solves at once, in rounds.
+"""``find_roots`` with ``workers`` or ``vectorized``: all starting guesses solve at once, in rounds.
 
 The serial search runs one deflated solve after another, each deflating every root found
 so far, so each solve waits for the last. With workers the search runs in rounds: every
@@ -23,19 +23,22 @@ from ._jacobian import norm
 from ._solve import newton_parts
 
 
-def search_in_rounds(F, jacobian, starts, deflation, limit, distinct_tol, options, workers):
-    """``(roots, results, attempts, totals)`` of the round-based search (module docstring).
+def search_in_rounds(solve_round, starts, deflation, limit, distinct_tol, bezout):
+    """``(roots, results, attempts, totals, complete)`` of the round-based search (module
+    docstring); ``complete``: ``bezout`` (a :class:`._bezout.BezoutStop`) ended it.
 
-    ``options`` is ``(rtol, atol, linesearch, maxiter)``; ``deflation`` gains the roots.
+    ``solve_round(starts)`` runs one deflated solve from each of ``starts`` with
+    ``deflation``'s roots deflated and returns ``[(result, njev, nsolve), ...]`` in order
+    (:func:`in_workers`, or one batch: :func:`._roots_batched.batched_solves`);
+    ``deflation`` gains the roots after each round.
     """
     roots, results, attempts = [], [], []
     totals = {"nit": 0, "nfev": 0, "jacobian_evaluations": 0, "linear_solves": 0}
     active = list(range(len(starts)))
-    while active and len(roots) < limit:
+    complete = False
+    while active and len(roots) < limit and not complete:
         known = len(roots)
-        outcomes = map_tasks(
-            _deflated_solve, [starts[i] for i in active], workers, F, jacobian, deflation, options
-        )
+        outcomes = solve_round([starts[i] for i in active])
         still_active = []
         for index, (result, njev, nsolve) in zip(active, outcomes, strict=True):
             attempts.append(result)
@@ -52,11 +55,21 @@ def search_in_rounds(F, jacobian, starts, deflation, limit, distinct_tol, option
         for root in roots[known:]:
             deflation.add(root)
         active = still_active
-    return roots, results, attempts, totals
+        complete = len(roots) > known and bezout.reached(roots)
+    return roots, results, attempts, totals, complete
 
 
 def _is_known(x, roots, distinct_tol) -> bool:
     return any(norm(x - r) <= distinct_tol * max(1.0, norm(r)) for r in roots)
+
+
+def in_workers(F, jacobian, deflation, options, workers):
+    """``solve_round`` for :func:`search_in_rounds`: the solves spread over ``workers``."""
+
+    def solve_round(starts):
+        return map_tasks(_deflated_solve, starts, workers, F, jacobian, deflation, options)
+
+    return solve_round
 
 
 def _deflated_solve(start, F, jacobian, deflation, options):
