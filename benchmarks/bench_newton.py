@@ -26,6 +26,7 @@ depend on the machine, the counts do not.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import statistics
 import time
@@ -168,7 +169,8 @@ def table_many_roots(problem, starts, repeat):
             (f"{label}, 1 guess", lambda: find_roots(system, problem["x0"]), 1),
             (f"{label}, {starts} guesses", lambda: find_roots(system, guesses), starts),
         ]
-    if "F_rows" in problem:
+    # (an older itersolve, timed for a before/after table, has no `vectorized`)
+    if "F_rows" in problem and "vectorized" in inspect.signature(find_roots).parameters:
         rows_F, rows_J = problem["F_rows"], problem["J_rows"]
         contenders.append(
             (
@@ -181,6 +183,7 @@ def table_many_roots(problem, starts, repeat):
         found, t = timed(fn, repeat)
         rows.append((label, n_starts, list(found.roots), found.linear_solves, t))
     if "F_rows" in problem:
+        rows_F, rows_J = problem["F_rows"], problem["J_rows"]
 
         def batched():
             out = batched_newton(rows_F, rows_J, guesses)
