@@ -196,12 +196,17 @@ class LinearSystem:
         self.b = np.ascontiguousarray(b, dtype=dtype)
         self.n = n
         self.dtype = np.dtype(dtype)
-        self.diagonal = diagonal_checked(self.matrix, positive=positive_diagonal)
-        self.norm_b = scaled_norm(self.b)
-        self.nfev = 0  # products with A: residual evaluations and CG's A p
         from . import _kernels  # here, not per call: small systems feel a per-call import
 
         self._kernels = _kernels
+        # one Numba scan instead of scipy's diagonal() and two comparisons (a fixed cost of
+        # every solve); any zero or negative entry goes to diagonal_checked, which names it
+        self.diagonal = np.empty(n, dtype=dtype)
+        positive = _kernels.csr_diagonal(self.indptr, self.indices, self.data, self.diagonal)
+        if not positive:
+            self.diagonal = diagonal_checked(self.matrix, positive=positive_diagonal)
+        self.norm_b = scaled_norm(self.b)
+        self.nfev = 0  # products with A: residual evaluations and CG's A p
 
     def start(self, x0) -> np.ndarray:
         """A fresh contiguous copy of the starting point (zeros when ``x0`` is None)."""
@@ -212,7 +217,8 @@ class LinearSystem:
             x = x[:, 0]
         if x.shape != (self.n,):
             raise ValueError(f"`x0` must have shape ({self.n},) to match `A`, got {x.shape}")
-        if x.dtype.kind == "f" and x.size and np.abs(x).max() > np.finfo(self.dtype).max:
+        narrows = x.dtype.kind == "f" and x.dtype.itemsize > self.dtype.itemsize
+        if narrows and x.size and np.abs(x).max() > np.finfo(self.dtype).max:
             raise ValueError(f"`x0` has entries beyond the range of {self.dtype.name}, A's dtype")
         return np.array(x, dtype=self.dtype, order="C")
 
