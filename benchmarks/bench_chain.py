@@ -53,7 +53,7 @@ keeps the short oscillator (small drift) and the RNN families.
 
 Times depend on the machine and its load (the load average is printed); counts do not.
 
-    python benchmarks/bench_chain.py [--quick] [--repeat R]
+    python benchmarks/bench_chain.py [--quick] [--repeat R] [--part overhead|chains|families]
 """
 
 from __future__ import annotations
@@ -460,6 +460,104 @@ def batch_invariance_notes(W, C, h0, n_steps):
 
 
 # ---------------------------------------------------------------------------------------
+# Part 0: what solve_chain costs per sweep besides the user's functions
+
+
+class Recorded:
+    """A user function that records the ``(t, X)`` of every call (a list append)."""
+
+    def __init__(self, function):
+        self.function, self.calls = function, []
+
+    def __call__(self, t, X):
+        self.calls.append((t, X))
+        return self.function(t, X)
+
+    def replay(self) -> float:
+        """CPU seconds of the same calls again, on copies of their arguments, through this
+        same wrapper (its append is the user's cost in both measurements)."""
+        calls = [(t.copy(), X.copy()) for t, X in self.calls]
+        self.calls = []
+        start = time.process_time()
+        for t, X in calls:
+            self(t, X)
+        return time.process_time() - start
+
+
+def bench_overhead(repeat: int) -> None:
+    """Per sweep (and per call of the step), the CPU time of a solve minus that of the
+    user's step and Jacobian on the same arguments, with a trivial step ``X + 1`` on 2
+    entries (T = 1024). CPU time (``time.process_time``), not wall-clock: the figure is
+    small, and on a shared machine the wall-clock of a few ms swings by 2x."""
+    n, x0 = 1024, np.zeros(2)
+    eye = np.eye(2)
+    cases = [
+        ("loop (batches of one)", None),
+        ("jacobi w=1", {"method": "jacobi", "window": 1}),
+        ("jacobi w=16", {"method": "jacobi", "window": 16}),
+        ("picard w=16", {"method": "picard", "window": 16}),
+        (
+            "quasi-newton w=16",
+            {"method": "quasi-newton", "window": 16, "jacobian": lambda t, X: np.ones_like(X)},
+        ),
+        (
+            "newton w=16",
+            {
+                "method": "newton",
+                "window": 16,
+                "jacobian": lambda t, X: np.zeros((X.shape[0], 2, 2)) + eye,
+            },
+        ),
+        ("hybrid b=16", {"method": "hybrid", "block": 16}),
+        ("gauss-seidel", {"method": "gauss-seidel"}),
+    ]
+
+    def one(options):
+        step = Recorded(lambda t, X: X + 1.0)
+        if options is None:
+            start = time.process_time()
+            plain_loop(step, x0, n)
+            return time.process_time() - start, step.replay(), n, n
+        options = dict(options)
+        jacobian = options.pop("jacobian", None)
+        if jacobian is not None:
+            jacobian = options["jacobian"] = Recorded(jacobian)
+        start = time.process_time()
+        result = itersolve.solve_chain(step, x0, n, **options)
+        total = time.process_time() - start
+        user = step.replay() + (jacobian.replay() if jacobian is not None else 0.0)
+        return total, user, result.nit, result.stats["calls"]
+
+    rounds = {label: [] for label, _ in cases}
+    for _label, options in cases:  # warm-up: kernels compiled, code paths imported
+        one(options)
+    for _ in range(max(repeat, 3)):
+        for label, options in cases:
+            rounds[label].append(one(options))
+    print("\n## 0. Overhead per sweep: a trivial step, the rest is solve_chain\n")
+    print(
+        "Step `X + 1` on states of 2 entries, T = 1024. CPU time of the solve minus that of "
+        "the same calls of the step (and the Jacobian) replayed alone; medians over rounds. "
+        "The fixed cost of a solve (checks, set-up, result: about 70 us) is spread over its "
+        "sweeps.\n"
+    )
+    print(
+        "| method | sweeps | calls in sequence | total (ms) | in the user's functions (ms) | "
+        "overhead per sweep (us) | overhead per call (us) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for label, _ in cases:
+        total = statistics.median(r[0] for r in rounds[label])
+        user = statistics.median(r[1] for r in rounds[label])
+        sweeps, calls = rounds[label][0][2], rounds[label][0][3]
+        rest = total - user
+        print(
+            f"| {label} | {sweeps} | {calls} | {1e3 * total:.2f} | {1e3 * user:.2f} | "
+            f"{1e6 * rest / sweeps:.1f} | {1e6 * rest / calls:.1f} |"
+        )
+
+
+# ---------------------------------------------------------------------------------------
 # Part 1: one chain, every method
 
 
@@ -732,6 +830,13 @@ def main():
     parser.add_argument(
         "--repeat", type=int, default=None, help="timed rounds (median); default 5, 3 for families"
     )
+    parser.add_argument(
+        "--part",
+        choices=("all", "overhead", "chains", "families"),
+        default="all",
+        help="run one part only: 0 (the overhead per sweep), 1 (one chain, every method) "
+        "or 2 (families of related solves)",
+    )
     args = parser.parse_args()
     repeat = args.repeat or (1 if args.quick else 5)
     family_repeat = args.repeat or (1 if args.quick else 3)
@@ -742,24 +847,27 @@ def main():
         "interleaved rounds"
     )
     compiled = None
-    if not args.quick:
+    if not args.quick and args.part in ("all", "chains"):
         compiled, seconds = compiled_loops()
         print(f"Numba compilation of the compiled loops: {seconds:.1f} s (not timed below)")
     # warm-up: import every method's code path once
     for method in ("picard", "jacobi", "hybrid"):
         solve(lambda t, X: 0.5 * X, np.ones(2), 4, method=method)
 
-    print("\n## 1. One chain: sweeps, evaluations and wall-clock against the loop")
-    for chain in problems(args.quick, compiled):
-        bench_chain(chain, repeat)
-
-    print("\n## 2. A family of related solves: cold, warm and learned starts")
-    print(
-        "\nThe error column compares every solve with its own sequential loop: the start "
-        "may change the sweeps, not the answer (beyond the tolerance's level)."
-    )
-    for family in families(args.quick):
-        bench_family(family, family_repeat)
+    if args.part in ("all", "overhead"):
+        bench_overhead(repeat)
+    if args.part in ("all", "chains"):
+        print("\n## 1. One chain: sweeps, evaluations and wall-clock against the loop")
+        for chain in problems(args.quick, compiled):
+            bench_chain(chain, repeat)
+    if args.part in ("all", "families"):
+        print("\n## 2. A family of related solves: cold, warm and learned starts")
+        print(
+            "\nThe error column compares every solve with its own sequential loop: the start "
+            "may change the sweeps, not the answer (beyond the tolerance's level)."
+        )
+        for family in families(args.quick):
+            bench_family(family, family_repeat)
     print(
         f"\nTotal {time.perf_counter() - started:.0f} s; load average at the end "
         f"{os.getloadavg()[0]:.2f}"

@@ -3,13 +3,17 @@ non-finite states, the stopping test and the figures a solve reports.
 
 A method's ``sweep(problem, X, state)`` rewrites part of the trajectory ``X`` in place and
 returns the per-state updates, the new anchor and the first non-finite state; everything
-else lives here. The anchor ``b`` is the last state known to be final (states ``0..b``
-are), and the solve has converged when ``b`` reaches ``n_steps``.
+else lives here. On NumPy with real states the methods skip that hand-over: one kernel
+runs the update and this bookkeeping (``_kernels._advance``) and :meth:`ChainSolver.record`
+keeps its scalars, so a sweep does no NumPy pass of its own. The anchor ``b`` is the last
+state known to be final (states ``0..b`` are), and the solve has converged when ``b``
+reaches ``n_steps``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import array_api_compat
@@ -19,6 +23,14 @@ from .._backend import to_host
 from .._driver import Solver
 from .._result import Status
 from ._start import ChainStart
+
+
+@functools.cache
+def kernels():
+    """The Numba kernels, imported on first use (``import itersolve`` imports no Numba)."""
+    from . import _kernels
+
+    return _kernels
 
 
 @dataclasses.dataclass
@@ -44,6 +56,7 @@ class SweepState:
     note: str = ""
     reset_states: int = 0
     predictor_calls: int = 0
+    rows: object = None  # the trajectory as the kernels' 2-D view (kernel path only)
 
 
 class ChainSolver(Solver):
@@ -117,6 +130,21 @@ class ChainSolver(Solver):
         state.begin = new_begin
         state.end = self.window_end(problem, new_begin)
         return X, state
+
+    def record(self, state, begin: int, end: int, outcome) -> None:
+        """Take over the outcome of a whole-sweep kernel (``_kernels._advance``): the same
+        figures :meth:`step` computes from the updates of a sweep, as scalars."""
+        new_begin, new_end, largest, residual, nonfinite, resets = outcome
+        state.max_update.append(largest)
+        state.residual = residual
+        if nonfinite >= 0:
+            state.note = (
+                f"state {begin + 1 + nonfinite} is NaN or Inf although its input was "
+                "final: the sequential chain itself overflows there"
+            )
+        state.reset_states += resets
+        state.trace.append((begin, end, new_begin - begin))
+        state.begin, state.end = new_begin, new_end
 
     def reset(self, problem, X, anchor: int, end: int) -> int:
         """Restart the non-finite states in ``X[anchor+1 : end+1]`` from the anchor.

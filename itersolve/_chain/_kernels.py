@@ -1,4 +1,5 @@
-"""Numba kernels for the Picard and Jacobi window updates on the CPU.
+"""Numba kernels for the chain sweeps on the CPU: the window updates (Picard, Jacobi, the
+Newton scans), the hybrid's test, and the advance and figures of a whole sweep.
 
 The same arithmetic as the array-API versions in :mod:`itersolve.gpu._chain` (same
 summation order for the trajectory, so the states agree bit for bit), fused into one pass
@@ -184,3 +185,142 @@ def _store(X, row, new, delta):
         finite = finite and math.isfinite(new[k])
         X[row, k] = new[k]
     return update2, norm2, finite
+
+
+# -- whole sweeps: the update, the window advance and the sweep's figures in one call -------
+#
+# ``ChainSolver.step`` does the bookkeeping of a sweep with a few NumPy passes over the
+# update norms (their maximum, the largest still-open one, the final-sweep record, the
+# reset of overflowed states); on a short window each pass costs more than the update.
+# The ``*_sweep`` kernels run the update and :func:`_advance` in one call and return only
+# scalars, so the Python of a sweep is the user's step and O(1) work.
+
+
+@njit_kernel
+def picard_sweep(X, begin, end, G, rtol, atol, scale, floor_units, final_sweep, sweep, span, fill):
+    updates, first_open, first_nonfinite = picard_window(
+        X, begin, end, G, rtol, atol, scale, floor_units
+    )
+    return _advance(
+        X, begin, end, updates, first_open, first_nonfinite, final_sweep, sweep, span, fill
+    )
+
+
+@njit_kernel
+def jacobi_sweep(X, begin, end, G, rtol, atol, scale, final_sweep, sweep, span, fill):
+    updates, first_open, first_nonfinite = jacobi_window(X, begin, end, G, rtol, atol, scale)
+    return _advance(
+        X, begin, end, updates, first_open, first_nonfinite, final_sweep, sweep, span, fill
+    )
+
+
+@njit_kernel
+def newton_sweep(X, begin, end, G, J, rtol, atol, scale, final_sweep, sweep, span, fill):
+    updates, first_open, first_nonfinite = newton_window(X, begin, end, G, J, rtol, atol, scale)
+    return _advance(
+        X, begin, end, updates, first_open, first_nonfinite, final_sweep, sweep, span, fill
+    )
+
+
+@njit_kernel
+def quasi_newton_sweep(X, begin, end, G, J, rtol, atol, scale, final_sweep, sweep, span, fill):
+    updates, first_open, first_nonfinite = quasi_newton_window(
+        X, begin, end, G, J, rtol, atol, scale
+    )
+    return _advance(
+        X, begin, end, updates, first_open, first_nonfinite, final_sweep, sweep, span, fill
+    )
+
+
+@njit_kernel
+def _advance(X, begin, end, updates, first_open, first_nonfinite, final_sweep, sweep, span, fill):
+    """ParaDiGMS's advance after a sweep of the window ``[begin, end)``, as the generic path
+    computes it in ``WindowSolver.sweep`` and ``ChainSolver.step``.
+
+    Returns ``(new_begin, new_end, largest, residual, nonfinite, resets)``: the new window
+    (``span`` states wide, ``n_steps`` for the whole horizon), the largest update (NaN if
+    any is, as ``np.max``), the largest finite update among the states still open (NaN
+    when a state computed from final inputs is not finite; then ``nonfinite`` is its
+    offset, else -1) and how many open states were restarted from the anchor. States
+    ``begin + 1 .. new_begin`` are marked final after sweep ``sweep`` in ``final_sweep``;
+    with ``fill`` the states entering the window start from the last one computed.
+    """
+    m, n_steps = end - begin, X.shape[0] - 1
+    new_begin = min(begin + 1 + first_open, end)
+    new_end = min(new_begin + span, n_steps)
+    if fill and new_end > end:
+        for row in range(end + 1, new_end + 1):
+            X[row, :] = X[end, :]
+    largest = 0.0
+    for j in range(m):
+        if math.isnan(updates[j]):
+            largest = updates[j]
+            break
+        largest = max(largest, updates[j])
+    residual, nonfinite, resets = 0.0, -1, 0
+    if first_nonfinite < new_begin - begin:
+        # a state computed from final inputs is NaN or Inf: the chain itself blows up, and
+        # the states before it are final and finite
+        residual, nonfinite = math.nan, first_nonfinite
+        new_begin = begin + first_nonfinite
+        new_end = min(new_begin + span, n_steps)
+    else:
+        for j in range(new_begin - begin, m):
+            if math.isfinite(updates[j]):
+                residual = max(residual, updates[j])
+        if first_nonfinite < m:
+            resets = _reset(X, new_begin, end)
+    for row in range(begin + 1, new_begin + 1):
+        final_sweep[row] = sweep
+    return new_begin, new_end, largest, residual, nonfinite, resets
+
+
+@njit_kernel
+def _reset(X, anchor, end):
+    """Restart the states ``anchor + 1 .. end`` holding NaN or Inf from the anchor (as
+    ``ChainSolver.reset``); return how many were."""
+    resets = 0
+    for row in range(anchor + 1, end + 1):
+        finite = True
+        for k in range(X.shape[1]):
+            finite = finite and math.isfinite(X[row, k])
+        if not finite:
+            X[row, :] = X[anchor, :]
+            resets += 1
+    return resets
+
+
+@njit_kernel
+def blocks_sweep(X, begin, old, rtol, atol, scale, block, final_sweep, sweep):
+    """The hybrid's test after a sweep of its blocks, and the advance (:func:`_advance`).
+
+    ``old`` holds the states ``begin + 1 ..`` before the sweep. The new anchor is the first
+    block start after the first block (offsets ``block - 1, 2 block - 1, ..`` short of the
+    last state) whose update failed the tolerance, as ``Blocks.sweep`` finds it with
+    :func:`itersolve.gpu._chain.assess`; the norms are summed in float64 as in the window
+    kernels.
+    """
+    n_steps = X.shape[0] - 1
+    m = n_steps - begin
+    updates = np.empty(m)
+    first_open, first_nonfinite = m, m
+    for j in range(m):
+        row = begin + 1 + j
+        update2, norm2 = 0.0, 0.0
+        finite = True
+        for k in range(X.shape[1]):
+            new = np.float64(X[row, k])
+            difference = new - np.float64(old[j, k])
+            update2 += difference * difference
+            norm2 += new * new
+            finite = finite and math.isfinite(new)
+        updates[j] = _norm(update2, X[row], old[j], True)
+        threshold = max(rtol * _norm(norm2, X[row], X[row], False), atol * scale[row])
+        accepted = updates[j] <= threshold and math.isfinite(updates[j])
+        if first_open == m and j % block == block - 1 and j < m - 1 and not accepted:
+            first_open = j
+        if first_nonfinite == m and not finite:
+            first_nonfinite = j
+    return _advance(
+        X, begin, n_steps, updates, first_open, first_nonfinite, final_sweep, sweep, n_steps, False
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import array_api_compat
@@ -68,22 +69,37 @@ class ChainProblem:
         self.njev = 0
 
     def __call__(self, t, X):
-        Y = self.call_user(self.step, t, X)
+        if self.user_errstate is None:
+            return self.evaluate(t, X)
+        with np.errstate(**self.user_errstate):
+            return self.evaluate(t, X)
+
+    def user_settings(self):
+        """A context with the caller's floating-point settings, for a run of :meth:`evaluate`
+        calls with no arithmetic of ours in between (one switch instead of one per call)."""
+        if self.user_errstate is None:
+            return contextlib.nullcontext()
+        return np.errstate(**self.user_errstate)
+
+    def evaluate(self, t, X):
+        """``step(t, X)``, counted and checked, under whatever settings are in force."""
+        Y = self.step(t, X)
         self.nfev += int(X.shape[0])
         self.calls += 1
         return self.checked("step", Y, X.shape, rows="one next state per row")
 
-    def call_user(self, function, t, X):
-        """``function(t, X)`` under the caller's floating-point settings."""
+    def step_and_jacobian(self, t, X, *, diagonal: bool):
+        """``self(t, X)`` and the user's ``jacobian(t, X)``, checked: ``(m, size, size)`` full
+        Jacobians of the step at the rows of ``X``, or with ``diagonal`` their diagonals
+        shaped like ``X``. One switch of the floating-point settings for both (it costs a
+        microsecond); the step's output is checked before the Jacobian is asked for."""
         if self.user_errstate is None:
-            return function(t, X)
+            return self.evaluate(t, X), self._jacobian(t, X, diagonal)
         with np.errstate(**self.user_errstate):
-            return function(t, X)
+            return self.evaluate(t, X), self._jacobian(t, X, diagonal)
 
-    def jacobian(self, t, X, *, diagonal: bool):
-        """The user's ``jacobian(t, X)``, checked: ``(m, size, size)`` full Jacobians of the
-        step at the rows of ``X``, or with ``diagonal`` their diagonals shaped like ``X``."""
-        J = self.call_user(self.jacobian_function, t, X)
+    def _jacobian(self, t, X, diagonal):
+        J = self.jacobian_function(t, X)
         self.njev += int(X.shape[0])
         shape = tuple(X.shape) if diagonal else (X.shape[0], self.size, self.size)
         rows = "the diagonal of each step's Jacobian" if diagonal else "one Jacobian per row"

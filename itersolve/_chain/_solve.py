@@ -282,7 +282,8 @@ def solve_chain(
         solver = Newton(rtol, atol, scale, start, window=window, kernels=kernels, diagonal=diagonal)
     else:
         blocks = n_steps if method == "gauss-seidel" else block
-        solver = Blocks(rtol, atol, scale, start, block=blocks or _default_block(n_steps))
+        block = blocks or _default_block(n_steps)
+        solver = Blocks(rtol, atol, scale, start, block=block, kernels=kernels)
     X = start.trajectory(problem, x)
     stats = {"method": method, "backend": backend_.name}
     result = run(solver, problem, X, maxiter=maxiter, callback=callback, throw=throw, stats=stats)

@@ -13,17 +13,22 @@ state just after it was computed from accepted inputs, so it is final as well an
 the new anchor: ``b <- min(b + 1 + a, e)``. The anchor moves by at least one state per
 sweep, so every method here finishes within ``n_steps`` sweeps, whatever the step.
 
-On NumPy with real states the update runs as a Numba kernel (:mod:`._kernels`), elsewhere
-as array-API code (:mod:`itersolve.gpu._chain`); both do the same arithmetic.
+On NumPy with real states a sweep is the step and one Numba kernel (:mod:`._kernels`) that
+rewrites the window and advances it (:meth:`WindowSolver.step`); elsewhere the update runs
+as array-API code (:mod:`itersolve.gpu._chain`) and :meth:`ChainSolver.step` advances the
+window. Both do the same arithmetic (the kernels sum the norms of the test in float64).
 """
 
 from __future__ import annotations
 
-import functools
+import numpy as np
 
 from itersolve.gpu import _chain as generic
 
 from ._base import ChainSolver
+from ._base import kernels as _kernels
+
+_arange, _int64 = np.arange, np.int64  # the kernel path's step indices (NumPy only)
 
 # Picard's prefix sum cannot reproduce the sequential loop bit for bit, so an update below
 # this many units of rounding of the magnitudes summed into a state counts as no update.
@@ -49,9 +54,45 @@ class WindowSolver(ChainSolver):
 
     def flatten(self, problem, inputs):
         """The inputs as the kernels take them: one row of ``size`` entries per state."""
-        return [a.reshape(a.shape[0], problem.size) for a in inputs]
+        (G,) = inputs
+        return (G if G.ndim == 2 else G.reshape(G.shape[0], problem.size),)
+
+    def init(self, problem, X):
+        state = super().init(problem, X)
+        if self.kernels:
+            # what every fused sweep passes unchanged, looked up once
+            self.fused = (self.sweep_kernel(), self.options(problem))
+            self.span = (
+                problem.n_steps if self.window is None else min(self.window, problem.n_steps)
+            )
+            state.rows = X.reshape(X.shape[0], problem.size)  # the 2-D view the kernels take
+        return state
+
+    def step(self, problem, X, state):
+        """One sweep; on the kernel path everything but the user's step runs compiled."""
+        if not self.kernels or state.predictor_left > 0:
+            return super().step(problem, X, state)
+        state.sweeps += 1
+        begin, end = state.begin, state.end
+        inputs = self.evaluate(problem, _arange(begin, end, dtype=_int64), X[begin:end])
+        kernel, options = self.fused
+        outcome = kernel(
+            state.rows,
+            begin,
+            end,
+            *self.flatten(problem, inputs),
+            *options,
+            state.final_sweep,
+            state.sweeps,
+            self.span,
+            self.start.fill_ahead,
+        )
+        self.record(state, begin, end, outcome)
+        return X, state
 
     def sweep(self, problem, X, state):
+        """The sweep as :meth:`ChainSolver.step` drives it: the generic path, and the kernel
+        path before :meth:`step` took its bookkeeping over (kept as the tests' reference)."""
         xp, begin, end = problem.xp, state.begin, state.end
         t = xp.arange(begin, end, dtype=xp.int64)
         inputs = self.evaluate(problem, t, X[begin:end, ...])
@@ -75,13 +116,6 @@ class WindowSolver(ChainSolver):
         return updates, new_begin, int(first_nonfinite)
 
 
-@functools.cache
-def _kernels():
-    from . import _kernels
-
-    return _kernels
-
-
 class Jacobi(WindowSolver):
     """``X[j+1] = g_j(X[j])`` for every ``j`` of the window at once."""
 
@@ -89,6 +123,9 @@ class Jacobi(WindowSolver):
 
     def kernel(self):
         return _kernels().jacobi_window
+
+    def sweep_kernel(self):
+        return _kernels().jacobi_sweep
 
     def options(self, problem):
         return self.rtol, self.atol, self.tol_scale
@@ -107,6 +144,9 @@ class Picard(WindowSolver):
 
     def kernel(self):
         return _kernels().picard_window
+
+    def sweep_kernel(self):
+        return _kernels().picard_sweep
 
     def options(self, problem):
         return self.rtol, self.atol, self.tol_scale, ROUNDING_UNITS * problem.eps
@@ -127,7 +167,7 @@ class Newton(WindowSolver):
         self.diagonal = diagonal
 
     def evaluate(self, problem, t, window):
-        return problem(t, window), problem.jacobian(t, window, diagonal=self.diagonal)
+        return problem.step_and_jacobian(t, window, diagonal=self.diagonal)
 
     def flatten(self, problem, inputs):
         G, J = inputs
@@ -138,6 +178,10 @@ class Newton(WindowSolver):
     def kernel(self):
         kernels = _kernels()
         return kernels.quasi_newton_window if self.diagonal else kernels.newton_window
+
+    def sweep_kernel(self):
+        kernels = _kernels()
+        return kernels.quasi_newton_sweep if self.diagonal else kernels.newton_sweep
 
     def generic(self, *args):
         return generic.newton_window(*args, diagonal=self.diagonal)
