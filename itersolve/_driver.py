@@ -88,6 +88,14 @@ class _History:
         self._buffer[self.size] = value
         self.size += 1
 
+    def extend(self, value: float, count: int) -> None:
+        """Append ``value`` ``count`` times (iterations run in one block, whose residual
+        is only measured at its end)."""
+        while self.size + count > self._buffer.size:
+            self._buffer = np.concatenate([self._buffer, np.empty(self._buffer.size)])
+        self._buffer[self.size : self.size + count] = value
+        self.size += count
+
     def view(self) -> np.ndarray:
         view = self._buffer[: self.size]
         view.flags.writeable = False
@@ -116,6 +124,14 @@ class _History:
 # not improved by 10 % over its last k/2 iterations is taken to have stagnated.
 STALL_MIN_ITERATIONS = 1024
 STALL_FACTOR = 0.9
+
+
+def stalled_note(nit: int) -> str:
+    """Why a solve with ``maxiter=None`` was stopped at iteration ``nit`` (the stall rule)."""
+    return (
+        f"with maxiter=None, the best residual over iterations {nit // 2} to {nit} "
+        f"was not 10% below the best before them, so the solve was stopped"
+    )
 
 
 def _message(status: Status, nit: int, residual: float, note: str = "") -> str:
@@ -222,10 +238,7 @@ def _loop(solver: Solver, problem: Problem, x0, maxiter, callback, throw, stats)
         history.append(state.residual)
         if maxiter is None and history.stalled():
             status = Status.STAGNATED
-            stall_note = (
-                f"with maxiter=None, the best residual over iterations {nit // 2} to {nit} "
-                f"was not 10% below the best before them, so the solve was stopped"
-            )
+            stall_note = stalled_note(nit)
             break
 
     x, solver_stats = solver.postprocess(problem, x, state)

@@ -98,15 +98,16 @@ class DeviceLP:
         self.uc0_scaled = finite0(problem.u_c * row / beta)
         self.nfev = 0
 
-    def power_norm(self, iterations: int = 60) -> float:
-        """A power-iteration estimate of ``||K~||_2`` (deterministic start)."""
+    def power_norm(self, iterations: int = 60, normal=None) -> float:
+        """A power-iteration estimate of ``||K~||_2`` (deterministic start); ``normal(v)``,
+        when given, computes ``K~'(K~ v)`` in place of the two sparse products."""
         xp = self.xp
         if self.m == 0 or self.Ks.nnz == 0:
             return 0.0
         v = xp.asarray(np.random.default_rng(0).standard_normal(self.n))
         estimate = 0.0
         for _ in range(iterations):
-            v = self.KsT @ (self.Ks @ v)
+            v = self.KsT @ (self.Ks @ v) if normal is None else normal(v)
             self.nfev += 2
             size = float(xp.linalg.vector_norm(v))
             if size == 0.0:
@@ -145,6 +146,7 @@ class PDHGState:
     kkt: dict = dataclasses.field(default_factory=dict)
     checks: list = dataclasses.field(default_factory=list)  # (iteration, relative KKT error)
     output: tuple = ()  # (x, y, K'y) unscaled, of the latest check: what a solve returns
+    packed: Any = None  # the data of FusedPDHG's check kernel (``_fused``)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,7 +164,7 @@ class HalpernPDHG(Solver):
 
     def init(self, lp, x0):
         xp = lp.xp
-        norm = lp.power_norm()
+        norm = lp.power_norm(normal=self._normal_product(lp))
         eta = 0.998 / norm if norm > 0 else 1.0
         bs = scaled_norm(xp.concat([lp.lc0_scaled, lp.uc0_scaled]))
         cs = scaled_norm(lp.cs)
@@ -174,6 +176,10 @@ class HalpernPDHG(Solver):
         state = PDHGState(x, y, Kx, KTy, x, y, Kx, KTy, (x, y, Kx, KTy), omega, eta, math.nan)
         self._check(lp, state, None)
         return state
+
+    def _normal_product(self, lp):
+        """``v -> K~'(K~ v)`` for the power iteration; None: the sparse products."""
+        return None
 
     def step(self, lp, x, state):
         xp, s = lp.xp, state
@@ -240,6 +246,14 @@ class HalpernPDHG(Solver):
 
     def _restart(self, lp, s):
         # re-anchor at T(z) and rebalance the primal weight as PDLP does (smoothing 0.5)
+        self._rebalance(lp, s)
+        s.x, s.y, s.Kx, s.KTy = s.xT, s.yT, s.KxT, s.KTyT
+        s.anchor = (s.x, s.y, s.Kx, s.KTy)
+        s.since_restart = 0
+        s.restarts += 1
+
+    def _rebalance(self, lp, s):
+        """PDLP's primal-weight update from the moves since the anchor (smoothing 0.5)."""
         xp = lp.xp
         moved_x = float(xp.linalg.vector_norm(s.xT - s.anchor[0]))
         moved_y = float(xp.linalg.vector_norm(s.yT - s.anchor[1]))
@@ -251,10 +265,6 @@ class HalpernPDHG(Solver):
             # range (an infeasible LP can drive it there) would stop the iteration: keep the last
             if 0.0 < s.eta / omega and s.eta * omega < math.inf and 0.0 < s.eta * omega:
                 s.omega = omega
-        s.x, s.y, s.Kx, s.KTy = s.xT, s.yT, s.KxT, s.KTyT
-        s.anchor = (s.x, s.y, s.Kx, s.KTy)
-        s.since_restart = 0
-        s.restarts += 1
 
     def _check(self, lp, s, previous):
         """KKT error and certificate candidates at ``T(z)``, on the unscaled problem."""
@@ -330,7 +340,8 @@ class HalpernPDHG(Solver):
             KTy = lp.KT @ y
             lp.nfev += 1
         detection = (
-            {} if s.certificate is None
+            {}
+            if s.certificate is None
             else {"certificate": s.certificate, "detection_iteration": s.it}
         )
         return x, {

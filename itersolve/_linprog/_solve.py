@@ -19,10 +19,11 @@ from .._validation import (
     check_int,
     check_real,
 )
+from ._fused import FusedPDHG, run_blocks
 from ._pdhg import DeviceLP, HalpernPDHG
 from ._problem import LinearProgram, parse
 from ._result import LinprogResult, box_conflict, build_result
-from ._scaling import diagonal_scaling
+from ._scaling import diagonal_scaling, diagonal_scaling_compiled
 
 __all__ = ["linprog"]
 
@@ -100,10 +101,13 @@ def linprog(
         CONVERGED/MAXITER is only declared when a certificate passes them.
     backend : {None, "numpy", "array-api", "cupy"}
         ``None``: CuPy when an input is a CuPy array, ``"array-api"`` when one is an array
-        of another array-API library, else NumPy. All three run the same code
-        (``itersolve._linprog._pdhg``): CuPy with :mod:`cupyx.scipy.sparse`, the others
-        with NumPy and :mod:`scipy.sparse` (PDHG needs sparse products, so another
-        library's arrays are read on the host). Results come back to the host.
+        of another array-API library, else NumPy. ``"array-api"`` and ``"cupy"`` run the
+        array-API code (``itersolve._linprog._pdhg``): CuPy with
+        :mod:`cupyx.scipy.sparse`, the former with NumPy and :mod:`scipy.sparse` (PDHG
+        needs sparse products, so another library's arrays are read on the host).
+        ``"numpy"`` runs the same iteration in Numba kernels, with the same result bit
+        for bit (the KKT errors in ``residuals`` up to rounding). Results come back to
+        the host.
 
     Returns
     -------
@@ -152,7 +156,9 @@ def linprog(
     # too, which the KKT test then reports (NONFINITE) instead of a warning
     with np.errstate(all="ignore"):
         lp, scaled_start = _scaled(problem, start, chosen)
-    solver = HalpernPDHG(
+    # NumPy input runs the iteration in Numba kernels, with the same arithmetic (_fused)
+    fused = chosen.name == "numpy"
+    solver = (FusedPDHG if fused else HalpernPDHG)(
         rtol,
         atol,
         accelerate=bool(accelerate),
@@ -160,15 +166,13 @@ def linprog(
         eps_infeasible=float(eps_infeasible),
         col=lp.x_unit,
     )
-    base = run(
-        solver,
-        lp,
-        scaled_start,
-        maxiter=maxiter,
-        callback=callback,
-        throw=False,
-        stats={"method": method, "backend": chosen.name, "restart": restart},
-    )
+    stats = {"method": method, "backend": chosen.name, "restart": restart}
+    if fused and callback is None:  # no one sees the iterates: run from check to check
+        base = run_blocks(solver, lp, scaled_start, maxiter=maxiter, stats=stats)
+    else:
+        base = run(
+            solver, lp, scaled_start, maxiter=maxiter, callback=callback, throw=False, stats=stats
+        )
     with np.errstate(all="ignore"):  # the fields (x - lb, ub - x) of an overflowed iterate
         result = build_result(base, problem, solver.check_every)
     if throw and not result.success and result.status != Status.CALLBACK:
@@ -196,6 +200,7 @@ def _start(x0, problem: LinearProgram) -> np.ndarray:
 
 def _scaled(problem: LinearProgram, start: np.ndarray, backend: Backend):
     """The diagonally preconditioned LP on the backend's arrays, and ``start`` in its units."""
-    row, col = diagonal_scaling(problem.K)
+    scaling = backend.pick(numpy=diagonal_scaling_compiled, generic=diagonal_scaling)
+    row, col = scaling(problem.K)
     lp = DeviceLP(problem, row, col, xp=backend.xp, sparse=backend.sparse)
     return lp, backend.xp.asarray(start / lp.beta / col)
