@@ -161,6 +161,8 @@ def observed_rate(residuals: ArrayLike, *, tail: float = 0.5, min_points: int = 
     count = max(min_points, math.ceil(tail * r.size))
     if r.size < min_points:
         return math.nan
-    r, k = r[-count:], k[-count:]
-    slope = np.polyfit(k.astype(np.float64), np.log(r), 1)[0]
-    return float(np.exp(slope))
+    # the least-squares slope in closed form (np.polyfit's SVD costs ~40 us per solve)
+    y, k = np.log(r[-count:]), k[-count:].astype(np.float64)
+    k = k - k.mean()
+    slope = float(k @ (y - y.mean())) / float(k @ k)
+    return float(math.exp(slope))
