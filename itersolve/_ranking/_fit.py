@@ -40,7 +40,12 @@ def cpu_fit(
     """The Numba kernels' fit (any options)."""
     layout = Layout(data, ties=ties, home_advantage=home_advantage, prior=prior)
     unit = layout.unit  # extreme counts are scaled, with the prior and atol
-    solver = BradleyTerry(
+    kind = BradleyTerry
+    if method == "newton":
+        from ._newton import NewtonBradleyTerry as kind
+    elif method == "auto":
+        from ._auto import AutoBradleyTerry as kind
+    solver = kind(
         rtol,
         atol / unit,
         scale=float(layout.most_games) + 2.0 * prior / unit,

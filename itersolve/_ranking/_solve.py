@@ -58,7 +58,7 @@ def bradley_terry(
     x0: ArrayLike | None = None,
     *,
     n_items: int | None = None,
-    method: str = "newman",
+    method: str = "auto",
     update: str = "async",
     prior: float | None = None,
     ties: str | None = None,
@@ -92,9 +92,17 @@ def bradley_terry(
         clipped to it (strengths ``exp(score)`` must stay in floating-point range).
     n_items : int, optional
         Number of players, for ``(winners, losers)`` index input with silent players.
-    method : {"newman", "zermelo"}
-        Newman's iteration (JMLR 2023, Eq. 12; the default, often a hundred times fewer
-        sweeps) or Zermelo's / Hunter's MM. Both have the same fixed point.
+    method : {"auto", "newman", "zermelo", "newton"}
+        ``"newman"``: Newman's iteration (JMLR 2023, Eq. 12; often a hundred times fewer
+        sweeps than Zermelo's / Hunter's MM, ``"zermelo"``). ``"newton"``: Newton's method
+        with a line search on the scores (and ``log theta``, ``log nu``), the Newton
+        system solved densely, as a band matrix or by CG preconditioned with a spanning
+        tree; for sparse, league- or ladder-shaped comparison graphs, where the sweeps
+        crawl (one iteration is then one Newton step). ``"auto"`` (default): Newman's
+        sweeps, continued by Newton's steps once the sweeps' observed rate predicts more
+        than about 100 further sweeps (checked at sweeps 16, 32, 64, ...); with
+        ``update="sync"``, on the GPU backends and on partitioned games, Newman's sweeps
+        only. All have the same fixed point.
     update : {"async", "sync"}
         ``"async"``: players updated in order with the newest values (Gauss–Seidel);
         ``"sync"``: all from the previous sweep (Jacobi).
@@ -173,7 +181,7 @@ def bradley_terry(
     ):
         if not (isinstance(value, str) or (optional and value is None)):
             raise TypeError(f"`{name}` must be a str, got {type(value).__name__}")
-    check_choice("method", method, ("newman", "zermelo"))
+    check_choice("method", method, ("auto", "newman", "zermelo", "newton"))
     check_choice("update", update, ("async", "sync"))
     check_choice("ties", ties, (None, "half", "davidson"))
     check_choice("uncertainty", uncertainty, (None, "fisher", "bootstrap"))
@@ -184,6 +192,16 @@ def bradley_terry(
     workers = check_workers(workers)
     # None needs no check, and drawing a fresh seed from the OS costs more than a sweep
     generator = None if rng is None else check_rng("rng", rng)
+    on_device = backend in ("array-api", "cupy")
+    if method == "newton" and (on_device or isinstance(data, PartitionedGames)):
+        raise ValueError(
+            "method='newton' runs on the CPU (backend=None or 'numpy') on in-memory data; "
+            "the array-API backends and partitioned games run Newman's or Zermelo's sweeps"
+        )
+    if method == "auto" and (
+        on_device or isinstance(data, PartitionedGames) or update == "sync"
+    ):  # the sweeps there are Newman's (Newton runs on the CPU only); "sync" asks for the
+        method = "newman"  # synchronous sweep the GPU and cluster run, and gets it
     if isinstance(data, PartitionedGames):  # from_dask(in_memory=False): sweeps on the cluster
         options = {"ties": ties, "home_advantage": home_advantage, "uncertainty": uncertainty}
         return fit_partitioned(

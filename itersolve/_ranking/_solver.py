@@ -61,8 +61,8 @@ class Layout:
                 second_wins / self.unit,
                 tie_counts / self.unit,
             )
-        if self.general:
-            self.groups = (data.first, data.second, home, first_wins, second_wins, tie_counts)
+        # the game groups, for the nuisance updates and for Newton's method (_newton)
+        self.groups = (data.first, data.second, home, first_wins, second_wins, tie_counts)
         self.nfev = 0  # sweeps
 
     @property
