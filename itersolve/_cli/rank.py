@@ -2,7 +2,8 @@
 
     itersolve rank games.csv --winner COL --loser COL [--tie COL] [--home COL] [--weight COL]
                    [--ties half|davidson] [--prior A] [--bootstrap N] [--seed S] [--workers W]
-                   [--method newman|zermelo] [--update async|sync] [--rtol R] [--maxiter K]
+                   [--method auto|newman|zermelo|newton] [--update async|sync] [--rtol R]
+                   [--maxiter K]
                    [--top K] [--output ranking.csv]
     itersolve rank --example football [--since DATE] [options as above]
 
@@ -123,7 +124,12 @@ def add_parser(commands) -> argparse.ArgumentParser:
         help="processes for the bootstrap refits (-1: all cores; default 1); the intervals "
         "are the same for any W",
     )
-    rank.add_argument("--method", choices=("newman", "zermelo"), default="newman")
+    rank.add_argument(
+        "--method",
+        choices=("auto", "newman", "zermelo", "newton"),
+        default="auto",
+        help="default auto: Newman's sweeps, then Newton's method where they crawl",
+    )
     rank.add_argument("--update", choices=("async", "sync"), default="async")
     rank.add_argument("--rtol", type=float, default=1e-8, help="default 1e-8 (on the gradient)")
     rank.add_argument("--maxiter", type=_int_at_least(1), default=10_000, help="default 10000")
@@ -347,6 +353,18 @@ def _rank(args) -> int:
     return EXIT_CONVERGED
 
 
+def _method(args, stats) -> str:
+    """What ran: the sweeps, then the Newton steps where ``auto`` or ``newton`` took them."""
+    steps = stats.get("newton_steps", 0)
+    if not steps:
+        return f"{args.method}, {args.update} sweeps"
+    sweeps = stats.get("sweeps", 0)
+    ran = (
+        f"{sweeps} Newman sweeps, then {steps} Newton steps" if sweeps else f"{steps} Newton steps"
+    )
+    return f"{args.method}: {ran}"
+
+
 def _summary(args, data, source, result, ties, elapsed, player) -> str:
     n_ties = float(data.ties.sum())
     model = "Bradley–Terry"
@@ -368,8 +386,8 @@ def _summary(args, data, source, result, ties, elapsed, player) -> str:
         f"             {data.n_items} {player}s, {data.n_comparisons:g} comparisons "
         f"({n_ties:g} ties), {data.n_groups} distinct pairings",
         f"model:       {model}",
-        f"method:      {args.method}, {args.update} sweeps",
-        f"status:      {result.status.name} after {result.nit} sweeps "
+        f"method:      {_method(args, stats)}",
+        f"status:      {result.status.name} after {result.nit} iterations "
         f"(largest |observed - expected wins| = {stats['gradient_norm']:.2e}, "
         f"stop at rtol x most games = {args.rtol * scale:.2e})",
     ]
