@@ -216,3 +216,25 @@ def test_bad_input_is_rejected():
         bradley_terry(disconnected, method="newton")
     map_fit = bradley_terry(disconnected, method="newton", prior=1.0)
     assert map_fit.success
+
+
+@pytest.mark.parametrize("preconditioner", ["dense", "band", "tree", "jacobi"])
+@pytest.mark.parametrize("spread", [50.0, 300.0, 1e300])
+def test_newton_from_a_start_where_the_curvature_vanishes(preconditioner, spread):
+    # Scores 50 or more apart make every probability 0 or 1 to double precision: the
+    # information matrix is zero and no Newton direction exists. Newton must ascend along
+    # the gradient until the curvature returns, and end where Newman ends (the oracle);
+    # starts beyond 300 from the mean are clipped to it, as for every method.
+    data = _league(12, 2, 3, seed=4)
+    start = np.linspace(-spread, spread, 12)
+    reference = bradley_terry(data, method="newman", rtol=1e-12, maxiter=100_000)
+    assert reference.success
+    fit = cpu_fit(data, None, False, "newton", "async", 0.0, 1e-12, 0.0)
+    fit = fit._replace(solver=dataclasses.replace(fit.solver, preconditioner=preconditioner))
+    clipped = np.clip(start, -300.0, 300.0)
+    result = solve(fit, data, clipped, 500, None, False)
+    assert result.success, result.message
+    np.testing.assert_allclose(result.scores, reference.scores, atol=TOLERANCE)
+    # the public call clips the start itself
+    far = bradley_terry(data, method="newton", x0=start, rtol=1e-12)
+    assert far.success and np.allclose(far.scores, reference.scores, atol=TOLERANCE)

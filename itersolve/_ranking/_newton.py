@@ -218,6 +218,13 @@ class NewtonBradleyTerry(BradleyTerry):
         direction, iterations = self._direction(data, state)
         # not BLAS's threaded dot, which stalls on a loaded machine: one pass, no threads
         slope = float(np.sum(direction * state.gradient))
+        if not (slope > 0.0 and math.isfinite(slope)):
+            # far from the estimate every probability is 0 or 1 and the curvature vanishes
+            # (scores 50 apart: p(1 - p) ~ e^-50): no Newton direction exists, so ascend
+            # along the gradient, the line search choosing the length from MAX_MOVE down
+            steepest = float(np.max(np.abs(state.gradient)))
+            direction = state.gradient * (MAX_MOVE / steepest) if steepest > 0.0 else direction
+            slope = float(np.sum(direction * state.gradient))
         largest_move = float(np.max(np.abs(direction)))
         alpha = min(1.0, MAX_MOVE / largest_move) if largest_move > 0.0 else 1.0
         # rounding in a log-likelihood of size |L| hides changes below about 1e-15 |L|
