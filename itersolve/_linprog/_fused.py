@@ -125,34 +125,26 @@ class FusedPDHG(HalpernPDHG):
 
     def _visit(self, lp, s):
         """One iteration as ``HalpernPDHG.step`` takes it, with ``T(z)`` from the kernel."""
-        from ._kernels import halpern_update
-
         tau, sigma = s.eta / s.omega, s.eta * s.omega
         check = (s.it + 1) % self.check_every == 0
         previous = (s.x.copy(), s.y.copy()) if check else None
         self._block(lp, s, 1, TRANSFORM)
-        new = (s.xT, s.yT, s.KxT, s.KTyT)
-        old = (s.x, s.y, s.Kx, s.KTy)
-        if not self.accelerate:
-            for z, t in zip(old, new):
-                np.copyto(z, t)
-        else:
-            r = math.nan
-            if s.since_restart == 0 or (check and self.restart == "adaptive"):
-                r = self._fixed_point_residual(lp, s, tau, sigma)
-                if s.since_restart == 0:
-                    s.anchor_residual = s.previous_residual = r
-            if self._should_restart(s, check, r):
-                self._restart(lp, s)
-            else:
-                k, rho = s.since_restart, self.reflection
-                a, b = (k + 1) / (k + 2), 1.0 / (k + 2)
-                halpern_update(
-                    *(v for triple in zip(old, new, s.anchor) for v in triple), a, b, rho
-                )
-                s.since_restart += 1
+        self._follow(lp, s, check, tau, sigma)
         if check:
             self._check(lp, s, previous)
+
+    # the iterate lives in buffers the kernels write in place: copy into them, never alias
+
+    def _take(self, s):
+        for z, t in zip((s.x, s.y, s.Kx, s.KTy), (s.xT, s.yT, s.KxT, s.KTyT)):
+            np.copyto(z, t)
+
+    def _combine(self, s, a, b, rho):
+        from ._kernels import halpern_update
+
+        new = (s.xT, s.yT, s.KxT, s.KTyT)
+        old = (s.x, s.y, s.Kx, s.KTy)
+        halpern_update(*(v for triple in zip(old, new, s.anchor) for v in triple), a, b, rho)
 
     def _fixed_point_residual(self, lp, s, tau, sigma):
         # HalpernPDHG's formula with its three np.sum figures from one kernel, bit for bit
@@ -213,10 +205,10 @@ class FusedPDHG(HalpernPDHG):
         return True
 
     def _restart(self, lp, s):
-        # as HalpernPDHG._restart, but copying into the buffers instead of aliasing them
+        # as HalpernPDHG._restart, the anchor copied into its own buffers too
         self._rebalance(lp, s)
-        for z, z0, t in zip((s.x, s.y, s.Kx, s.KTy), s.anchor, (s.xT, s.yT, s.KxT, s.KTyT)):
-            np.copyto(z, t)
+        self._take(s)
+        for z0, t in zip(s.anchor, (s.xT, s.yT, s.KxT, s.KTyT)):
             np.copyto(z0, t)
         s.since_restart = 0
         s.restarts += 1

@@ -194,28 +194,39 @@ class HalpernPDHG(Solver):
         check = s.it % self.check_every == 0
         previous = (s.x, s.y)
         s.xT, s.yT, s.KxT, s.KTyT = xT, yT, KxT, KTyT
-        r = math.nan
-        if not self.accelerate:
-            s.x, s.y, s.Kx, s.KTy = xT, yT, KxT, KTyT
-        else:
-            if s.since_restart == 0 or (check and self.restart == "adaptive"):
-                r = self._fixed_point_residual(lp, s, tau, sigma)
-                if s.since_restart == 0:
-                    s.anchor_residual = s.previous_residual = r
-            if self._should_restart(s, check, r):
-                self._restart(lp, s)
-            else:
-                k, rho = s.since_restart, self.reflection
-                a, b = (k + 1) / (k + 2), 1.0 / (k + 2)
-                new = (xT, yT, KxT, KTyT)
-                old = (s.x, s.y, s.Kx, s.KTy)
-                s.x, s.y, s.Kx, s.KTy = (
-                    a * ((1 + rho) * t - rho * z) + b * z0 for t, z, z0 in zip(new, old, s.anchor)
-                )
-                s.since_restart += 1
+        self._follow(lp, s, check, tau, sigma)
         if check:
             self._check(lp, s, previous)
         return xT, s
+
+    def _follow(self, lp, s, check, tau, sigma):
+        """The iterate after ``T(z)``: plain PDHG takes it; Halpern restarts at it (adaptive
+        rule or fixed period) or takes the reflected anchored combination."""
+        if not self.accelerate:
+            self._take(s)
+            return
+        r = math.nan
+        if s.since_restart == 0 or (check and self.restart == "adaptive"):
+            r = self._fixed_point_residual(lp, s, tau, sigma)
+            if s.since_restart == 0:
+                s.anchor_residual = s.previous_residual = r
+        if self._should_restart(s, check, r):
+            self._restart(lp, s)
+        else:
+            k = s.since_restart
+            self._combine(s, (k + 1) / (k + 2), 1.0 / (k + 2), self.reflection)
+            s.since_restart += 1
+
+    def _take(self, s):
+        s.x, s.y, s.Kx, s.KTy = s.xT, s.yT, s.KxT, s.KTyT
+
+    def _combine(self, s, a, b, rho):
+        """``z <- a ((1 + rho) T(z) - rho z) + b z_0``, for the iterate and its products."""
+        new = (s.xT, s.yT, s.KxT, s.KTyT)
+        old = (s.x, s.y, s.Kx, s.KTy)
+        s.x, s.y, s.Kx, s.KTy = (
+            a * ((1 + rho) * t - rho * z) + b * z0 for t, z, z0 in zip(new, old, s.anchor)
+        )
 
     def _fixed_point_residual(self, lp, s, tau, sigma):
         # ||z - T z||_M with M = [[I/tau, K'], [K, I/sigma]], the norm PDHG is firm in
@@ -247,7 +258,7 @@ class HalpernPDHG(Solver):
     def _restart(self, lp, s):
         # re-anchor at T(z) and rebalance the primal weight as PDLP does (smoothing 0.5)
         self._rebalance(lp, s)
-        s.x, s.y, s.Kx, s.KTy = s.xT, s.yT, s.KxT, s.KTyT
+        self._take(s)
         s.anchor = (s.x, s.y, s.Kx, s.KTy)
         s.since_restart = 0
         s.restarts += 1
