@@ -37,7 +37,6 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from .._result import Status
 from . import _kernels, _newton_kernels
 from ._solver import BradleyTerry
 
@@ -364,11 +363,6 @@ class NewtonBradleyTerry(BradleyTerry):
             target, CG_MAXITER, direction,
         )  # fmt: skip
         return direction, iterations
-
-    def terminate(self, layout, x, state):
-        if state.residual <= self._tolerance():
-            return True, Status.CONVERGED
-        return False, Status.IN_PROGRESS
 
     def postprocess(self, layout, x, state):
         offset = float(np.mean(x))
